@@ -1,0 +1,44 @@
+"""One run: a validated config and a seed in, an outcome and its KPIs out.
+
+This is the unit every command and study is made of. It builds the world the config describes,
+the decision makers that drive it, and runs it; it holds no state between runs, so runs can go
+to any process (send ``(config, seed)``, get the outcome back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agents.classic import ChainPlanner, ClassicPlanner
+from sim.chain import Chain, ChainOutcome
+from sim.config import ChainConfig, CompanyConfig, Config
+from sim.metrics import kpis
+from sim.rng import Streams
+from sim.world import CompanyOutcome, World
+
+__all__ = ["RunResult", "simulate"]
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """The outcome of one run and its KPIs."""
+
+    outcome: CompanyOutcome | ChainOutcome
+    kpis: dict[str, float]
+
+    @property
+    def seed(self) -> int:
+        return self.outcome.seed
+
+
+def simulate(config: Config, seed: int | None = None, days: int | None = None) -> RunResult:
+    """Run ``config`` with ``seed`` (default: the config's) for ``days`` (default: its horizon)."""
+    seed = config.seed if seed is None else seed
+    streams = Streams(seed)
+    if isinstance(config, ChainConfig):
+        outcome = Chain(config, streams, ChainPlanner(config), horizon_days=days).run()
+    elif isinstance(config, CompanyConfig):
+        outcome = World(config, streams, ClassicPlanner(config), horizon_days=days).run()
+    else:  # pragma: no cover
+        raise TypeError(f"unknown config type {type(config).__name__}")
+    return RunResult(outcome, kpis(outcome))

@@ -1,0 +1,73 @@
+"""Days, weeks, months, and the order of phases within a day.
+
+The time unit is the day: day ``d`` is the interval ``[d, d + 1)`` of the SimPy clock. Within a
+day, things happen in a fixed order of phases (see :class:`Phase`); each phase runs at a fixed
+offset inside the day, chosen as binary fractions so that ``day + offset`` is exact in floating
+point for any realistic horizon.
+
+The year has 365 days and twelve months of the usual lengths (no leap years); week ``w`` is
+days ``[7w, 7w + 7)``; day 0 is the first day of January and the first day of a week.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+
+import numpy as np
+
+__all__ = ["DAYS_PER_YEAR", "Phase", "month_of_day", "is_month_start", "is_week_start", "at"]
+
+DAYS_PER_YEAR = 365
+DAYS_PER_WEEK = 7
+MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_MONTH_STARTS = np.cumsum((0, *MONTH_LENGTHS[:-1]))
+
+
+class Phase(float, Enum):
+    """The phases of a day, in the order they run, with their offset inside the day.
+
+    1. ``RECEIVE``: shipments and finished production due today arrive.
+    2. ``DEMAND``: customer orders arrive; stock is allocated to waiting and new orders;
+       backorders older than their patience are lost.
+    3. ``DECIDE``: decision makers observe the state after demand and issue orders.
+    4. ``EXECUTE``: the world starts production and places purchase orders.
+    5. ``CLOSE``: costs accrue, payments fall due, the day's snapshot is recorded.
+
+    An order placed in ``EXECUTE`` on day ``t`` with lead time ``L`` arrives in ``RECEIVE`` on
+    day ``t + L``, before that day's demand: it protects demand of ``L`` days.
+    """
+
+    RECEIVE = 0.0
+    DEMAND = 0.125
+    DECIDE = 0.25
+    EXECUTE = 0.5
+    CLOSE = 0.875
+
+
+def at(day: int, phase: Phase) -> float:
+    """The clock time at which ``phase`` runs on ``day``."""
+    return day + phase.value
+
+
+def day_of(time: float) -> int:
+    """The day a clock time falls in."""
+    return int(time)
+
+
+def month_of_day(day: int) -> int:
+    """The month index (0 = first January of the run) of ``day``."""
+    year, day_in_year = divmod(day, DAYS_PER_YEAR)
+    return year * 12 + int(np.searchsorted(_MONTH_STARTS, day_in_year, side="right") - 1)
+
+
+def is_month_start(day: int) -> bool:
+    """True on the first day of a calendar month."""
+    return int(day % DAYS_PER_YEAR) in _MONTH_STARTS_SET
+
+
+def is_week_start(day: int) -> bool:
+    """True on the first day of a week (weekly planning runs then)."""
+    return day % DAYS_PER_WEEK == 0
+
+
+_MONTH_STARTS_SET = frozenset(int(x) for x in _MONTH_STARTS)

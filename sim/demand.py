@@ -1,0 +1,85 @@
+"""Exogenous customer demand: a mean schedule per product and day, and its random realisation.
+
+The uniform draws behind demand are taken once, up front, from the ``demand`` stream (one per
+day and product). Demand on a day is the inverse CDF of the day's distribution at that draw, so a
+change of the mean (a promotion, a shock) changes the demand of that day only and leaves every
+other day as it was: runs that differ only in decisions face the same customers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special, stats
+
+from sim.calendar import DAYS_PER_YEAR
+from sim.config import Demand, Noise
+
+__all__ = ["mean_schedule", "realise", "split_by_share"]
+
+_EPS = 1e-12
+
+
+def mean_schedule(demand: Demand, days: int) -> np.ndarray:
+    """Mean demand per day for days ``0..days-1``: level × trend × season × planned promotions."""
+    t = np.arange(days, dtype=float)
+    mean = demand.base_per_day * (1.0 + demand.trend_per_year * t / DAYS_PER_YEAR)
+    season = demand.seasonality
+    if season.amplitude:
+        mean *= 1.0 + season.amplitude * np.cos(2 * np.pi * (t - season.peak_day) / DAYS_PER_YEAR)
+    for promo in demand.promotions:
+        mean[promo.start_day : promo.start_day + promo.duration_days] *= 1.0 + promo.uplift
+    return np.maximum(mean, 0.0)
+
+
+def check_noise(noise: Noise, mean: float) -> str | None:
+    """Why ``noise`` cannot be realised around ``mean``, or None if it can."""
+    if noise.distribution == "negative_binomial" and mean > 0 and (noise.cv * mean) ** 2 <= mean:
+        return "negative_binomial needs cv**2 * mean > 1 (variance above the mean); use poisson"
+    if noise.distribution in {"normal", "gamma", "lognormal", "negative_binomial"} and noise.cv <= 0:
+        return f"{noise.distribution} noise needs cv > 0; use distribution: none for no noise"
+    return None
+
+
+def realise(noise: Noise, mean: np.ndarray, u: np.ndarray, whole_units: bool) -> np.ndarray:
+    """Demand at quantiles ``u`` (uniform draws, same shape as ``mean``) of the day's law."""
+    u = np.clip(u, _EPS, 1 - _EPS)
+    m = np.asarray(mean, dtype=float)
+    kind = noise.distribution
+    if kind == "none":
+        if whole_units:
+            # Deterministic demand in whole units that keeps the running total exact.
+            cumulative = np.round(np.cumsum(m, axis=0))
+            return np.diff(cumulative, axis=0, prepend=np.zeros((1, *m.shape[1:])))
+        return m.copy()
+    cv = noise.cv
+    if kind == "normal":
+        x = np.maximum(m + cv * m * special.ndtri(u), 0.0)
+    elif kind == "lognormal":
+        sigma2 = np.log1p(cv * cv)
+        x = np.where(m > 0, np.exp(np.log(np.maximum(m, _EPS)) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u)), 0.0)
+    elif kind == "gamma":
+        shape = 1.0 / (cv * cv)
+        x = special.gammaincinv(shape, u) * m * cv * cv
+    elif kind == "poisson":
+        return np.where(m > 0, stats.poisson.ppf(u, np.maximum(m, _EPS)), 0.0)
+    elif kind == "negative_binomial":
+        var = (cv * m) ** 2
+        n = np.where(var > m, m * m / np.maximum(var - m, _EPS), 1.0)
+        p = n / (n + np.maximum(m, _EPS))
+        return np.where(m > 0, stats.nbinom.ppf(u, n, p), 0.0)
+    else:  # pragma: no cover - the config schema admits no other value
+        raise ValueError(f"unknown noise distribution {kind!r}")
+    return np.round(x) if whole_units else x
+
+
+def split_by_share(quantity: float, shares: np.ndarray, whole_units: bool) -> np.ndarray:
+    """Split ``quantity`` across markets in proportion to ``shares`` (largest remainder)."""
+    raw = quantity * shares
+    if not whole_units:
+        return raw
+    base = np.floor(raw)
+    remainder = int(round(quantity - base.sum()))
+    if remainder > 0:
+        order = np.argsort(-(raw - base), kind="stable")
+        base[order[:remainder]] += 1
+    return base

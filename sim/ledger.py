@@ -1,0 +1,264 @@
+"""Immutable records of what happened, and the double-entry books they are posted to.
+
+The world appends past-tense facts (``OrderShipped``, ``ShipmentReceived``...) and posts every
+movement of value to :class:`Books`, where each entry debits one account and credits another by
+the same amount. Inventory is carried at standard cost; the difference between what a component
+cost and its standard goes to ``purchase_price_variance``. Holding cost has two parts: storage
+(paid in cash) and a capital charge on inventory value, an economic cost credited to the
+``capital_charge_equity`` account so it lowers operating profit without moving cash.
+
+KPIs are computed from these records after a run (``sim.metrics``); nothing here decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import IntEnum
+
+import numpy as np
+
+__all__ = ["Account", "Books", "Ledger"]
+
+
+class Account(IntEnum):
+    """Accounts of the books. Assets and expenses have debit balances; the rest credit."""
+
+    CASH = 0
+    RECEIVABLES = 1
+    INVENTORY_COMPONENTS = 2
+    INVENTORY_IN_TRANSIT = 3
+    INVENTORY_WIP = 4
+    INVENTORY_FINISHED = 5
+    FIXED_ASSETS = 6
+    PAYABLES = 7
+    EQUITY = 8
+    CAPITAL_CHARGE_EQUITY = 9
+    REVENUE = 10
+    COGS = 11
+    PURCHASE_PRICE_VARIANCE = 12
+    HOLDING_CAPITAL = 13
+    HOLDING_STORAGE = 14
+    TRANSPORT = 15
+    EXPEDITING = 16
+    OVERTIME = 17
+    PENALTIES = 18
+    PROMOTION = 19
+    DEPRECIATION = 20
+    INTEREST = 21
+    CONVERSION_VARIANCE = 22
+    OVERHEAD = 23
+
+
+ASSETS = (
+    Account.CASH,
+    Account.RECEIVABLES,
+    Account.INVENTORY_COMPONENTS,
+    Account.INVENTORY_IN_TRANSIT,
+    Account.INVENTORY_WIP,
+    Account.INVENTORY_FINISHED,
+    Account.FIXED_ASSETS,
+)
+LIABILITIES = (Account.PAYABLES,)
+EQUITY = (Account.EQUITY, Account.CAPITAL_CHARGE_EQUITY)
+INCOME = (Account.REVENUE,)
+EXPENSES = (
+    Account.COGS,
+    Account.PURCHASE_PRICE_VARIANCE,
+    Account.HOLDING_CAPITAL,
+    Account.HOLDING_STORAGE,
+    Account.TRANSPORT,
+    Account.EXPEDITING,
+    Account.OVERTIME,
+    Account.PENALTIES,
+    Account.PROMOTION,
+    Account.DEPRECIATION,
+    Account.INTEREST,
+    Account.CONVERSION_VARIANCE,
+    Account.OVERHEAD,
+)
+DEBIT_NORMAL = frozenset(ASSETS + EXPENSES)
+INVENTORY = (
+    Account.INVENTORY_COMPONENTS,
+    Account.INVENTORY_IN_TRANSIT,
+    Account.INVENTORY_WIP,
+    Account.INVENTORY_FINISHED,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One journal entry: ``amount`` moves from ``credit`` to ``debit`` on ``day``."""
+
+    day: int
+    debit: Account
+    credit: Account
+    amount: float
+    memo: str
+
+
+class Books:
+    """A double-entry ledger. Balances are signed: debits positive, credits negative.
+
+    ``balance(account)`` returns the natural-sign balance (positive for a normal balance).
+    """
+
+    def __init__(self) -> None:
+        self.journal: list[Entry] = []
+        self._raw = np.zeros(len(Account))
+
+    def post(self, day: int, debit: Account, credit: Account, amount: float, memo: str) -> None:
+        """Post ``amount`` (may be negative: then the direction reverses) on ``day``."""
+        if amount == 0.0:
+            return
+        if not np.isfinite(amount):
+            raise ValueError(f"non-finite amount {amount} for {memo}")
+        self.journal.append(Entry(day, debit, credit, float(amount), memo))
+        self._raw[debit] += amount
+        self._raw[credit] -= amount
+
+    def balance(self, account: Account) -> float:
+        raw = float(self._raw[account])
+        return raw if account in DEBIT_NORMAL else -raw
+
+    def balances(self) -> np.ndarray:
+        """Natural-sign balances of every account, indexed by :class:`Account`."""
+        signs = np.array([1.0 if a in DEBIT_NORMAL else -1.0 for a in Account])
+        return self._raw * signs
+
+    def trial_balance_gap(self) -> float:
+        """Sum of debits minus credits over all accounts: zero when the books balance."""
+        return float(self._raw.sum())
+
+    def equation_gap(self) -> float:
+        """Assets − (liabilities + equity + income − expenses): zero when the books balance."""
+        b = self.balances()
+        assets = b[list(ASSETS)].sum()
+        claims = b[list(LIABILITIES)].sum() + b[list(EQUITY)].sum()
+        profit = b[list(INCOME)].sum() - b[list(EXPENSES)].sum()
+        return float(assets - claims - profit)
+
+
+class Ledger:
+    """Everything a run recorded: facts, the books, and the daily close snapshots."""
+
+    def __init__(self) -> None:
+        self.facts: list[object] = []
+        self.books = Books()
+
+    def record(self, fact: object) -> None:
+        self.facts.append(fact)
+
+    def of_type(self, kind: type) -> list:
+        return [f for f in self.facts if type(f) is kind]
+
+
+# ------------------------------------------------------------------------------- facts
+# Past-tense, immutable records. Quantities are units; days are simulation days.
+
+
+@dataclass(frozen=True, slots=True)
+class OrderReceived:
+    day: int
+    order_id: int
+    product: int
+    market: int
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class OrderShipped:
+    day: int
+    order_id: int
+    product: int
+    market: int
+    quantity: float
+    order_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class SaleLost:
+    day: int
+    order_id: int
+    product: int
+    market: int
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ForecastIssued:
+    """A forecast of demand per day for ``product`` over days ``[day+1, day+horizon_days]``."""
+
+    day: int
+    owner: str
+    product: int
+    per_day: float
+    horizon_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionOrdered:
+    day: int
+    product: int
+    line: int
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionStarted:
+    day: int
+    product: int
+    line: int
+    quantity: float
+    overtime_quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class ProductionCompleted:
+    day: int
+    product: int
+    line: int
+    quantity: float
+    start_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderPlaced:
+    day: int
+    po_id: int
+    supplier: int
+    component: int
+    quantity: float
+    mode: int
+    unit_price: float
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentDispatched:
+    day: int
+    po_id: int
+    supplier: int
+    component: int
+    quantity: float
+    mode: int
+    late_days: int
+
+
+@dataclass(frozen=True, slots=True)
+class ShipmentReceived:
+    day: int
+    po_id: int
+    supplier: int
+    component: int
+    quantity: float
+    mode: int
+    dispatch_day: int
+
+
+@dataclass(frozen=True, slots=True)
+class PurchaseOrderCancelled:
+    day: int
+    po_id: int
+    supplier: int
+    component: int
+    quantity: float
+    reason: str

@@ -1,0 +1,466 @@
+"""KPIs: pure functions of what a run recorded, computed after the run, never inside it.
+
+Each KPI of a company run is a function ``name(outcome) -> float`` registered in
+:data:`COMPANY_KPIS` under its interface name; its docstring is its definition, with units.
+Money is in the config's currency; "per year" figures are annualised over the run length.
+A serial chain has its own, smaller set (:func:`chain_kpis`).
+
+KPIs that need the function agents' plans (``plan_adherence``, ``plan_nervousness``,
+``forecast_disagreement``) are added by the agents package, which knows the plans.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from sim import ledger as rec
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.chain import ChainOutcome
+from sim.ledger import Account
+from sim.world import CompanyOutcome
+
+__all__ = ["COMPANY_KPIS", "chain_kpis", "company_kpis", "kpis"]
+
+COMPANY_KPIS: dict[str, Callable[[CompanyOutcome], float]] = {}
+
+
+def kpi(function: Callable[[CompanyOutcome], float]) -> Callable[[CompanyOutcome], float]:
+    COMPANY_KPIS[function.__name__] = function
+    return function
+
+
+# ------------------------------------------------------------------------- helpers
+
+
+def _facts(outcome: CompanyOutcome, kind: type) -> list:
+    return [f for f in outcome.ledger.facts if type(f) is kind]
+
+
+def _flow(outcome: CompanyOutcome, account: Account) -> float:
+    """Total of an income or expense account over the run (such accounts start at zero)."""
+    return outcome.ledger.books.balance(account)
+
+
+def _balances(outcome: CompanyOutcome, *accounts: Account) -> np.ndarray:
+    """Daily end-of-day balance of the sum of ``accounts``."""
+    b = outcome.daily["balances"]
+    return b[:, [int(a) for a in accounts]].sum(axis=1)
+
+
+def _years(outcome: CompanyOutcome) -> float:
+    return outcome.days / DAYS_PER_YEAR
+
+
+def _safe_ratio(numerator: float, denominator: float) -> float:
+    return float(numerator / denominator) if denominator else float("nan")
+
+
+def _weekly(series: np.ndarray) -> np.ndarray:
+    weeks = len(series) // DAYS_PER_WEEK
+    return series[: weeks * DAYS_PER_WEEK].reshape(weeks, DAYS_PER_WEEK, *series.shape[1:]).sum(axis=1)
+
+
+def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
+    """Mean over columns of var(weekly orders) / var(weekly demand) (columns with demand)."""
+    o, d = _weekly(orders), _weekly(demand)
+    ratios = [
+        o[:, j].var(ddof=1) / d[:, j].var(ddof=1) for j in range(d.shape[1]) if len(d) > 1 and d[:, j].var() > 0
+    ]
+    return float(np.mean(ratios)) if ratios else float("nan")
+
+
+# ------------------------------------------------------------------------- service
+
+
+@kpi
+def fill_rate(o: CompanyOutcome) -> float:
+    """Units shipped from stock on the day they were ordered / units ordered (0–1)."""
+    demanded = float(o.demand.sum())
+    on_time = sum(f.quantity for f in _facts(o, rec.OrderShipped) if f.day == f.order_day)
+    return _safe_ratio(on_time, demanded)
+
+
+@kpi
+def otif(o: CompanyOutcome) -> float:
+    """Share of customer orders shipped on time and in full (on their order day, every unit)."""
+    orders = _facts(o, rec.OrderReceived)
+    if not orders:
+        return float("nan")
+    shipped_on_day: dict[int, float] = {}
+    for f in _facts(o, rec.OrderShipped):
+        if f.day == f.order_day:
+            shipped_on_day[f.order_id] = shipped_on_day.get(f.order_id, 0.0) + f.quantity
+    full = sum(1 for f in orders if shipped_on_day.get(f.order_id, 0.0) >= f.quantity - 1e-9)
+    return full / len(orders)
+
+
+@kpi
+def lost_sales_units(o: CompanyOutcome) -> float:
+    """Units ordered by customers and never shipped because they waited past their patience."""
+    return float(sum(f.quantity for f in _facts(o, rec.SaleLost)))
+
+
+@kpi
+def backorder_units_avg(o: CompanyOutcome) -> float:
+    """Average end-of-day backlog of customer orders, in units (all products)."""
+    return float(o.daily["backlog"].sum(axis=1).mean())
+
+
+# ------------------------------------------------------------------------- profit and loss
+
+
+@kpi
+def revenue(o: CompanyOutcome) -> float:
+    """Sales value of units shipped (price × units), over the run."""
+    return _flow(o, Account.REVENUE)
+
+
+@kpi
+def cogs(o: CompanyOutcome) -> float:
+    """Cost of goods sold at standard cost (materials + conversion), over the run."""
+    return _flow(o, Account.COGS)
+
+
+@kpi
+def purchase_price_variance(o: CompanyOutcome) -> float:
+    """Actual component prices minus standard cost, for components dispatched (positive = dearer)."""
+    return _flow(o, Account.PURCHASE_PRICE_VARIANCE)
+
+
+@kpi
+def gross_margin(o: CompanyOutcome) -> float:
+    """Revenue − COGS − purchase price variance: margin on goods at actual material prices."""
+    return revenue(o) - cogs(o) - purchase_price_variance(o)
+
+
+@kpi
+def holding_cost(o: CompanyOutcome) -> float:
+    """Capital charge on all inventory value plus storage of stock on hand, over the run."""
+    return _flow(o, Account.HOLDING_CAPITAL) + _flow(o, Account.HOLDING_STORAGE)
+
+
+@kpi
+def transport_cost(o: CompanyOutcome) -> float:
+    """Freight on standard (non-expedited) transport modes, over the run."""
+    return _flow(o, Account.TRANSPORT)
+
+
+@kpi
+def expedite_cost(o: CompanyOutcome) -> float:
+    """Freight on expedited transport modes (e.g. air), over the run."""
+    return _flow(o, Account.EXPEDITING)
+
+
+@kpi
+def overtime_cost(o: CompanyOutcome) -> float:
+    """Overtime premium paid for units made beyond regular line capacity, over the run."""
+    return _flow(o, Account.OVERTIME)
+
+
+@kpi
+def penalty_cost(o: CompanyOutcome) -> float:
+    """Contractual penalties for lost sales, over the run."""
+    return _flow(o, Account.PENALTIES)
+
+
+@kpi
+def promotion_cost(o: CompanyOutcome) -> float:
+    """Cost of promotions run, over the run."""
+    return _flow(o, Account.PROMOTION)
+
+
+@kpi
+def capex(o: CompanyOutcome) -> float:
+    """Capital expenditure on new capacity during the run (excludes the opening plant)."""
+    return sum(
+        e.amount for e in o.ledger.books.journal if e.debit == Account.FIXED_ASSETS and e.credit == Account.CASH
+    )
+
+
+@kpi
+def overhead_cost(o: CompanyOutcome) -> float:
+    """Fixed overhead (salaries, rent, systems) over the run."""
+    return _flow(o, Account.OVERHEAD)
+
+
+@kpi
+def operating_profit(o: CompanyOutcome) -> float:
+    """Gross margin − holding − transport − expediting − overtime − penalties − promotions −
+    overhead − depreciation, over the run. Interest is below this line; the capital charge on
+    inventory is above it (it is what the inventory costs the company)."""
+    b = _flow
+    return (
+        gross_margin(o)
+        - holding_cost(o)
+        - b(o, Account.TRANSPORT)
+        - b(o, Account.EXPEDITING)
+        - b(o, Account.OVERTIME)
+        - b(o, Account.PENALTIES)
+        - b(o, Account.PROMOTION)
+        - b(o, Account.OVERHEAD)
+        - b(o, Account.DEPRECIATION)
+        - b(o, Account.CONVERSION_VARIANCE)
+    )
+
+
+# ------------------------------------------------------------------------- working capital
+
+
+def _inventory_value(o: CompanyOutcome) -> np.ndarray:
+    return _balances(o, *rec.INVENTORY)
+
+
+@kpi
+def avg_inventory_value(o: CompanyOutcome) -> float:
+    """Average end-of-day inventory at standard cost: components, in transit, WIP, finished."""
+    return float(_inventory_value(o).mean())
+
+
+@kpi
+def inventory_turns(o: CompanyOutcome) -> float:
+    """COGS per year / average inventory value (times per year)."""
+    return _safe_ratio(cogs(o) / _years(o), avg_inventory_value(o))
+
+
+@kpi
+def dio_days(o: CompanyOutcome) -> float:
+    """Days inventory outstanding: average inventory value / COGS per day."""
+    return _safe_ratio(avg_inventory_value(o), cogs(o) / o.days)
+
+
+@kpi
+def dso_days(o: CompanyOutcome) -> float:
+    """Days sales outstanding: average receivables / revenue per day."""
+    return _safe_ratio(float(_balances(o, Account.RECEIVABLES).mean()), revenue(o) / o.days)
+
+
+def _purchases(o: CompanyOutcome) -> float:
+    """Everything billed to the company by suppliers and carriers over the run."""
+    return sum(e.amount for e in o.ledger.books.journal if e.credit == Account.PAYABLES)
+
+
+@kpi
+def dpo_days(o: CompanyOutcome) -> float:
+    """Days payables outstanding: average payables / purchases (components + freight) per day."""
+    return _safe_ratio(float(_balances(o, Account.PAYABLES).mean()), _purchases(o) / o.days)
+
+
+@kpi
+def cash_to_cash_days(o: CompanyOutcome) -> float:
+    """DIO + DSO − DPO, in days."""
+    return dio_days(o) + dso_days(o) - dpo_days(o)
+
+
+def _working_capital(o: CompanyOutcome) -> np.ndarray:
+    return _balances(o, Account.RECEIVABLES, *rec.INVENTORY) - _balances(o, Account.PAYABLES)
+
+
+@kpi
+def working_capital_avg(o: CompanyOutcome) -> float:
+    """Average end-of-day receivables + inventory − payables."""
+    return float(_working_capital(o).mean())
+
+
+@kpi
+def ending_cash(o: CompanyOutcome) -> float:
+    """Cash at the close of the last day (negative = overdraft)."""
+    return float(o.daily["balances"][-1, int(Account.CASH)])
+
+
+@kpi
+def roi(o: CompanyOutcome) -> float:
+    """Operating profit per year / average capital employed (working capital + fixed assets)."""
+    employed = float((_working_capital(o) + _balances(o, Account.FIXED_ASSETS)).mean())
+    return _safe_ratio(operating_profit(o) / _years(o), employed)
+
+
+# ------------------------------------------------------------------------- planning
+
+
+def _forecast_errors(o: CompanyOutcome) -> tuple[np.ndarray, np.ndarray]:
+    forecasts, actuals = [], []
+    cumulative = np.vstack([np.zeros((1, o.demand.shape[1])), np.cumsum(o.demand, axis=0)])
+    for f in _facts(o, rec.ForecastIssued):
+        end = f.day + 1 + f.horizon_days
+        if end > o.days:
+            continue
+        actual = (cumulative[end, f.product] - cumulative[f.day + 1, f.product]) / f.horizon_days
+        forecasts.append(f.per_day)
+        actuals.append(actual)
+    return np.array(forecasts), np.array(actuals)
+
+
+@kpi
+def forecast_mape(o: CompanyOutcome) -> float:
+    """Mean absolute percentage error of forecasts of demand per day against the average
+    demand actually seen over each forecast's horizon (0.1 = 10%); forecasts whose horizon
+    had no demand are left out."""
+    f, a = _forecast_errors(o)
+    mask = a > 0
+    return float(np.mean(np.abs(f[mask] - a[mask]) / a[mask])) if mask.any() else float("nan")
+
+
+@kpi
+def forecast_bias(o: CompanyOutcome) -> float:
+    """Σ(forecast − actual) / Σ actual over all forecasts (positive = over-forecasting)."""
+    f, a = _forecast_errors(o)
+    return _safe_ratio(float((f - a).sum()), float(a.sum()))
+
+
+@kpi
+def bullwhip_production(o: CompanyOutcome) -> float:
+    """Var(weekly production ordered) / var(weekly customer demand), averaged over products."""
+    ordered = np.zeros_like(o.demand)
+    for f in _facts(o, rec.ProductionOrdered):
+        ordered[f.day, f.product] += f.quantity
+    return _variance_ratio(ordered, o.demand)
+
+
+@kpi
+def bullwhip_procurement(o: CompanyOutcome) -> float:
+    """Var(weekly components purchased) / var(weekly component needs implied by customer
+    demand through the BOM), averaged over components."""
+    if not len(o.topology.components):
+        return float("nan")
+    bought = np.zeros_like(o.consumption)
+    for f in _facts(o, rec.PurchaseOrderPlaced):
+        bought[f.day, f.component] += f.quantity
+    return _variance_ratio(bought, o.demand @ o.topology.bom)
+
+
+@kpi
+def capacity_utilization(o: CompanyOutcome) -> float:
+    """Units made on regular time / regular capacity, over all lines and days (0–1)."""
+    capacity = float(o.topology.line_capacity_per_day.sum()) * o.days
+    return _safe_ratio(float(o.daily["line_regular_used"].sum()), capacity)
+
+
+@kpi
+def overtime_share(o: CompanyOutcome) -> float:
+    """Share of units made on overtime (0–1)."""
+    regular = float(o.daily["line_regular_used"].sum())
+    overtime = float(o.daily["line_overtime_used"].sum())
+    return _safe_ratio(overtime, regular + overtime)
+
+
+def company_kpis(outcome: CompanyOutcome) -> dict[str, float]:
+    """Every registered company KPI of ``outcome``, by name."""
+    return {name: float(function(outcome)) for name, function in COMPANY_KPIS.items()}
+
+
+# ------------------------------------------------------------------------- serial chain
+
+
+def chain_kpis(outcome: ChainOutcome, warmup_periods: int = 0) -> dict[str, float]:
+    """KPIs of a serial chain, over periods after ``warmup_periods``.
+
+    - ``fill_rate``: customer demand shipped in its own period / customer demand (stage 0);
+    - ``cycle_service_level``: share of periods that end with no customer backlog;
+    - ``lost_sales_units``, ``backorder_units_avg`` (customer backlog per period);
+    - ``holding_cost``, ``backorder_cost``, ``total_cost`` and ``cost_per_period``
+      (all stages), ``cost_<stage>`` per stage;
+    - ``bullwhip_<stage>``: var(orders placed by the stage) / var(customer demand);
+    - ``on_hand_avg_<stage>``: average end-of-period stock per stage.
+    """
+    s = slice(warmup_periods, None)
+    demand = outcome.customer_demand[s]
+    result: dict[str, float] = {
+        "fill_rate": _safe_ratio(float(outcome.shipped_on_time[s, 0].sum()), float(demand.sum())),
+        "cycle_service_level": float((outcome.backlog[s, 0] <= 1e-9).mean()),
+        "lost_sales_units": float(outcome.lost[s, 0].sum()),
+        "backorder_units_avg": float(outcome.backlog[s, 0].mean()),
+    }
+    stages = outcome.config.stages
+    h = np.array([st.holding_cost_per_unit_per_period for st in stages.values()])
+    b = np.array([st.backorder_cost_per_unit_per_period for st in stages.values()])
+    holding = outcome.on_hand[s] * h
+    backorder = outcome.backlog[s] * b
+    periods = len(demand)
+    result["holding_cost"] = float(holding.sum())
+    result["backorder_cost"] = float(backorder.sum())
+    result["total_cost"] = result["holding_cost"] + result["backorder_cost"]
+    result["cost_per_period"] = _safe_ratio(result["total_cost"], periods)
+    demand_var = float(demand.var(ddof=1)) if periods > 1 else 0.0
+    for i, name in enumerate(outcome.stages):
+        result[f"cost_{name}"] = float(holding[:, i].sum() + backorder[:, i].sum())
+        orders_var = float(outcome.ordered[s, i].var(ddof=1)) if periods > 1 else 0.0
+        result[f"bullwhip_{name}"] = _safe_ratio(orders_var, demand_var)
+        result[f"on_hand_avg_{name}"] = float(outcome.on_hand[s, i].mean())
+    return result
+
+
+def kpis(outcome: CompanyOutcome | ChainOutcome) -> dict[str, float]:
+    """The KPIs of any run."""
+    if isinstance(outcome, ChainOutcome):
+        return chain_kpis(outcome)
+    return company_kpis(outcome)
+
+
+# How each KPI reads: used by reports and tables (anything not listed reads as a plain number).
+KPI_UNITS: dict[str, str] = {
+    "fill_rate": "share",
+    "otif": "share",
+    "cycle_service_level": "share",
+    "lost_sales_units": "units",
+    "backorder_units_avg": "units",
+    "revenue": "money",
+    "cogs": "money",
+    "purchase_price_variance": "money",
+    "gross_margin": "money",
+    "holding_cost": "money",
+    "transport_cost": "money",
+    "expedite_cost": "money",
+    "overtime_cost": "money",
+    "penalty_cost": "money",
+    "promotion_cost": "money",
+    "overhead_cost": "money",
+    "capex": "money",
+    "operating_profit": "money",
+    "avg_inventory_value": "money",
+    "inventory_turns": "per_year",
+    "dio_days": "days",
+    "dso_days": "days",
+    "dpo_days": "days",
+    "cash_to_cash_days": "days",
+    "working_capital_avg": "money",
+    "ending_cash": "money",
+    "roi": "share",
+    "forecast_mape": "share",
+    "forecast_bias": "share",
+    "bullwhip_production": "ratio",
+    "bullwhip_procurement": "ratio",
+    "capacity_utilization": "share",
+    "overtime_share": "share",
+    "backorder_cost": "money",
+    "total_cost": "money",
+    "cost_per_period": "money",
+}
+
+KPI_GROUPS: dict[str, tuple[str, ...]] = {
+    "Service": ("fill_rate", "otif", "cycle_service_level", "lost_sales_units", "backorder_units_avg"),
+    "Profit and loss": (
+        "revenue", "cogs", "purchase_price_variance", "gross_margin", "holding_cost",
+        "transport_cost", "expedite_cost", "overtime_cost", "penalty_cost", "promotion_cost",
+        "overhead_cost", "operating_profit", "capex", "backorder_cost", "total_cost", "cost_per_period",
+    ),
+    "Working capital and cash": (
+        "avg_inventory_value", "inventory_turns", "dio_days", "dso_days", "dpo_days",
+        "cash_to_cash_days", "working_capital_avg", "ending_cash", "roi",
+    ),
+    "Planning": (
+        "forecast_mape", "forecast_bias", "bullwhip_production", "bullwhip_procurement",
+        "capacity_utilization", "overtime_share",
+    ),
+}
+
+
+def kpi_unit(name: str) -> str:
+    """How KPI ``name`` reads: share, money, units, days, per_year, ratio or number."""
+    if name in KPI_UNITS:
+        return KPI_UNITS[name]
+    for prefix, unit in (("cost_", "money"), ("bullwhip_", "ratio"), ("on_hand_avg_", "units")):
+        if name.startswith(prefix):
+            return unit
+    return "number"

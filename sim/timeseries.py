@@ -1,0 +1,133 @@
+"""Daily (or per-period) time series of a run, as tidy tables: one row per period and entity.
+
+Columns for every row: ``period`` (the day in a company; the period in a serial chain, whose
+first day is ``day``), ``entity_kind`` (``product``, ``component`` or ``stage``) and ``entity``.
+Then, where they apply (empty elsewhere):
+
+- ``demand``: units the stock point was asked for (customer orders for a product or stage 0,
+  downstream orders for an upstream stage, BOM needs of production for a component);
+- ``orders_placed``: units it ordered (production ordered for a product, purchase orders for a
+  component, replenishment orders for a stage);
+- ``received``: units that arrived (production completed, shipments received);
+- ``shipped``, ``shipped_on_time``, ``lost``, ``backlog`` (end of period), ``on_hand`` (end of
+  period), ``production`` (units started, products), ``in_transit`` (components),
+  ``supply_line`` (stages).
+
+The company also gets one row per day and account (``entity_kind = account``) with its
+end-of-day ``balance``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim import ledger as rec
+from sim.chain import ChainOutcome
+from sim.ledger import Account
+from sim.world import CompanyOutcome
+
+__all__ = ["timeseries", "write_timeseries"]
+
+
+def _long(kind: str, names: tuple[str, ...], columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    periods, n = next(iter(columns.values())).shape
+    frame = pd.DataFrame(
+        {
+            "period": np.repeat(np.arange(periods), n),
+            "entity_kind": kind,
+            "entity": np.tile(np.array(names, dtype=object), periods),
+        }
+    )
+    for column, values in columns.items():
+        frame[column] = values.reshape(-1)
+    return frame
+
+
+def _company(o: CompanyOutcome) -> pd.DataFrame:
+    H = o.days
+    P, C = len(o.topology.products), len(o.topology.components)
+    shipped, on_time, lost = np.zeros((H, P)), np.zeros((H, P)), np.zeros((H, P))
+    started, completed, ordered = np.zeros((H, P)), np.zeros((H, P)), np.zeros((H, P))
+    bought, arrived = np.zeros((H, C)), np.zeros((H, C))
+    for f in o.ledger.facts:
+        match f:
+            case rec.OrderShipped():
+                shipped[f.day, f.product] += f.quantity
+                if f.day == f.order_day:
+                    on_time[f.day, f.product] += f.quantity
+            case rec.SaleLost():
+                lost[f.day, f.product] += f.quantity
+            case rec.ProductionStarted():
+                started[f.day, f.product] += f.quantity
+            case rec.ProductionCompleted():
+                completed[f.day, f.product] += f.quantity
+            case rec.ProductionOrdered():
+                ordered[f.day, f.product] += f.quantity
+            case rec.PurchaseOrderPlaced():
+                bought[f.day, f.component] += f.quantity
+            case rec.ShipmentReceived():
+                arrived[f.day, f.component] += f.quantity
+    d = o.daily
+    products = _long(
+        "product",
+        o.topology.products,
+        {
+            "demand": o.demand,
+            "orders_placed": ordered,
+            "received": completed,
+            "shipped": shipped,
+            "shipped_on_time": on_time,
+            "lost": lost,
+            "backlog": d["backlog"],
+            "on_hand": d["finished_on_hand"],
+            "production": started,
+        },
+    )
+    components = _long(
+        "component",
+        o.topology.components,
+        {
+            "demand": o.consumption,
+            "orders_placed": bought,
+            "received": arrived,
+            "on_hand": d["component_on_hand"],
+            "in_transit": d["component_in_transit"],
+        },
+    )
+    accounts = _long("account", tuple(a.name.lower() for a in Account), {"balance": d["balances"]})
+    return pd.concat([products, components, accounts], ignore_index=True)
+
+
+def _chain(o: ChainOutcome) -> pd.DataFrame:
+    frame = _long(
+        "stage",
+        o.stages,
+        {
+            "demand": o.incoming,
+            "orders_placed": o.ordered,
+            "received": o.received,
+            "shipped": o.shipped,
+            "shipped_on_time": o.shipped_on_time,
+            "lost": o.lost,
+            "backlog": o.backlog,
+            "on_hand": o.on_hand,
+            "supply_line": o.supply_line,
+        },
+    )
+    frame.insert(1, "day", frame["period"] * o.period_days)
+    return frame
+
+
+def timeseries(outcome: CompanyOutcome | ChainOutcome) -> pd.DataFrame:
+    """The tidy time series of a run."""
+    return _chain(outcome) if isinstance(outcome, ChainOutcome) else _company(outcome)
+
+
+def write_timeseries(frame: pd.DataFrame, path) -> None:
+    """Write ``frame`` as Parquet (``.parquet``) or CSV (anything else)."""
+    path = str(path)
+    if path.endswith(".parquet"):
+        frame.to_parquet(path, index=False)
+    else:
+        frame.to_csv(path, index=False)

@@ -1,0 +1,717 @@
+"""The company's physical and financial world on one SimPy clock; it executes, never decides.
+
+Order of phases within day ``d`` (see :class:`sim.calendar.Phase`):
+
+1. ``RECEIVE``  component shipments and finished production due today arrive.
+2. ``DEMAND``   today's customer orders arrive (one order per product and market); finished
+                goods are allocated to open orders by the allocation rule; the unfilled part of
+                an order waits as a backorder and is lost once it is older than the market's
+                patience.
+3. ``DECIDE``   the decision maker observes the state after demand and returns requests.
+4. ``EXECUTE``  requests are executed: production orders join line queues, purchase orders go
+                to suppliers; lines start what capacity and components allow (regular capacity
+                first, then overtime); suppliers dispatch what is ready.
+5. ``CLOSE``    holding cost, depreciation and interest accrue; receivables and payables due
+                today are settled; the day's snapshot is recorded.
+
+Events are per order, per shipment, per production batch and per phase, never per unit; the
+products, components and lines live in numpy arrays.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from sim import ledger as rec
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
+from sim.config import CompanyConfig, Constant, Delay, Gamma, LogNormal, Normal, Uniform
+from sim.demand import mean_schedule, realise, split_by_share
+from sim.ledger import Account, Ledger
+from sim.messages import DecisionError, DemandForecast, ProductionOrder, PurchaseOrder
+from sim.rng import Streams
+
+__all__ = ["CompanyObservation", "CompanyOutcome", "Topology", "World", "WorldAuditError", "draw_days"]
+
+_TOL = 1e-6
+
+
+class WorldAuditError(AssertionError):
+    """Units or money stopped balancing (raised at once in strict-audit mode)."""
+
+
+def draw_days(delay: Delay, rng: np.random.Generator) -> int:
+    """Draw a whole number of days from ``delay`` (one draw from ``rng`` per call)."""
+    u = rng.random()
+    match delay:
+        case Constant(value=value):
+            x = value
+        case Normal(mean=mean, sd=sd):
+            from scipy.special import ndtri
+
+            x = mean + sd * float(ndtri(min(max(u, 1e-12), 1 - 1e-12)))
+        case Uniform(low=low, high=high):
+            x = low + (high - low) * u
+        case LogNormal(mean=mean, sd=sd):
+            from scipy.special import ndtri
+
+            s2 = np.log1p((sd / mean) ** 2)
+            x = float(np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * ndtri(min(max(u, 1e-12), 1 - 1e-12))))
+        case Gamma(mean=mean, sd=sd):
+            from scipy.special import gammaincinv
+
+            if sd == 0:
+                x = mean
+            else:
+                k = (mean / sd) ** 2
+                x = float(gammaincinv(k, min(max(u, 1e-12), 1 - 1e-12))) * sd * sd / mean
+        case _:  # pragma: no cover
+            raise TypeError(delay)
+    return max(0, int(round(x)))
+
+
+def mean_days(delay: Delay) -> float:
+    """The nominal (mean) number of days of ``delay``."""
+    match delay:
+        case Constant(value=value):
+            return float(value)
+        case Uniform(low=low, high=high):
+            return (low + high) / 2
+        case Normal(mean=mean) | LogNormal(mean=mean) | Gamma(mean=mean):
+            return float(mean)
+    raise TypeError(delay)  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Topology:
+    """What a decision maker may know of the network's structure (static over a run)."""
+
+    products: tuple[str, ...]
+    components: tuple[str, ...]
+    suppliers: tuple[str, ...]
+    modes: tuple[str, ...]
+    lines: tuple[str, ...]
+    markets: tuple[str, ...]
+    bom: np.ndarray  # [product, component] units per unit
+    price: np.ndarray  # [product]
+    product_standard_cost: np.ndarray  # [product]
+    component_standard_cost: np.ndarray  # [component]
+    line_capacity_per_day: np.ndarray  # [line]
+    line_makes: np.ndarray  # [line, product] bool
+    supplier_price: np.ndarray  # [supplier, component] base price, nan if not sold
+    supplier_lead_time_days: np.ndarray  # [supplier] mean
+    supplier_modes: tuple[tuple[str, ...], ...]
+    mode_lead_time_days: np.ndarray  # [mode] mean
+    mode_cost_per_unit: np.ndarray  # [mode]
+    production_lead_time_days: int
+
+
+@dataclass(frozen=True)
+class CompanyObservation:
+    """The state after today's demand, as a decision maker sees it (arrays are read-only).
+
+    Histories hold one row per day ``0..day`` (today included).
+    """
+
+    day: int
+    topology: Topology
+    finished_on_hand: np.ndarray  # [product]
+    backlog: np.ndarray  # [product] units ordered by customers, not yet shipped nor lost
+    production_queued: np.ndarray  # [product] ordered, not started
+    production_in_process: np.ndarray  # [product] started, not completed
+    component_on_hand: np.ndarray  # [component]
+    component_on_order: np.ndarray  # [component] at suppliers or in transit
+    component_requirements_queued: np.ndarray  # [component] needed by queued production
+    demand_history: np.ndarray  # [day, product]
+    consumption_history: np.ndarray  # [day, component]
+    cash: float
+
+
+Decider = Callable[[CompanyObservation], Iterable[object]]
+
+
+@dataclass(frozen=True)
+class CompanyOutcome:
+    """What a company run leaves behind: its config, topology, ledger and daily records.
+
+    Holds no simulation objects, so it pickles and can be sent between processes.
+    """
+
+    config: CompanyConfig
+    seed: int
+    days: int
+    topology: Topology
+    ledger: Ledger
+    demand: np.ndarray  # [day, product] units demanded
+    consumption: np.ndarray  # [day, component] units issued to production
+    daily: dict[str, np.ndarray]  # end-of-day state, see World._close_phase
+    line_overtime_capacity: np.ndarray  # [line]
+
+
+def _readonly(array: np.ndarray) -> np.ndarray:
+    view = array.view()
+    view.setflags(write=False)
+    return view
+
+
+class World:
+    """A manufacturing company in SimPy; :meth:`run` returns the :class:`Ledger` of the run."""
+
+    def __init__(
+        self,
+        config: CompanyConfig,
+        streams: Streams,
+        decider: Decider,
+        horizon_days: int | None = None,
+        env: simpy.Environment | None = None,
+    ) -> None:
+        self.config = config
+        self.streams = streams
+        self.decider = decider
+        self.horizon = int(horizon_days or config.horizon_days)
+        self.env = env or simpy.Environment()
+        self.ledger = Ledger()
+        self.books = self.ledger.books
+        self.strict = config.strict_audit
+        self._build_topology()
+        self._build_state()
+        self._build_demand()
+        self._open_books()
+
+    # ------------------------------------------------------------------ construction
+
+    def _build_topology(self) -> None:
+        c = self.config
+        self.products = tuple(c.products)
+        self.components = tuple(c.components)
+        self.suppliers = tuple(c.suppliers)
+        self.modes = tuple(c.transport_modes)
+        self.lines = tuple(c.plant.lines)
+        self.markets = tuple(c.markets)
+        self._pidx = {n: i for i, n in enumerate(self.products)}
+        self._cidx = {n: i for i, n in enumerate(self.components)}
+        self._sidx = {n: i for i, n in enumerate(self.suppliers)}
+        self._midx = {n: i for i, n in enumerate(self.modes)}
+        self._lidx = {n: i for i, n in enumerate(self.lines)}
+        P, C, S = len(self.products), len(self.components), len(self.suppliers)
+        bom = np.zeros((P, C))
+        for p, prod in enumerate(c.products.values()):
+            for cname, qty in prod.bom.items():
+                bom[p, self._cidx[cname]] = qty
+        comp_cost = np.array([comp.standard_cost for comp in c.components.values()], dtype=float)
+        conversion = np.array([prod.conversion_cost_per_unit for prod in c.products.values()])
+        self.bom = bom
+        self.component_standard_cost = comp_cost
+        self.material_cost = bom @ comp_cost if C else np.zeros(P)
+        self.conversion_cost = conversion
+        self.product_standard_cost = self.material_cost + conversion
+        self.price = np.array([prod.price for prod in c.products.values()], dtype=float)
+        line_makes = np.zeros((len(self.lines), P), dtype=bool)
+        for li, line in enumerate(c.plant.lines.values()):
+            for pname in line.products:
+                line_makes[li, self._pidx[pname]] = True
+        self.line_makes = line_makes
+        self.line_capacity = np.array([ln.capacity_per_day for ln in c.plant.lines.values()], dtype=float)
+        self.line_overtime_capacity = np.array(
+            [ln.capacity_per_day * ln.overtime_max_fraction for ln in c.plant.lines.values()]
+        )
+        self.line_overtime_premium = np.array([ln.overtime_premium_per_unit for ln in c.plant.lines.values()])
+        supplier_price = np.full((S, C), np.nan)
+        for s, sup in enumerate(c.suppliers.values()):
+            for cname, terms in sup.components.items():
+                supplier_price[s, self._cidx[cname]] = terms.price
+        self.market_shares = np.array([m.share for m in c.markets.values()], dtype=float)
+        self.market_priority = np.array([m.priority for m in c.markets.values()])
+        self.market_patience = np.array([m.patience_days for m in c.markets.values()])
+        self.market_penalty = np.array([m.lost_sale_penalty_per_unit for m in c.markets.values()])
+        self.market_terms = np.array([m.payment_terms_days for m in c.markets.values()])
+        self.topology = Topology(
+            products=self.products,
+            components=self.components,
+            suppliers=self.suppliers,
+            modes=self.modes,
+            lines=self.lines,
+            markets=self.markets,
+            bom=_readonly(bom),
+            price=_readonly(self.price),
+            product_standard_cost=_readonly(self.product_standard_cost),
+            component_standard_cost=_readonly(comp_cost),
+            line_capacity_per_day=_readonly(self.line_capacity),
+            line_makes=_readonly(line_makes),
+            supplier_price=_readonly(supplier_price),
+            supplier_lead_time_days=_readonly(
+                np.array([mean_days(s.lead_time_days) for s in c.suppliers.values()], dtype=float)
+            ),
+            supplier_modes=tuple(tuple(s.modes) for s in c.suppliers.values()),
+            mode_lead_time_days=_readonly(
+                np.array([max(1.0, mean_days(m.lead_time_days)) for m in c.transport_modes.values()], dtype=float)
+            ),
+            mode_cost_per_unit=_readonly(
+                np.array([m.cost_per_unit for m in c.transport_modes.values()], dtype=float)
+            ),
+            production_lead_time_days=c.plant.production_lead_time_days,
+        )
+
+    def _build_state(self) -> None:
+        c, H = self.config, self.horizon
+        P, C, L = len(self.products), len(self.components), len(self.lines)
+        self.fg = np.array([p.initial_on_hand for p in c.products.values()], dtype=float)
+        self.comp = np.array([x.initial_on_hand for x in c.components.values()], dtype=float)
+        self.open_orders: list[list[list]] = [[] for _ in range(P)]  # [id, market, day, remaining]
+        self.line_queue: list[deque] = [deque() for _ in range(L)]  # [product, remaining, overtime]
+        self.queued = np.zeros(P)
+        self.in_process = np.zeros(P)
+        self.comp_on_order = np.zeros(C)
+        self.comp_in_transit = np.zeros(C)
+        self.receivable_due: dict[int, float] = defaultdict(float)
+        self.payable_due: dict[int, float] = defaultdict(float)
+        self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
+        self._next_order_id = 0
+        self._next_po_id = 0
+        self._pending: list[object] = []
+        # Daily records, written at CLOSE (and DEMAND for demand).
+        self.demand = np.zeros((H, P))
+        self.consumption = np.zeros((H, C))
+        self.daily = {
+            "finished_on_hand": np.zeros((H, P)),
+            "backlog": np.zeros((H, P)),
+            "production_queued": np.zeros((H, P)),
+            "production_in_process": np.zeros((H, P)),
+            "component_on_hand": np.zeros((H, C)),
+            "component_in_transit": np.zeros((H, C)),
+            "component_on_order": np.zeros((H, C)),
+            "line_regular_used": np.zeros((H, L)),
+            "line_overtime_used": np.zeros((H, L)),
+            "balances": np.zeros((H, len(Account))),
+        }
+        self._line_used_today = np.zeros(L)
+        self._line_overtime_today = np.zeros(L)
+
+    def _build_demand(self) -> None:
+        H, P = self.horizon, len(self.products)
+        self.demand_mean = np.zeros((H, P))
+        for p, prod in enumerate(self.config.products.values()):
+            self.demand_mean[:, p] = mean_schedule(prod.demand, H)
+        for shock in self.config.shocks:
+            if shock.kind != "demand":
+                continue
+            end = self.horizon if shock.end_day is None else min(shock.end_day, H)
+            cols = slice(None) if shock.target == "all" else self._pidx[shock.target]
+            self.demand_mean[shock.start_day : end, cols] *= shock.multiplier
+        self.demand_u = self.streams.exogenous("demand").random((H, P))
+        self.demand_draw = np.zeros((H, P))
+        for p, prod in enumerate(self.config.products.values()):
+            self.demand_draw[:, p] = realise(
+                prod.demand.noise, self.demand_mean[:, p], self.demand_u[:, p], prod.demand.whole_units
+            )
+        self._whole = np.array([prod.demand.whole_units for prod in self.config.products.values()])
+
+    def _open_books(self) -> None:
+        f, post = self.config.finance, self.books.post
+        post(0, Account.CASH, Account.EQUITY, f.opening_cash, "opening cash")
+        post(0, Account.FIXED_ASSETS, Account.EQUITY, f.fixed_assets, "opening fixed assets")
+        post(0, Account.INVENTORY_COMPONENTS, Account.EQUITY, float(self.comp @ self.component_standard_cost), "opening components")
+        post(0, Account.INVENTORY_FINISHED, Account.EQUITY, float(self.fg @ self.product_standard_cost), "opening finished goods")
+        self._daily_depreciation = f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR)
+        for prod in self.config.products.values():
+            for promo in prod.demand.promotions:
+                if promo.cost and promo.start_day < self.horizon:
+                    self.env.process(self._promotion_cost_process(promo.start_day, promo.cost))
+
+    # ------------------------------------------------------------------ running
+
+    def run(self) -> CompanyOutcome:
+        """Simulate days ``0..horizon-1`` and return what happened."""
+        self.env.process(self._day_process())
+        self.env.run(until=self.horizon)
+        return CompanyOutcome(
+            config=self.config,
+            seed=self.streams.root_seed,
+            days=self.horizon,
+            topology=self.topology,
+            ledger=self.ledger,
+            demand=self.demand,
+            consumption=self.consumption,
+            daily=self.daily,
+            line_overtime_capacity=self.line_overtime_capacity,
+        )
+
+    def _day_process(self):
+        env = self.env
+        for day in range(self.horizon):
+            yield env.timeout(at(day, Phase.DEMAND) - env.now)
+            self._demand_phase(day)
+            yield env.timeout(at(day, Phase.DECIDE) - env.now)
+            decisions = list(self.decider(self.observe(day)))
+            yield env.timeout(at(day, Phase.EXECUTE) - env.now)
+            self._execute_phase(day, decisions)
+            yield env.timeout(at(day, Phase.CLOSE) - env.now)
+            self._close_phase(day)
+
+    # ------------------------------------------------------------------ demand
+
+    def _demand_phase(self, day: int) -> None:
+        record, post = self.ledger.record, self.books.post
+        for p in range(len(self.products)):
+            quantity = float(self.demand_draw[day, p])
+            self.demand[day, p] = quantity
+            if quantity > 0:
+                split = split_by_share(quantity, self.market_shares, bool(self._whole[p]))
+                for k, q in enumerate(split):
+                    if q > 0:
+                        oid = self._next_order_id
+                        self._next_order_id += 1
+                        self.open_orders[p].append([oid, k, day, float(q)])
+                        record(rec.OrderReceived(day, oid, p, k, float(q)))
+            orders = self.open_orders[p]
+            if not orders:
+                continue
+            shipped = self._allocate(p, orders, day)
+            if shipped:
+                post(day, Account.COGS, Account.INVENTORY_FINISHED, shipped * self.product_standard_cost[p], "cost of goods shipped")
+            still_open = []
+            for order in orders:
+                oid, k, oday, remaining = order
+                if remaining <= _TOL:
+                    continue
+                if day - oday >= self.market_patience[k]:
+                    record(rec.SaleLost(day, oid, p, k, remaining))
+                    penalty = remaining * self.market_penalty[k]
+                    post(day, Account.PENALTIES, Account.CASH, penalty, "lost-sale penalty")
+                else:
+                    still_open.append(order)
+            self.open_orders[p] = still_open
+
+    def _allocate(self, p: int, orders: list[list], day: int) -> float:
+        """Ship finished goods of product ``p`` to open orders by the allocation rule."""
+        available = self.fg[p]
+        if available <= _TOL:
+            return 0.0
+        rule = self.config.allocation
+        record, post = self.ledger.record, self.books.post
+        if rule == "fair_share":
+            want = np.array([o[3] for o in orders])
+            total = want.sum()
+            if total <= available:
+                give = want
+            else:
+                give = split_by_share(available, want / total, bool(self._whole[p]))
+                give = np.minimum(give, want)
+        else:
+            if rule == "priority":
+                orders.sort(key=lambda o: (self.market_priority[o[1]], o[0]))
+            else:
+                orders.sort(key=lambda o: o[0])
+            give = np.zeros(len(orders))
+            left = available
+            for i, o in enumerate(orders):
+                q = min(o[3], left)
+                give[i] = q
+                left -= q
+                if left <= _TOL:
+                    break
+        shipped = 0.0
+        for o, q in zip(orders, give, strict=True):
+            if q <= _TOL:
+                continue
+            q = float(q)
+            o[3] -= q
+            shipped += q
+            record(rec.OrderShipped(day, o[0], p, o[1], q, o[2]))
+            amount = q * self.price[p]
+            post(day, Account.RECEIVABLES, Account.REVENUE, amount, "sale")
+            self.receivable_due[day + int(self.market_terms[o[1]])] += amount
+        self.fg[p] -= shipped
+        if abs(self.fg[p]) < _TOL:
+            self.fg[p] = 0.0
+        return shipped
+
+    # ------------------------------------------------------------------ decisions
+
+    def observe(self, day: int) -> CompanyObservation:
+        """The read-only observation handed to the decision maker on ``day``."""
+        backlog = np.array([sum(o[3] for o in orders) for orders in self.open_orders])
+        requirements = self.queued @ self.bom if len(self.components) else np.zeros(0)
+        return CompanyObservation(
+            day=day,
+            topology=self.topology,
+            finished_on_hand=_readonly(self.fg.copy()),
+            backlog=_readonly(backlog),
+            production_queued=_readonly(self.queued.copy()),
+            production_in_process=_readonly(self.in_process.copy()),
+            component_on_hand=_readonly(self.comp.copy()),
+            component_on_order=_readonly(self.comp_on_order.copy()),
+            component_requirements_queued=_readonly(requirements),
+            demand_history=_readonly(self.demand[: day + 1]),
+            consumption_history=_readonly(self.consumption[: day + 1]),
+            cash=self.books.balance(Account.CASH),
+        )
+
+    def _execute_phase(self, day: int, decisions: list[object]) -> None:
+        for decision in decisions:
+            match decision:
+                case ProductionOrder():
+                    self._order_production(day, decision)
+                case PurchaseOrder():
+                    self._order_purchase(day, decision)
+                case DemandForecast():
+                    p = self._index(self._pidx, decision.product, "product")
+                    self.ledger.record(
+                        rec.ForecastIssued(day, decision.owner, p, float(decision.per_day), decision.horizon_days)
+                    )
+                case _:
+                    raise DecisionError(f"the company world cannot execute {decision!r}")
+        self._produce(day)
+
+    @staticmethod
+    def _index(index: dict[str, int], name: str, what: str) -> int:
+        try:
+            return index[name]
+        except KeyError:
+            raise DecisionError(f"unknown {what} {name!r}; known: {', '.join(index)}") from None
+
+    @staticmethod
+    def _whole_units(quantity: float) -> float:
+        if not np.isfinite(quantity) or quantity < 0:
+            raise DecisionError(f"order quantity must be finite and >= 0, got {quantity}")
+        return float(np.ceil(quantity - 1e-9))
+
+    def _order_production(self, day: int, order: ProductionOrder) -> None:
+        p = self._index(self._pidx, order.product, "product")
+        quantity = self._whole_units(order.quantity)
+        if quantity == 0:
+            return
+        if order.line is not None:
+            li = self._index(self._lidx, order.line, "line")
+            if not self.line_makes[li, p]:
+                raise DecisionError(f"line {order.line!r} does not make {order.product!r}")
+        else:
+            candidates = np.flatnonzero(self.line_makes[:, p])
+            load = np.array([sum(j[1] for j in self.line_queue[li]) for li in candidates])
+            li = int(candidates[np.argmin(load / np.maximum(self.line_capacity[candidates], _TOL))])
+        self.line_queue[li].append([p, quantity, order.overtime])
+        self.queued[p] += quantity
+        self.ledger.record(rec.ProductionOrdered(day, p, li, quantity))
+
+    def _produce(self, day: int) -> None:
+        """Start what each line's capacity and the components on hand allow, FIFO per line."""
+        self._line_used_today[:] = 0.0
+        self._line_overtime_today[:] = 0.0
+        lead = self.config.plant.production_lead_time_days
+        for li, queue in enumerate(self.line_queue):
+            regular = self.line_capacity[li]
+            overtime = self.line_overtime_capacity[li]
+            for job in list(queue):
+                p, remaining, allow_ot = job
+                capacity = regular + (overtime if allow_ot else 0.0)
+                if capacity <= _TOL:
+                    break
+                need = self.bom[p]
+                with np.errstate(divide="ignore", invalid="ignore"):
+                    limits = np.where(need > 0, self.comp / need, np.inf)
+                material_limit = float(np.floor(limits.min() + 1e-9)) if need.any() else np.inf
+                quantity = min(remaining, np.floor(capacity + 1e-9), material_limit)
+                if quantity <= 0:
+                    continue
+                on_regular = min(quantity, regular)
+                on_overtime = quantity - on_regular
+                regular -= on_regular
+                overtime -= on_overtime
+                self._start(day, li, p, quantity, on_overtime, lead)
+                job[1] -= quantity
+                if job[1] <= _TOL:
+                    queue.remove(job)
+            self._line_used_today[li] = self.line_capacity[li] - regular
+            self._line_overtime_today[li] = self.line_overtime_capacity[li] - overtime
+
+    def _start(self, day: int, li: int, p: int, quantity: float, overtime: float, lead: int) -> None:
+        post = self.books.post
+        used = self.bom[p] * quantity
+        self.comp -= used
+        self.comp[np.abs(self.comp) < _TOL] = 0.0
+        self.consumption[day] += used
+        self.queued[p] -= quantity
+        self.in_process[p] += quantity
+        post(day, Account.INVENTORY_WIP, Account.INVENTORY_COMPONENTS, quantity * self.material_cost[p], "components issued")
+        post(day, Account.INVENTORY_WIP, Account.CASH, quantity * self.conversion_cost[p], "conversion (labour, overhead)")
+        post(day, Account.OVERTIME, Account.CASH, overtime * self.line_overtime_premium[li], "overtime premium")
+        self.ledger.record(rec.ProductionStarted(day, p, li, quantity, overtime))
+        if lead == 0:
+            self._complete(day, li, p, quantity, day)
+        else:
+            self.env.process(self._production_process(day, li, p, quantity, lead))
+
+    def _production_process(self, day: int, li: int, p: int, quantity: float, lead: int):
+        done = day + lead
+        if done >= self.horizon:
+            return
+        yield self.env.timeout(at(done, Phase.RECEIVE) - self.env.now)
+        self._complete(done, li, p, quantity, day)
+
+    def _complete(self, day: int, li: int, p: int, quantity: float, start_day: int) -> None:
+        self.in_process[p] -= quantity
+        self.fg[p] += quantity
+        self.books.post(day, Account.INVENTORY_FINISHED, Account.INVENTORY_WIP, quantity * self.product_standard_cost[p], "production completed")
+        self.ledger.record(rec.ProductionCompleted(day, p, li, quantity, start_day))
+
+    # ------------------------------------------------------------------ purchasing
+
+    def _order_purchase(self, day: int, order: PurchaseOrder) -> None:
+        c = self._index(self._cidx, order.component, "component")
+        s = self._index(self._sidx, order.supplier, "supplier")
+        m = self._index(self._midx, order.mode, "transport mode")
+        supplier = self.config.suppliers[order.supplier]
+        terms = supplier.components.get(order.component)
+        if terms is None:
+            raise DecisionError(f"supplier {order.supplier!r} does not sell {order.component!r}")
+        if order.mode not in supplier.modes:
+            raise DecisionError(f"supplier {order.supplier!r} does not ship by {order.mode!r}")
+        quantity = self._whole_units(order.quantity)
+        if quantity == 0:
+            return
+        price = terms.price
+        for tier in sorted(terms.price_breaks, key=lambda t: t.min_quantity):
+            if quantity >= tier.min_quantity:
+                price = tier.price
+        po = self._next_po_id
+        self._next_po_id += 1
+        self.ledger.record(rec.PurchaseOrderPlaced(day, po, s, c, quantity, m, price))
+        self.comp_on_order[c] += quantity
+        ready = day + draw_days(supplier.lead_time_days, self.streams.exogenous(f"lead_time/{order.supplier}"))
+        capacity = terms.capacity_per_week
+        left = quantity
+        while left > _TOL:
+            week = ready // DAYS_PER_WEEK
+            if capacity is None:
+                chunk = left
+            else:
+                used = self.supplier_week_used[(s, c, week)]
+                chunk = min(left, capacity - used)
+                if chunk <= _TOL:
+                    ready = (week + 1) * DAYS_PER_WEEK
+                    continue
+                self.supplier_week_used[(s, c, week)] = used + chunk
+            self.env.process(self._shipment_process(po, s, c, m, chunk, price, ready, day))
+            left -= chunk
+            ready = (week + 1) * DAYS_PER_WEEK
+
+    def _failure_end(self, s: int, day: int) -> int | None | bool:
+        """If supplier ``s`` has failed on ``day``: the day it recovers (None: never); else False."""
+        name = self.suppliers[s]
+        for shock in self.config.shocks:
+            if shock.kind == "supplier_failure" and shock.target == name:
+                if shock.start_day <= day and (shock.end_day is None or day < shock.end_day):
+                    return shock.end_day
+        return False
+
+    def _transport_delay(self, m: int, day: int) -> int:
+        name = self.modes[m]
+        extra = 0
+        for shock in self.config.shocks:
+            if shock.kind == "transport_delay" and shock.target == name:
+                if shock.start_day <= day and (shock.end_day is None or day < shock.end_day):
+                    extra += shock.extra_days
+        return extra
+
+    def _shipment_process(self, po: int, s: int, c: int, m: int, quantity: float, price: float, ready: int, placed: int):
+        env, post, record = self.env, self.books.post, self.ledger.record
+        supplier = self.config.suppliers[self.suppliers[s]]
+        late = 0
+        if supplier.reliability < 1.0:
+            rng = self.streams.exogenous(f"reliability/{self.suppliers[s]}")
+            if rng.random() >= supplier.reliability:
+                late = max(1, draw_days(supplier.late_by_days, rng))
+        dispatch = ready + late
+        recovery = self._failure_end(s, dispatch)
+        if recovery is not False:
+            if recovery is None:
+                cancel_day = max(placed, min(dispatch, self.horizon - 1))
+                if cancel_day < self.horizon:
+                    yield env.timeout(max(0.0, at(cancel_day, Phase.EXECUTE) - env.now))
+                    self.comp_on_order[c] -= quantity
+                    record(rec.PurchaseOrderCancelled(cancel_day, po, s, c, quantity, "supplier failed"))
+                return
+            dispatch = max(dispatch, recovery)
+        if dispatch >= self.horizon:
+            return
+        mode = self.config.transport_modes[self.modes[m]]
+        transit = draw_days(mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}"))
+        arrival = dispatch + max(1, transit + self._transport_delay(m, dispatch))
+        yield env.timeout(at(dispatch, Phase.EXECUTE) - env.now)
+        std = self.component_standard_cost[c]
+        terms_due = dispatch + supplier.payment_terms_days
+        post(dispatch, Account.INVENTORY_IN_TRANSIT, Account.PAYABLES, quantity * std, "components dispatched")
+        post(dispatch, Account.PURCHASE_PRICE_VARIANCE, Account.PAYABLES, quantity * (price - std), "price vs standard")
+        freight = quantity * mode.cost_per_unit
+        post(dispatch, Account.EXPEDITING if mode.expedite else Account.TRANSPORT, Account.PAYABLES, freight, "freight")
+        self.payable_due[terms_due] += quantity * price + freight
+        self.comp_in_transit[c] += quantity
+        record(rec.ShipmentDispatched(dispatch, po, s, c, quantity, m, late))
+        if arrival >= self.horizon:
+            return
+        yield env.timeout(at(arrival, Phase.RECEIVE) - env.now)
+        self.comp_in_transit[c] -= quantity
+        self.comp_on_order[c] -= quantity
+        self.comp[c] += quantity
+        post(arrival, Account.INVENTORY_COMPONENTS, Account.INVENTORY_IN_TRANSIT, quantity * std, "components received")
+        record(rec.ShipmentReceived(arrival, po, s, c, quantity, m, dispatch))
+
+    def _promotion_cost_process(self, day: int, cost: float):
+        yield self.env.timeout(at(day, Phase.EXECUTE) - self.env.now)
+        self.books.post(day, Account.PROMOTION, Account.CASH, cost, "promotion")
+
+    # ------------------------------------------------------------------ close
+
+    def _close_phase(self, day: int) -> None:
+        f, post, books = self.config.finance, self.books.post, self.books
+        on_hand_value = float(self.comp @ self.component_standard_cost + self.fg @ self.product_standard_cost)
+        inventory_value = sum(books.balance(a) for a in rec.INVENTORY)
+        post(day, Account.HOLDING_CAPITAL, Account.CAPITAL_CHARGE_EQUITY, inventory_value * f.capital_charge_rate_per_year / DAYS_PER_YEAR, "capital charge on inventory")
+        post(day, Account.HOLDING_STORAGE, Account.CASH, on_hand_value * f.storage_cost_rate_per_year / DAYS_PER_YEAR, "storage")
+        post(day, Account.OVERHEAD, Account.CASH, f.overhead_per_year / DAYS_PER_YEAR, "fixed overhead")
+        depreciation = min(self._daily_depreciation, books.balance(Account.FIXED_ASSETS))
+        post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
+        collected = self.receivable_due.pop(day, 0.0)
+        post(day, Account.CASH, Account.RECEIVABLES, collected, "customer payments")
+        paid = self.payable_due.pop(day, 0.0)
+        post(day, Account.PAYABLES, Account.CASH, paid, "supplier and carrier payments")
+        cash = books.balance(Account.CASH)
+        if cash < 0:
+            post(day, Account.INTEREST, Account.CASH, -cash * f.overdraft_interest_rate_per_year / DAYS_PER_YEAR, "overdraft interest")
+        d = self.daily
+        d["finished_on_hand"][day] = self.fg
+        d["backlog"][day] = [sum(o[3] for o in orders) for orders in self.open_orders]
+        d["production_queued"][day] = self.queued
+        d["production_in_process"][day] = self.in_process
+        d["component_on_hand"][day] = self.comp
+        d["component_in_transit"][day] = self.comp_in_transit
+        d["component_on_order"][day] = self.comp_on_order
+        d["line_regular_used"][day] = self._line_used_today
+        d["line_overtime_used"][day] = self._line_overtime_today
+        d["balances"][day] = books.balances()
+        if self.strict:
+            self.audit(day)
+
+    def audit(self, day: int) -> None:
+        """Raise :class:`WorldAuditError` if units or money stopped balancing on ``day``."""
+        books = self.books
+        problems = []
+        if abs(books.equation_gap()) > 1e-6 * max(1.0, abs(books.balance(Account.EQUITY))):
+            problems.append(f"accounting equation off by {books.equation_gap():.6f}")
+        checks = {
+            "finished goods": (books.balance(Account.INVENTORY_FINISHED), float(self.fg @ self.product_standard_cost)),
+            "components": (books.balance(Account.INVENTORY_COMPONENTS), float(self.comp @ self.component_standard_cost)),
+            "work in process": (books.balance(Account.INVENTORY_WIP), float(self.in_process @ self.product_standard_cost)),
+            "in transit": (books.balance(Account.INVENTORY_IN_TRANSIT), float(self.comp_in_transit @ self.component_standard_cost)),
+        }
+        for name, (booked, counted) in checks.items():
+            if abs(booked - counted) > 1e-6 * max(1.0, abs(counted)):
+                problems.append(f"{name}: books {booked:.4f} vs counted {counted:.4f}")
+        if (self.fg < -_TOL).any() or (self.comp < -_TOL).any():
+            problems.append("negative stock")
+        if problems:
+            raise WorldAuditError(f"day {day}: " + "; ".join(problems))
