@@ -64,16 +64,25 @@ def _describe(config: Config) -> str:
 @main.command()
 @CONFIG_ARGUMENT
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the config's).")
-@click.option("--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon).")
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
+)
 @SET_OPTION
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 @click.option(
     "--timeseries",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the daily time series here (.csv, or .parquet).",
 )
 def run(
-    config: Path, seed: int | None, days: int | None, overrides: tuple[str, ...], fmt: str, timeseries: Path | None
+    config: Path,
+    seed: int | None,
+    days: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    timeseries: Path | None,
 ) -> None:
     """Simulate CONFIG once and print its KPIs."""
     from experiments.run import simulate

@@ -15,7 +15,7 @@ from enum import Enum
 
 import numpy as np
 
-__all__ = ["DAYS_PER_YEAR", "Phase", "month_of_day", "is_month_start", "is_week_start", "at"]
+__all__ = ["DAYS_PER_YEAR", "Phase", "at", "is_month_start", "is_week_start", "month_of_day"]
 
 DAYS_PER_YEAR = 365
 DAYS_PER_WEEK = 7

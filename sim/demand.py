@@ -35,7 +35,10 @@ def check_noise(noise: Noise, mean: float) -> str | None:
     """Why ``noise`` cannot be realised around ``mean``, or None if it can."""
     if noise.distribution == "negative_binomial" and mean > 0 and (noise.cv * mean) ** 2 <= mean:
         return "negative_binomial needs cv**2 * mean > 1 (variance above the mean); use poisson"
-    if noise.distribution in {"normal", "gamma", "lognormal", "negative_binomial"} and noise.cv <= 0:
+    if (
+        noise.distribution in {"normal", "gamma", "lognormal", "negative_binomial"}
+        and noise.cv <= 0
+    ):
         return f"{noise.distribution} noise needs cv > 0; use distribution: none for no noise"
     return None
 
@@ -56,7 +59,11 @@ def realise(noise: Noise, mean: np.ndarray, u: np.ndarray, whole_units: bool) ->
         x = np.maximum(m + cv * m * special.ndtri(u), 0.0)
     elif kind == "lognormal":
         sigma2 = np.log1p(cv * cv)
-        x = np.where(m > 0, np.exp(np.log(np.maximum(m, _EPS)) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u)), 0.0)
+        x = np.where(
+            m > 0,
+            np.exp(np.log(np.maximum(m, _EPS)) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u)),
+            0.0,
+        )
     elif kind == "gamma":
         shape = 1.0 / (cv * cv)
         x = special.gammaincinv(shape, u) * m * cv * cv
@@ -78,7 +85,7 @@ def split_by_share(quantity: float, shares: np.ndarray, whole_units: bool) -> np
     if not whole_units:
         return raw
     base = np.floor(raw)
-    remainder = int(round(quantity - base.sum()))
+    remainder = round(quantity - base.sum())
     if remainder > 0:
         order = np.argsort(-(raw - base), kind="stable")
         base[order[:remainder]] += 1

@@ -59,14 +59,18 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
 
 def _weekly(series: np.ndarray) -> np.ndarray:
     weeks = len(series) // DAYS_PER_WEEK
-    return series[: weeks * DAYS_PER_WEEK].reshape(weeks, DAYS_PER_WEEK, *series.shape[1:]).sum(axis=1)
+    return (
+        series[: weeks * DAYS_PER_WEEK].reshape(weeks, DAYS_PER_WEEK, *series.shape[1:]).sum(axis=1)
+    )
 
 
 def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
     """Mean over columns of var(weekly orders) / var(weekly demand) (columns with demand)."""
     o, d = _weekly(orders), _weekly(demand)
     ratios = [
-        o[:, j].var(ddof=1) / d[:, j].var(ddof=1) for j in range(d.shape[1]) if len(d) > 1 and d[:, j].var() > 0
+        o[:, j].var(ddof=1) / d[:, j].var(ddof=1)
+        for j in range(d.shape[1])
+        if len(d) > 1 and d[:, j].var() > 0
     ]
     return float(np.mean(ratios)) if ratios else float("nan")
 
@@ -125,7 +129,7 @@ def cogs(o: CompanyOutcome) -> float:
 
 @kpi
 def purchase_price_variance(o: CompanyOutcome) -> float:
-    """Actual component prices minus standard cost, for components dispatched (positive = dearer)."""
+    """Actual minus standard cost of components dispatched (positive = paid more)."""
     return _flow(o, Account.PURCHASE_PRICE_VARIANCE)
 
 
@@ -175,7 +179,9 @@ def promotion_cost(o: CompanyOutcome) -> float:
 def capex(o: CompanyOutcome) -> float:
     """Capital expenditure on new capacity during the run (excludes the opening plant)."""
     return sum(
-        e.amount for e in o.ledger.books.journal if e.debit == Account.FIXED_ASSETS and e.credit == Account.CASH
+        e.amount
+        for e in o.ledger.books.journal
+        if e.debit == Account.FIXED_ASSETS and e.credit == Account.CASH
     )
 
 
@@ -439,19 +445,49 @@ KPI_UNITS: dict[str, str] = {
 }
 
 KPI_GROUPS: dict[str, tuple[str, ...]] = {
-    "Service": ("fill_rate", "otif", "cycle_service_level", "lost_sales_units", "backorder_units_avg"),
+    "Service": (
+        "fill_rate",
+        "otif",
+        "cycle_service_level",
+        "lost_sales_units",
+        "backorder_units_avg",
+    ),
     "Profit and loss": (
-        "revenue", "cogs", "purchase_price_variance", "gross_margin", "holding_cost",
-        "transport_cost", "expedite_cost", "overtime_cost", "penalty_cost", "promotion_cost",
-        "overhead_cost", "operating_profit", "capex", "backorder_cost", "total_cost", "cost_per_period",
+        "revenue",
+        "cogs",
+        "purchase_price_variance",
+        "gross_margin",
+        "holding_cost",
+        "transport_cost",
+        "expedite_cost",
+        "overtime_cost",
+        "penalty_cost",
+        "promotion_cost",
+        "overhead_cost",
+        "operating_profit",
+        "capex",
+        "backorder_cost",
+        "total_cost",
+        "cost_per_period",
     ),
     "Working capital and cash": (
-        "avg_inventory_value", "inventory_turns", "dio_days", "dso_days", "dpo_days",
-        "cash_to_cash_days", "working_capital_avg", "ending_cash", "roi",
+        "avg_inventory_value",
+        "inventory_turns",
+        "dio_days",
+        "dso_days",
+        "dpo_days",
+        "cash_to_cash_days",
+        "working_capital_avg",
+        "ending_cash",
+        "roi",
     ),
     "Planning": (
-        "forecast_mape", "forecast_bias", "bullwhip_production", "bullwhip_procurement",
-        "capacity_utilization", "overtime_share",
+        "forecast_mape",
+        "forecast_bias",
+        "bullwhip_production",
+        "bullwhip_procurement",
+        "capacity_utilization",
+        "overtime_share",
     ),
 }
 

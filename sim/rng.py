@@ -15,7 +15,7 @@ from enum import StrEnum
 
 import numpy as np
 
-__all__ = ["Streams", "StreamKind"]
+__all__ = ["StreamKind", "Streams"]
 
 
 class StreamKind(StrEnum):
@@ -50,7 +50,9 @@ class Streams:
         key = (kind, name)
         generator = self._cache.get(key)
         if generator is None:
-            sequence = np.random.SeedSequence(entropy=self.root_seed, spawn_key=_name_key(kind, name))
+            sequence = np.random.SeedSequence(
+                entropy=self.root_seed, spawn_key=_name_key(kind, name)
+            )
             generator = np.random.Generator(np.random.PCG64(sequence))
             self._cache[key] = generator
         return generator

@@ -35,7 +35,14 @@ from sim.ledger import Account, Ledger
 from sim.messages import DecisionError, DemandForecast, ProductionOrder, PurchaseOrder
 from sim.rng import Streams
 
-__all__ = ["CompanyObservation", "CompanyOutcome", "Topology", "World", "WorldAuditError", "draw_days"]
+__all__ = [
+    "CompanyObservation",
+    "CompanyOutcome",
+    "Topology",
+    "World",
+    "WorldAuditError",
+    "draw_days",
+]
 
 _TOL = 1e-6
 
@@ -60,7 +67,9 @@ def draw_days(delay: Delay, rng: np.random.Generator) -> int:
             from scipy.special import ndtri
 
             s2 = np.log1p((sd / mean) ** 2)
-            x = float(np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * ndtri(min(max(u, 1e-12), 1 - 1e-12))))
+            x = float(
+                np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * ndtri(min(max(u, 1e-12), 1 - 1e-12)))
+            )
         case Gamma(mean=mean, sd=sd):
             from scipy.special import gammaincinv
 
@@ -71,7 +80,7 @@ def draw_days(delay: Delay, rng: np.random.Generator) -> int:
                 x = float(gammaincinv(k, min(max(u, 1e-12), 1 - 1e-12))) * sd * sd / mean
         case _:  # pragma: no cover
             raise TypeError(delay)
-    return max(0, int(round(x)))
+    return max(0, round(x))
 
 
 def mean_days(delay: Delay) -> float:
@@ -215,11 +224,15 @@ class World:
             for pname in line.products:
                 line_makes[li, self._pidx[pname]] = True
         self.line_makes = line_makes
-        self.line_capacity = np.array([ln.capacity_per_day for ln in c.plant.lines.values()], dtype=float)
+        self.line_capacity = np.array(
+            [ln.capacity_per_day for ln in c.plant.lines.values()], dtype=float
+        )
         self.line_overtime_capacity = np.array(
             [ln.capacity_per_day * ln.overtime_max_fraction for ln in c.plant.lines.values()]
         )
-        self.line_overtime_premium = np.array([ln.overtime_premium_per_unit for ln in c.plant.lines.values()])
+        self.line_overtime_premium = np.array(
+            [ln.overtime_premium_per_unit for ln in c.plant.lines.values()]
+        )
         supplier_price = np.full((S, C), np.nan)
         for s, sup in enumerate(c.suppliers.values()):
             for cname, terms in sup.components.items():
@@ -248,7 +261,10 @@ class World:
             ),
             supplier_modes=tuple(tuple(s.modes) for s in c.suppliers.values()),
             mode_lead_time_days=_readonly(
-                np.array([max(1.0, mean_days(m.lead_time_days)) for m in c.transport_modes.values()], dtype=float)
+                np.array(
+                    [max(1.0, mean_days(m.lead_time_days)) for m in c.transport_modes.values()],
+                    dtype=float,
+                )
             ),
             mode_cost_per_unit=_readonly(
                 np.array([m.cost_per_unit for m in c.transport_modes.values()], dtype=float)
@@ -306,7 +322,10 @@ class World:
         self.demand_draw = np.zeros((H, P))
         for p, prod in enumerate(self.config.products.values()):
             self.demand_draw[:, p] = realise(
-                prod.demand.noise, self.demand_mean[:, p], self.demand_u[:, p], prod.demand.whole_units
+                prod.demand.noise,
+                self.demand_mean[:, p],
+                self.demand_u[:, p],
+                prod.demand.whole_units,
             )
         self._whole = np.array([prod.demand.whole_units for prod in self.config.products.values()])
 
@@ -314,8 +333,20 @@ class World:
         f, post = self.config.finance, self.books.post
         post(0, Account.CASH, Account.EQUITY, f.opening_cash, "opening cash")
         post(0, Account.FIXED_ASSETS, Account.EQUITY, f.fixed_assets, "opening fixed assets")
-        post(0, Account.INVENTORY_COMPONENTS, Account.EQUITY, float(self.comp @ self.component_standard_cost), "opening components")
-        post(0, Account.INVENTORY_FINISHED, Account.EQUITY, float(self.fg @ self.product_standard_cost), "opening finished goods")
+        post(
+            0,
+            Account.INVENTORY_COMPONENTS,
+            Account.EQUITY,
+            float(self.comp @ self.component_standard_cost),
+            "opening components",
+        )
+        post(
+            0,
+            Account.INVENTORY_FINISHED,
+            Account.EQUITY,
+            float(self.fg @ self.product_standard_cost),
+            "opening finished goods",
+        )
         self._daily_depreciation = f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR)
         for prod in self.config.products.values():
             for promo in prod.demand.promotions:
@@ -372,7 +403,13 @@ class World:
                 continue
             shipped = self._allocate(p, orders, day)
             if shipped:
-                post(day, Account.COGS, Account.INVENTORY_FINISHED, shipped * self.product_standard_cost[p], "cost of goods shipped")
+                post(
+                    day,
+                    Account.COGS,
+                    Account.INVENTORY_FINISHED,
+                    shipped * self.product_standard_cost[p],
+                    "cost of goods shipped",
+                )
             still_open = []
             for order in orders:
                 oid, k, oday, remaining = order
@@ -461,7 +498,9 @@ class World:
                 case DemandForecast():
                     p = self._index(self._pidx, decision.product, "product")
                     self.ledger.record(
-                        rec.ForecastIssued(day, decision.owner, p, float(decision.per_day), decision.horizon_days)
+                        rec.ForecastIssued(
+                            day, decision.owner, p, float(decision.per_day), decision.horizon_days
+                        )
                     )
                 case _:
                     raise DecisionError(f"the company world cannot execute {decision!r}")
@@ -528,7 +567,9 @@ class World:
             self._line_used_today[li] = self.line_capacity[li] - regular
             self._line_overtime_today[li] = self.line_overtime_capacity[li] - overtime
 
-    def _start(self, day: int, li: int, p: int, quantity: float, overtime: float, lead: int) -> None:
+    def _start(
+        self, day: int, li: int, p: int, quantity: float, overtime: float, lead: int
+    ) -> None:
         post = self.books.post
         used = self.bom[p] * quantity
         self.comp -= used
@@ -536,9 +577,27 @@ class World:
         self.consumption[day] += used
         self.queued[p] -= quantity
         self.in_process[p] += quantity
-        post(day, Account.INVENTORY_WIP, Account.INVENTORY_COMPONENTS, quantity * self.material_cost[p], "components issued")
-        post(day, Account.INVENTORY_WIP, Account.CASH, quantity * self.conversion_cost[p], "conversion (labour, overhead)")
-        post(day, Account.OVERTIME, Account.CASH, overtime * self.line_overtime_premium[li], "overtime premium")
+        post(
+            day,
+            Account.INVENTORY_WIP,
+            Account.INVENTORY_COMPONENTS,
+            quantity * self.material_cost[p],
+            "components issued",
+        )
+        post(
+            day,
+            Account.INVENTORY_WIP,
+            Account.CASH,
+            quantity * self.conversion_cost[p],
+            "conversion (labour, overhead)",
+        )
+        post(
+            day,
+            Account.OVERTIME,
+            Account.CASH,
+            overtime * self.line_overtime_premium[li],
+            "overtime premium",
+        )
         self.ledger.record(rec.ProductionStarted(day, p, li, quantity, overtime))
         if lead == 0:
             self._complete(day, li, p, quantity, day)
@@ -555,7 +614,13 @@ class World:
     def _complete(self, day: int, li: int, p: int, quantity: float, start_day: int) -> None:
         self.in_process[p] -= quantity
         self.fg[p] += quantity
-        self.books.post(day, Account.INVENTORY_FINISHED, Account.INVENTORY_WIP, quantity * self.product_standard_cost[p], "production completed")
+        self.books.post(
+            day,
+            Account.INVENTORY_FINISHED,
+            Account.INVENTORY_WIP,
+            quantity * self.product_standard_cost[p],
+            "production completed",
+        )
         self.ledger.record(rec.ProductionCompleted(day, p, li, quantity, start_day))
 
     # ------------------------------------------------------------------ purchasing
@@ -581,7 +646,9 @@ class World:
         self._next_po_id += 1
         self.ledger.record(rec.PurchaseOrderPlaced(day, po, s, c, quantity, m, price))
         self.comp_on_order[c] += quantity
-        ready = day + draw_days(supplier.lead_time_days, self.streams.exogenous(f"lead_time/{order.supplier}"))
+        ready = day + draw_days(
+            supplier.lead_time_days, self.streams.exogenous(f"lead_time/{order.supplier}")
+        )
         capacity = terms.capacity_per_week
         left = quantity
         while left > _TOL:
@@ -599,25 +666,28 @@ class World:
             left -= chunk
             ready = (week + 1) * DAYS_PER_WEEK
 
-    def _failure_end(self, s: int, day: int) -> int | None | bool:
-        """If supplier ``s`` has failed on ``day``: the day it recovers (None: never); else False."""
-        name = self.suppliers[s]
-        for shock in self.config.shocks:
-            if shock.kind == "supplier_failure" and shock.target == name:
-                if shock.start_day <= day and (shock.end_day is None or day < shock.end_day):
-                    return shock.end_day
-        return False
+    def _active_shocks(self, kind: str, target: str, day: int) -> list:
+        """Shocks of ``kind`` on ``target`` in force on ``day``."""
+        return [
+            shock
+            for shock in self.config.shocks
+            if shock.kind == kind
+            and shock.target == target
+            and shock.start_day <= day
+            and (shock.end_day is None or day < shock.end_day)
+        ]
 
-    def _transport_delay(self, m: int, day: int) -> int:
-        name = self.modes[m]
-        extra = 0
-        for shock in self.config.shocks:
-            if shock.kind == "transport_delay" and shock.target == name:
-                if shock.start_day <= day and (shock.end_day is None or day < shock.end_day):
-                    extra += shock.extra_days
-        return extra
-
-    def _shipment_process(self, po: int, s: int, c: int, m: int, quantity: float, price: float, ready: int, placed: int):
+    def _shipment_process(
+        self,
+        po: int,
+        s: int,
+        c: int,
+        m: int,
+        quantity: float,
+        price: float,
+        ready: int,
+        placed: int,
+    ):
         env, post, record = self.env, self.books.post, self.ledger.record
         supplier = self.config.suppliers[self.suppliers[s]]
         late = 0
@@ -626,28 +696,58 @@ class World:
             if rng.random() >= supplier.reliability:
                 late = max(1, draw_days(supplier.late_by_days, rng))
         dispatch = ready + late
-        recovery = self._failure_end(s, dispatch)
-        if recovery is not False:
+        failures = self._active_shocks("supplier_failure", self.suppliers[s], dispatch)
+        if failures:
+            recovery = failures[0].end_day
             if recovery is None:
                 cancel_day = max(placed, min(dispatch, self.horizon - 1))
                 if cancel_day < self.horizon:
                     yield env.timeout(max(0.0, at(cancel_day, Phase.EXECUTE) - env.now))
                     self.comp_on_order[c] -= quantity
-                    record(rec.PurchaseOrderCancelled(cancel_day, po, s, c, quantity, "supplier failed"))
+                    record(
+                        rec.PurchaseOrderCancelled(
+                            cancel_day, po, s, c, quantity, "supplier failed"
+                        )
+                    )
                 return
             dispatch = max(dispatch, recovery)
         if dispatch >= self.horizon:
             return
         mode = self.config.transport_modes[self.modes[m]]
         transit = draw_days(mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}"))
-        arrival = dispatch + max(1, transit + self._transport_delay(m, dispatch))
+        arrival = dispatch + max(
+            1,
+            transit
+            + sum(
+                x.extra_days
+                for x in self._active_shocks("transport_delay", self.modes[m], dispatch)
+            ),
+        )
         yield env.timeout(at(dispatch, Phase.EXECUTE) - env.now)
         std = self.component_standard_cost[c]
         terms_due = dispatch + supplier.payment_terms_days
-        post(dispatch, Account.INVENTORY_IN_TRANSIT, Account.PAYABLES, quantity * std, "components dispatched")
-        post(dispatch, Account.PURCHASE_PRICE_VARIANCE, Account.PAYABLES, quantity * (price - std), "price vs standard")
+        post(
+            dispatch,
+            Account.INVENTORY_IN_TRANSIT,
+            Account.PAYABLES,
+            quantity * std,
+            "components dispatched",
+        )
+        post(
+            dispatch,
+            Account.PURCHASE_PRICE_VARIANCE,
+            Account.PAYABLES,
+            quantity * (price - std),
+            "price vs standard",
+        )
         freight = quantity * mode.cost_per_unit
-        post(dispatch, Account.EXPEDITING if mode.expedite else Account.TRANSPORT, Account.PAYABLES, freight, "freight")
+        post(
+            dispatch,
+            Account.EXPEDITING if mode.expedite else Account.TRANSPORT,
+            Account.PAYABLES,
+            freight,
+            "freight",
+        )
         self.payable_due[terms_due] += quantity * price + freight
         self.comp_in_transit[c] += quantity
         record(rec.ShipmentDispatched(dispatch, po, s, c, quantity, m, late))
@@ -657,7 +757,13 @@ class World:
         self.comp_in_transit[c] -= quantity
         self.comp_on_order[c] -= quantity
         self.comp[c] += quantity
-        post(arrival, Account.INVENTORY_COMPONENTS, Account.INVENTORY_IN_TRANSIT, quantity * std, "components received")
+        post(
+            arrival,
+            Account.INVENTORY_COMPONENTS,
+            Account.INVENTORY_IN_TRANSIT,
+            quantity * std,
+            "components received",
+        )
         record(rec.ShipmentReceived(arrival, po, s, c, quantity, m, dispatch))
 
     def _promotion_cost_process(self, day: int, cost: float):
@@ -668,11 +774,31 @@ class World:
 
     def _close_phase(self, day: int) -> None:
         f, post, books = self.config.finance, self.books.post, self.books
-        on_hand_value = float(self.comp @ self.component_standard_cost + self.fg @ self.product_standard_cost)
+        on_hand_value = float(
+            self.comp @ self.component_standard_cost + self.fg @ self.product_standard_cost
+        )
         inventory_value = sum(books.balance(a) for a in rec.INVENTORY)
-        post(day, Account.HOLDING_CAPITAL, Account.CAPITAL_CHARGE_EQUITY, inventory_value * f.capital_charge_rate_per_year / DAYS_PER_YEAR, "capital charge on inventory")
-        post(day, Account.HOLDING_STORAGE, Account.CASH, on_hand_value * f.storage_cost_rate_per_year / DAYS_PER_YEAR, "storage")
-        post(day, Account.OVERHEAD, Account.CASH, f.overhead_per_year / DAYS_PER_YEAR, "fixed overhead")
+        post(
+            day,
+            Account.HOLDING_CAPITAL,
+            Account.CAPITAL_CHARGE_EQUITY,
+            inventory_value * f.capital_charge_rate_per_year / DAYS_PER_YEAR,
+            "capital charge on inventory",
+        )
+        post(
+            day,
+            Account.HOLDING_STORAGE,
+            Account.CASH,
+            on_hand_value * f.storage_cost_rate_per_year / DAYS_PER_YEAR,
+            "storage",
+        )
+        post(
+            day,
+            Account.OVERHEAD,
+            Account.CASH,
+            f.overhead_per_year / DAYS_PER_YEAR,
+            "fixed overhead",
+        )
         depreciation = min(self._daily_depreciation, books.balance(Account.FIXED_ASSETS))
         post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
         collected = self.receivable_due.pop(day, 0.0)
@@ -681,7 +807,13 @@ class World:
         post(day, Account.PAYABLES, Account.CASH, paid, "supplier and carrier payments")
         cash = books.balance(Account.CASH)
         if cash < 0:
-            post(day, Account.INTEREST, Account.CASH, -cash * f.overdraft_interest_rate_per_year / DAYS_PER_YEAR, "overdraft interest")
+            post(
+                day,
+                Account.INTEREST,
+                Account.CASH,
+                -cash * f.overdraft_interest_rate_per_year / DAYS_PER_YEAR,
+                "overdraft interest",
+            )
         d = self.daily
         d["finished_on_hand"][day] = self.fg
         d["backlog"][day] = [sum(o[3] for o in orders) for orders in self.open_orders]
@@ -703,10 +835,22 @@ class World:
         if abs(books.equation_gap()) > 1e-6 * max(1.0, abs(books.balance(Account.EQUITY))):
             problems.append(f"accounting equation off by {books.equation_gap():.6f}")
         checks = {
-            "finished goods": (books.balance(Account.INVENTORY_FINISHED), float(self.fg @ self.product_standard_cost)),
-            "components": (books.balance(Account.INVENTORY_COMPONENTS), float(self.comp @ self.component_standard_cost)),
-            "work in process": (books.balance(Account.INVENTORY_WIP), float(self.in_process @ self.product_standard_cost)),
-            "in transit": (books.balance(Account.INVENTORY_IN_TRANSIT), float(self.comp_in_transit @ self.component_standard_cost)),
+            "finished goods": (
+                books.balance(Account.INVENTORY_FINISHED),
+                float(self.fg @ self.product_standard_cost),
+            ),
+            "components": (
+                books.balance(Account.INVENTORY_COMPONENTS),
+                float(self.comp @ self.component_standard_cost),
+            ),
+            "work in process": (
+                books.balance(Account.INVENTORY_WIP),
+                float(self.in_process @ self.product_standard_cost),
+            ),
+            "in transit": (
+                books.balance(Account.INVENTORY_IN_TRANSIT),
+                float(self.comp_in_transit @ self.component_standard_cost),
+            ),
         }
         for name, (booked, counted) in checks.items():
             if abs(booked - counted) > 1e-6 * max(1.0, abs(counted)):

@@ -1,0 +1,71 @@
+"""Demand: the mean schedule, and realisations whose moments match the configured law."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.config import Demand, Noise
+from sim.demand import mean_schedule, realise, split_by_share
+
+
+def test_mean_has_level_trend_season_and_promotions():
+    demand = Demand.model_validate(
+        {
+            "base_per_day": 100,
+            "trend_per_year": 0.1,
+            "seasonality": {"amplitude": 0.2, "peak_day": 180},
+            "promotions": [{"start_day": 10, "duration_days": 5, "uplift": 0.5}],
+        }
+    )
+    mean = mean_schedule(demand, 730)
+    assert mean[180] == pytest.approx(100 * (1 + 0.1 * 180 / 365) * 1.2)
+    assert mean[365 + 180] == pytest.approx(100 * (1 + 0.1 * 545 / 365) * 1.2)  # linear trend
+    assert mean[12] == pytest.approx(
+        100 * (1 + 0.1 * 12 / 365) * (1 + 0.2 * np.cos(2 * np.pi * (12 - 180) / 365)) * 1.5
+    )
+    assert mean[15] < mean[14] / 1.4  # the promotion is over
+
+
+def test_deterministic_whole_units_keep_the_running_total_exact():
+    mean = np.full(10, 2.5)
+    demand = realise(Noise(distribution="none"), mean, np.zeros(10), whole_units=True)
+    assert set(demand) <= {2.0, 3.0}
+    assert demand.sum() == 25.0
+
+
+@pytest.mark.parametrize(
+    ("distribution", "cv", "expected_cv"),
+    [
+        ("normal", 0.2, 0.2),
+        ("gamma", 0.5, 0.5),
+        ("lognormal", 0.3, 0.3),
+        ("poisson", 0.0, 0.1),
+        ("negative_binomial", 0.3, 0.3),
+    ],
+)
+def test_realised_demand_has_the_configured_mean_and_spread(distribution, cv, expected_cv):
+    rng = np.random.default_rng(0)
+    mean = np.full(200_000, 100.0)
+    x = realise(
+        Noise(distribution=distribution, cv=cv), mean, rng.random(mean.shape), whole_units=False
+    )
+    assert x.mean() == pytest.approx(100, rel=0.01)
+    assert x.std() / x.mean() == pytest.approx(expected_cv, rel=0.03)
+    assert (x >= 0).all()
+
+
+def test_the_same_draw_gives_more_demand_when_the_mean_rises():
+    u = np.random.default_rng(1).random(1000)
+    noise = Noise(distribution="gamma", cv=0.4)
+    low = realise(noise, np.full(1000, 50.0), u, whole_units=False)
+    high = realise(noise, np.full(1000, 60.0), u, whole_units=False)
+    np.testing.assert_allclose(high, low * 1.2)  # common random numbers: same quantile
+
+
+def test_split_by_share_keeps_whole_units_and_the_total():
+    parts = split_by_share(7, np.array([0.7, 0.3]), whole_units=True)
+    assert parts.sum() == 7 and list(parts) == [5.0, 2.0]
+    np.testing.assert_allclose(
+        split_by_share(7, np.array([0.7, 0.3]), whole_units=False), [4.9, 2.1]
+    )

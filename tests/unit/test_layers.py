@@ -1,0 +1,52 @@
+"""Dependencies point one way: experiments -> agents -> sim; the world never imports a decider."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FORBIDDEN = {"sim": {"agents", "experiments"}, "agents": {"experiments"}}
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_package_does_not_import_the_layers_above_it(package):
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(_imports(path) & FORBIDDEN[package])
+        for path in (ROOT / package).rglob("*.py")
+        if _imports(path) & FORBIDDEN[package]
+    }
+    assert not offenders, f"{package}/ must not import {sorted(FORBIDDEN[package])}: {offenders}"
+
+
+def test_observations_handed_to_deciders_are_read_only(baseline):
+    from sim.rng import Streams
+    from sim.world import World
+
+    seen = []
+
+    def meddler(observation):
+        seen.append(observation)
+        return []
+
+    World(baseline, Streams(1), meddler, horizon_days=3).run()
+    observation = seen[-1]
+    with pytest.raises(ValueError, match="read-only"):
+        observation.finished_on_hand[0] = 1e9
+    with pytest.raises(ValueError, match="read-only"):
+        observation.demand_history[0, 0] = 1e9
+    with pytest.raises(AttributeError):
+        observation.day = 99
