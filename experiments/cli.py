@@ -76,6 +76,11 @@ def _describe(config: Config) -> str:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the daily time series here (.csv, or .parquet).",
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the run (PNG): service, stock, inventory value, cash.",
+)
 def run(
     config: Path,
     seed: int | None,
@@ -83,6 +88,7 @@ def run(
     overrides: tuple[str, ...],
     fmt: str,
     timeseries: Path | None,
+    plot: Path | None,
 ) -> None:
     """Simulate CONFIG once and print its KPIs."""
     from experiments.run import simulate
@@ -95,6 +101,8 @@ def run(
     if timeseries is not None:
         timeseries.parent.mkdir(parents=True, exist_ok=True)
         write_timeseries(make_timeseries(result.outcome), timeseries)
+    if plot is not None:
+        _plot(result, plot)
     if fmt == "json":
         payload = {
             "config": str(config),
@@ -108,6 +116,34 @@ def run(
     click.echo(format_kpis(result.kpis))
     if timeseries is not None:
         click.echo(f"\ntime series written to {timeseries}")
+    if plot is not None:
+        click.echo(f"picture written to {plot}")
+
+
+def _plot(result, path: Path) -> None:
+    from sim.world import CompanyOutcome
+
+    if not isinstance(result.outcome, CompanyOutcome):
+        raise click.UsageError("--plot draws company runs; chains have their own pictures")
+    from experiments.plots import plot_company_run
+
+    plot_company_run(result.outcome, result.kpis, path)
+
+
+@main.command()
+def kpis() -> None:
+    """Print every KPI with its definition and units (Markdown)."""
+    from sim.metrics import kpi_reference
+
+    click.echo(kpi_reference(), nl=False)
+
+
+@main.command()
+def schema() -> None:
+    """Print the config reference: every section and key, with types and defaults (Markdown)."""
+    from experiments.reference import config_reference
+
+    click.echo(config_reference(), nl=False)
 
 
 def format_value(name: str, value: float) -> str:

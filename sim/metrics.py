@@ -500,3 +500,28 @@ def kpi_unit(name: str) -> str:
         if name.startswith(prefix):
             return unit
     return "number"
+
+
+def kpi_reference() -> str:
+    """Every KPI with its definition, as Markdown (the source of ``docs/kpis.md``)."""
+    lines = [
+        "# KPI reference",
+        "",
+        "Generated from the docstrings in `sim/metrics.py` by `oneplan kpis`; do not edit by hand.",
+        "Money is in the config's currency over the whole run unless a KPI says otherwise.",
+        "",
+        "## Company",
+        "",
+        "| KPI | reads as | definition |",
+        "|---|---|---|",
+    ]
+    for name, function in COMPANY_KPIS.items():
+        lines.append(
+            f"| `{name}` | {kpi_unit(name)} | {' '.join((function.__doc__ or '').split())} |"
+        )
+    lines += ["", "## Serial chain", "", (chain_kpis.__doc__ or "").strip().split("\n\n", 1)[0], ""]
+    body = (chain_kpis.__doc__ or "").split("\n\n", 1)[1]
+    lines += [
+        line[4:] if line.startswith("    ") else line for line in body.strip("\n").splitlines()
+    ]
+    return "\n".join(lines) + "\n"

@@ -123,3 +123,10 @@ def test_console_script_runs_the_baseline(configs_dir):
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["days"] == 100
+
+
+def test_plot_draws_a_picture(tmp_path, configs_dir):
+    out = tmp_path / "run.png"
+    result = run("run", str(configs_dir / "baseline.yaml"), "--days", "120", "--plot", str(out))
+    assert result.exit_code == 0, result.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and out.stat().st_size > 20_000

@@ -1,0 +1,96 @@
+"""Pictures of runs for people who are not analysts: one figure, plain titles, money in dollars.
+
+Figures are built with matplotlib's object API (``Figure``, no pyplot state, no backend
+switch on import), so they draw without a screen; every function writes a PNG and returns its
+path.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter
+
+from sim.ledger import INVENTORY, Account
+from sim.world import CompanyOutcome
+
+__all__ = ["plot_company_run"]
+
+_DOLLARS = FuncFormatter(lambda x, _: f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x / 1e3:,.0f}k")
+
+
+def _weekly(values: np.ndarray) -> np.ndarray:
+    weeks = len(values) // 7
+    return values[: weeks * 7].reshape(weeks, 7, *values.shape[1:]).sum(axis=1)
+
+
+def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str | Path) -> Path:
+    """Four panels: demand vs shipments, stock vs backlog, inventory value, cash and working
+    capital; the headline KPIs in the title."""
+    from sim.timeseries import timeseries
+
+    frame = timeseries(outcome)
+    products = frame[frame.entity_kind == "product"].pivot_table(
+        index="period", values=["demand", "shipped", "lost", "on_hand", "backlog"], aggfunc="sum"
+    )
+    weeks = np.arange(len(products) // 7)
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
+    ax = axes[0, 0]
+    ax.plot(
+        weeks, _weekly(products["demand"].to_numpy()), label="ordered by customers", color="#555"
+    )
+    ax.plot(weeks, _weekly(products["shipped"].to_numpy()), label="shipped", color="#1f77b4")
+    ax.fill_between(
+        weeks,
+        0,
+        _weekly(products["lost"].to_numpy()),
+        color="#d62728",
+        alpha=0.5,
+        label="lost sales",
+    )
+    ax.set(title="Customers: units per week", xlabel="week")
+    ax.legend(frameon=False)
+    ax = axes[0, 1]
+    days = np.arange(len(products))
+    ax.plot(days, products["on_hand"], label="finished goods on hand", color="#2ca02c")
+    ax.plot(days, products["backlog"], label="backlog (waiting customers)", color="#d62728")
+    ax.set(title="Warehouse: units at the end of each day", xlabel="day")
+    ax.legend(frameon=False)
+    balances = outcome.daily["balances"]
+    ax = axes[1, 0]
+    labels = {
+        Account.INVENTORY_COMPONENTS: "components",
+        Account.INVENTORY_IN_TRANSIT: "in transit",
+        Account.INVENTORY_WIP: "in production",
+        Account.INVENTORY_FINISHED: "finished goods",
+    }
+    ax.stackplot(
+        days, *[balances[:, a] for a in INVENTORY], labels=[labels[a] for a in INVENTORY], alpha=0.8
+    )
+    ax.yaxis.set_major_formatter(_DOLLARS)
+    ax.set(title="Inventory value at standard cost", xlabel="day")
+    ax.legend(frameon=False, loc="upper left")
+    ax = axes[1, 1]
+    working = (
+        balances[:, Account.RECEIVABLES]
+        + balances[:, list(INVENTORY)].sum(axis=1)
+        - balances[:, Account.PAYABLES]
+    )
+    ax.plot(days, balances[:, Account.CASH], label="cash", color="#1f77b4")
+    ax.plot(days, working, label="working capital", color="#ff7f0e")
+    ax.yaxis.set_major_formatter(_DOLLARS)
+    ax.set(title="Money", xlabel="day")
+    ax.legend(frameon=False)
+    fig.suptitle(
+        f"{outcome.config.name}: fill rate {100 * kpis['fill_rate']:.1f}%, "
+        f"operating profit \\${kpis['operating_profit'] / 1e6:,.2f}M, "
+        f"average inventory \\${kpis['avg_inventory_value'] / 1e3:,.0f}k over {outcome.days} days",
+        fontsize=12,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
