@@ -1,0 +1,93 @@
+"""A serial chain conserves units, honours its delays, and its visibility setting matters."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from experiments.run import simulate
+from sim.config import load_config
+
+
+@pytest.fixture(scope="module")
+def four_stage(configs_dir):
+    return simulate(load_config(configs_dir / "chain" / "four_stage.yaml"), days=1000).outcome
+
+
+def test_every_stage_conserves_units(four_stage):
+    o = four_stage
+    initial = np.array([s.initial_on_hand for s in o.config.stages.values()])
+    np.testing.assert_allclose(
+        o.on_hand, initial + o.received.cumsum(axis=0) - o.shipped.cumsum(axis=0), atol=1e-6
+    )
+    np.testing.assert_allclose(
+        o.incoming.cumsum(axis=0),
+        o.shipped.cumsum(axis=0) + o.backlog + o.lost.cumsum(axis=0),
+        atol=1e-6,
+    )
+    assert (o.on_hand >= -1e-9).all() and (o.backlog >= -1e-9).all() and (o.shipped >= 0).all()
+
+
+def test_what_a_stage_ships_arrives_downstream_after_the_lead_time(four_stage):
+    o = four_stage
+    for i, stage in enumerate(list(o.config.stages.values())[:-1]):
+        L = stage.lead_time_periods
+        np.testing.assert_allclose(o.received[L:, i], o.shipped[:-L, i + 1], atol=1e-9)
+
+
+def test_the_source_delivers_orders_after_the_last_stage_lead_time(four_stage):
+    o = four_stage
+    last = list(o.config.stages.values())[-1]
+    L = last.lead_time_periods + last.order_delay_periods
+    np.testing.assert_allclose(o.received[L:, -1], o.ordered[:-L, -1], atol=1e-9)
+
+
+def test_supply_line_is_ordered_minus_received(four_stage):
+    o = four_stage
+    np.testing.assert_allclose(
+        o.supply_line, o.ordered.cumsum(axis=0) - o.received.cumsum(axis=0), atol=1e-6
+    )
+
+
+def test_order_delay_holds_orders_in_the_mail(configs_dir):
+    config = load_config(
+        configs_dir / "chain" / "four_stage.yaml", {"stages.retailer.order_delay_periods": 3}
+    )
+    o = simulate(config, days=300).outcome
+    np.testing.assert_allclose(o.incoming[3:, 1], o.ordered[:-3, 0], atol=1e-9)
+
+
+def test_negative_orders_are_cut_to_zero_unless_allowed(configs_dir):
+    path = configs_dir / "chain" / "four_stage.yaml"
+    # A base stock far below the starting stock asks to send goods back.
+    overrides = {"stages.retailer.policy": {"policy": "base_stock", "level": 50}}
+    cut = simulate(load_config(path, overrides), days=30).outcome
+    assert (cut.ordered[:, 0] >= 0).all()
+    returns = simulate(
+        load_config(path, {**overrides, "allow_negative_orders": True}), days=30
+    ).outcome
+    assert returns.ordered[0, 0] < 0
+    assert returns.on_hand[0, 0] < cut.on_hand[0, 0]  # the units left the retailer
+
+
+def test_shared_visibility_lowers_upstream_bullwhip(configs_dir):
+    path = configs_dir / "chain" / "four_stage.yaml"
+    local = simulate(load_config(path), days=2000).kpis
+    shared = {
+        f"stages.{s}.visibility": "shared"
+        for s in ("retailer", "wholesaler", "distributor", "factory")
+    }
+    both = simulate(load_config(path, shared), days=2000).kpis
+    assert local["bullwhip_retailer"] < local["bullwhip_wholesaler"] < local["bullwhip_factory"]
+    assert both["bullwhip_factory"] < local["bullwhip_factory"]
+
+
+def test_customer_patience_turns_backlog_into_lost_sales(configs_dir):
+    path = configs_dir / "chain" / "four_stage.yaml"
+    overrides = {
+        "stages.retailer.policy": {"policy": "base_stock", "level": 150},
+        "customer_patience_days": 0,
+    }
+    o = simulate(load_config(path, overrides), days=300).outcome
+    assert o.lost[:, 0].sum() > 0
+    assert (o.backlog[:, 0] == 0).all()
