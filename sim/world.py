@@ -168,7 +168,7 @@ def _readonly(array: np.ndarray) -> np.ndarray:
 
 
 class World:
-    """A manufacturing company in SimPy; :meth:`run` returns the :class:`Ledger` of the run."""
+    """A manufacturing company in SimPy; :meth:`run` returns its :class:`CompanyOutcome`."""
 
     def __init__(
         self,
