@@ -16,7 +16,8 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -112,7 +113,7 @@ class Noise(Strict):
 
 
 class Seasonality(Strict):
-    """Annual cosine seasonality: the mean is multiplied by ``1 + amplitude*cos(2π(d-peak)/365)``."""
+    """Annual cosine seasonality: the mean is multiplied by ``1 + amplitude*cos(2π(d-peak)/365)``."""  # noqa: E501
 
     amplitude: Annotated[float, Field(ge=0, lt=1)] = 0.0
     peak_day: Annotated[int, Field(ge=0, lt=365)] = 0
@@ -212,7 +213,34 @@ class FixedPlan(Strict):
     review_period: Annotated[int, Field(ge=1)] = 1
 
 
-PolicySpec = Annotated[OrderUpTo | BaseStock | SS | RQ | FixedPlan, Field(discriminator="policy")]
+class AnchorAndAdjust(Strict):
+    """Sterman's (1989) anchoring-and-adjustment ordering heuristic, fitted to Beer Game players.
+
+    Every review the expected demand per period ``L̂`` moves a fraction ``theta`` toward the
+    latest demand the stage sees (its incoming order, or end-customer demand when the stage's
+    visibility is ``shared``), then the stage orders
+
+    ``max(0, R*L̂ + alpha_s * (s_prime - S - beta * SL))``
+
+    where ``S`` is effective stock (on hand − backlog), ``SL`` the supply line (ordered, not yet
+    received) and ``R`` the review period. ``alpha_s`` is the fraction of the stock gap closed
+    per review, ``beta`` the weight given to the supply line (1: counted in full, 0: ignored),
+    and ``s_prime`` the anchor for desired stock plus ``beta`` times the desired supply line.
+    ``L̂`` starts at the first demand seen. Sterman's average player: theta 0.36, alpha_s 0.26,
+    beta 0.34, s_prime 17.
+    """
+
+    policy: Literal["anchor_and_adjust"]
+    theta: Fraction
+    alpha_s: Fraction
+    beta: Fraction
+    s_prime: NonNeg
+    review_period: Annotated[int, Field(ge=1)] = 1
+
+
+PolicySpec = Annotated[
+    OrderUpTo | BaseStock | SS | RQ | FixedPlan | AnchorAndAdjust, Field(discriminator="policy")
+]
 
 
 # ------------------------------------------------------------------------------ company
@@ -385,10 +413,11 @@ class Stage(Strict):
     At the start ``initial_pipeline_per_period`` units sit in every period-slot of the
     shipping delay and ``initial_orders_per_period`` in every slot of the order delay; for
     the first ``fixed_orders_until_period`` periods the stage orders ``fixed_order_quantity``
-    whatever its policy says.
+    whatever its policy says. A shipment takes at least one period: it leaves after the stage
+    downstream has taken this period's deliveries.
     """
 
-    lead_time_periods: Annotated[int, Field(ge=0)]
+    lead_time_periods: Annotated[int, Field(ge=1)]
     order_delay_periods: Annotated[int, Field(ge=0)] = 0
     initial_on_hand: NonNeg = 0.0
     initial_pipeline_per_period: NonNeg = 0.0
@@ -515,9 +544,15 @@ def parse_overrides(assignments: Iterable[str]) -> list[tuple[tuple[str, ...], A
     for text in assignments:
         path_text, sep, value_text = text.partition("=")
         path_text = path_text.strip()
-        if not sep or not path_text or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*", path_text):
+        if (
+            not sep
+            or not path_text
+            or not re.fullmatch(r"[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*", path_text)
+        ):
             problems.append(
-                SourceProblem(Location("--set"), text, "expected dotted.path=value, e.g. horizon_days=730")
+                SourceProblem(
+                    Location("--set"), text, "expected dotted.path=value, e.g. horizon_days=730"
+                )
             )
             continue
         try:
@@ -536,8 +571,10 @@ def _apply_override(located: Located, path: tuple[str, ...], value: Any, text: s
     for i, key in enumerate(path[:-1]):
         child = node.get(key) if isinstance(node, dict) else None
         if child is None:
+            # A mapping made by this override: problems inside it come from the override.
             child = {}
             node[key] = child
+            located.locations[path[: i + 1]] = Location(f"--set {text}")
         elif not isinstance(child, dict):
             raise SourceError(
                 [
@@ -554,9 +591,7 @@ def _apply_override(located: Located, path: tuple[str, ...], value: Any, text: s
     located.locations[path] = Location(f"--set {text}")
 
 
-def load_config(
-    path: Path | str, overrides: Iterable[str] | Mapping[str, Any] = ()
-) -> Config:
+def load_config(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Config:
     """Read, merge and validate a config file; raise :class:`ConfigError` listing every problem.
 
     ``overrides`` are ``dotted.path=value`` strings (as given to ``--set``) or a mapping of
@@ -576,84 +611,155 @@ def validate(located: Located) -> Config:
     """Validate merged data; every schema and cross-reference problem is reported together."""
     data = located.data
     model: type[CompanyConfig] | type[ChainConfig]
-    model = ChainConfig if isinstance(data, dict) and data.get("kind") == "serial_chain" else CompanyConfig
+    model = (
+        ChainConfig
+        if isinstance(data, dict) and data.get("kind") == "serial_chain"
+        else CompanyConfig
+    )
+    problems: list[SourceProblem] = []
     try:
         config = model.model_validate(data)
     except ValidationError as exc:
-        raise SourceError(_problems_from(exc, located, model)) from None
-    problems = [
+        problems = _problems_from(exc, located, model)
+    problems += [
         SourceProblem(located.locate(path), ".".join(map(str, path)), message)
-        for path, message in _cross_references(config)
+        for path, message in _cross_references(data)
     ]
     if problems:
+        problems.sort(key=_reading_order)
         raise SourceError(problems)
     return config
 
 
-def _problems_from(exc: ValidationError, located: Located, model: type[BaseModel]) -> list[SourceProblem]:
+def _reading_order(problem: SourceProblem) -> tuple[str, int, int]:
+    where = problem.location
+    return where.file, where.line or 0, where.column or 0
+
+
+def _problems_from(
+    exc: ValidationError, located: Located, model: type[BaseModel]
+) -> list[SourceProblem]:
     problems = []
     seen = set()
     for error in exc.errors(include_url=False):
-        loc = _clean_loc(error["loc"])
-        message = _message(error, loc, model)
+        loc, message = _describe_error(error, model, located)
         key = (loc, message)
         if key in seen:
             continue
         seen.add(key)
         problems.append(SourceProblem(located.locate(loc), ".".join(map(str, loc)), message))
-    problems.sort(key=lambda p: (p.location.file, p.location.line or 0, p.location.column or 0))
     return problems
 
 
-def _clean_loc(loc: tuple) -> tuple:
-    # Pydantic adds the tag of a discriminated union ("order_up_to") and of a function
-    # validator to the location; users wrote neither.
-    tags = {
-        "constant", "normal", "uniform", "lognormal", "gamma",
-        "order_up_to", "base_stock", "s_S", "r_Q", "fixed_plan",
-    }
-    return tuple(p for p in loc if not (isinstance(p, str) and (p in tags or p.startswith("function-"))))
-
-
-def _message(error: dict, loc: tuple, model: type[BaseModel]) -> str:
+def _describe_error(error: dict, model: type[BaseModel], located: Located) -> tuple[tuple, str]:
+    """The path the user wrote and a message saying what is wrong and what is allowed."""
+    raw = tuple(error["loc"])
+    loc, annotation = _walk(model, raw)
     kind = error["type"]
     value = error.get("input")
+    ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
-        allowed = _allowed_keys(model, loc[:-1])
-        hint = ""
-        if allowed:
-            close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            return f"unknown key{hint}; allowed keys: {', '.join(allowed)}"
-        return "unknown key"
+        _, parent = _walk(model, raw[:-1])
+        fields = _model_fields(parent)
+        if not fields:
+            return loc, "unknown key"
+        allowed = sorted(fields)
+        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return loc, f"unknown key{hint}; allowed keys: {', '.join(allowed)}"
     if kind == "missing":
-        return "required field is missing"
+        return loc, "required field is missing"
+    if kind in {"union_tag_invalid", "union_tag_not_found"}:
+        field = str(ctx.get("discriminator", "")).strip("'")
+        tags = [tag for member in _union_members(annotation) for tag in _tags_of(member)]
+        allowed = ", ".join(tags) or str(ctx.get("expected_tags", ""))
+        if kind == "union_tag_not_found":
+            return loc, f"'{field}' is missing; it must be one of: {allowed}"
+        tag = str(ctx.get("tag", ""))
+        close = difflib.get_close_matches(tag, tags, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        if (*loc, field) in located.locations:
+            loc = (*loc, field)
+        return loc, f"unknown {field} '{tag}'{hint}; allowed: {allowed}"
+    if kind == "string_pattern_mismatch" and ctx.get("pattern") == NAME_PATTERN:
+        return loc, (
+            "a name must start with a letter and hold only letters, digits, '_' and '-' "
+            f"(got {value!r})"
+        )
     text = error["msg"]
     if kind.startswith("value_error"):
         text = text.removeprefix("Value error, ")
-    if kind == "union_tag_invalid" or kind == "union_tag_not_found":
-        ctx = error.get("ctx", {})
-        return f"{text}; allowed: {ctx.get('expected_tags', '')}"
-    if not isinstance(value, dict | list) and kind not in {"missing"}:
+    if kind == "bool_type":
+        text = "Input should be true or false"
+    if not isinstance(value, dict | list):
         text = f"{text} (got {value!r})"
-    return text
+    return loc, text
 
 
-def _allowed_keys(model: type[BaseModel], loc: tuple) -> list[str]:
-    """The field names allowed at ``loc`` (walking the schema through mappings by name)."""
+def _walk(model: type[BaseModel], raw: tuple) -> tuple[tuple, Any]:
+    """Follow a pydantic error location through the schema.
+
+    Returns the location as the user wrote it and the type expected there (None once the
+    schema is left). Pydantic adds to the location the tag of a discriminated union
+    (``base_stock``), the name of a function validator and ``[key]`` for a mapping's key;
+    users wrote none of them. A tag is recognised only where the schema has a union, so a
+    product named ``normal`` keeps its name.
+    """
     annotation: Any = model
-    for part in loc:
-        fields = _model_fields(annotation)
-        if fields is None:
-            return []
-        if isinstance(part, str) and part in fields:
-            annotation = fields[part].annotation
+    written: list[str | int] = []
+    for part in raw:
+        if isinstance(part, str) and (part.startswith("function-") or part == "[key]"):
             continue
-        annotation = _value_type(annotation)
-        if annotation is None:
-            return []
-    fields = _model_fields(annotation)
-    return sorted(fields) if fields else []
+        annotation = _unwrap(annotation)
+        chosen = next((m for m in _union_members(annotation) if part in _tags_of(m)), None)
+        if chosen is not None:
+            annotation = chosen
+            continue
+        written.append(part)
+        fields = _model_fields(annotation)
+        origin = get_origin(annotation)
+        if fields is not None:
+            annotation = fields[part].annotation if part in fields else None
+        elif origin is dict:
+            annotation = get_args(annotation)[1]
+        elif origin in (tuple, list):
+            annotation = get_args(annotation)[0]
+        else:
+            annotation = None
+    return tuple(written), _unwrap(annotation)
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``annotation`` without ``Annotated[...]`` metadata and without ``| None``."""
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+            continue
+        if origin in (Union, UnionType):
+            members = [a for a in get_args(annotation) if a is not type(None)]
+            if len(members) == 1:
+                annotation = members[0]
+                continue
+        return annotation
+
+
+def _union_members(annotation: Any) -> list[type[BaseModel]]:
+    """The models of a union of models (a discriminated union), else an empty list."""
+    if get_origin(annotation) not in (Union, UnionType):
+        return []
+    members = list(get_args(annotation))
+    return members if all(_model_fields(m) is not None for m in members) else []
+
+
+def _tags_of(model: type[BaseModel]) -> tuple[str, ...]:
+    """The values of a union member's ``Literal`` fields: the tags that select it."""
+    return tuple(
+        tag
+        for field in model.model_fields.values()
+        if get_origin(field.annotation) is Literal
+        for tag in get_args(field.annotation)
+    )
 
 
 def _model_fields(annotation: Any) -> dict | None:
@@ -662,63 +768,102 @@ def _model_fields(annotation: Any) -> dict | None:
     return None
 
 
-def _value_type(annotation: Any) -> Any:
-    args = getattr(annotation, "__args__", ())
-    return args[-1] if args else None
+def _cross_references(data: Any) -> list[tuple[tuple, str]]:
+    """References between named things that the schema alone cannot check.
 
-
-def _cross_references(config: Config) -> list[tuple[tuple, str]]:
-    """References between named things that the schema alone cannot check."""
-    if isinstance(config, ChainConfig):
+    Works on the plain data, so it runs even when the schema found problems and every problem
+    is reported at once; a part that does not have the expected shape is skipped (the schema
+    reports it).
+    """
+    if not isinstance(data, dict) or data.get("kind", "company") != "company":
         return []
     problems: list[tuple[tuple, str]] = []
-    components, products = set(config.components), set(config.products)
-    modes, suppliers = set(config.transport_modes), set(config.suppliers)
+
+    def mapping(node: Any, *path: str) -> dict:
+        for key in path:
+            node = node.get(key) if isinstance(node, dict) else None
+        return node if isinstance(node, dict) else {}
+
+    def listed(value: Any) -> list[tuple[int, str]]:
+        items = value if isinstance(value, list | tuple) else []
+        return [(i, item) for i, item in enumerate(items) if isinstance(item, str)]
 
     def unknown(what: str, name: str, known: set[str]) -> str:
-        listed = ", ".join(sorted(known)) or "none defined"
-        return f"unknown {what} '{name}'; defined {what}s: {listed}"
+        names = ", ".join(sorted(known)) or "none defined"
+        return f"unknown {what} '{name}'; defined {what}s: {names}"
 
-    for pname, product in config.products.items():
-        for cname in product.bom:
+    products, components = set(mapping(data, "products")), set(mapping(data, "components"))
+    modes, suppliers = set(mapping(data, "transport_modes")), set(mapping(data, "suppliers"))
+    for pname, product in mapping(data, "products").items():
+        for cname in mapping(product, "bom"):
             if cname not in components:
-                problems.append((("products", pname, "bom", cname), unknown("component", cname, components)))
-    for sname, supplier in config.suppliers.items():
-        for cname in supplier.components:
+                where = ("products", pname, "bom", cname)
+                problems.append((where, unknown("component", cname, components)))
+    supplied: set[str] = set()
+    for sname, supplier in mapping(data, "suppliers").items():
+        for cname in mapping(supplier, "components"):
+            supplied.add(cname)
             if cname not in components:
-                problems.append((("suppliers", sname, "components", cname), unknown("component", cname, components)))
-        for i, mode in enumerate(supplier.modes):
+                where = ("suppliers", sname, "components", cname)
+                problems.append((where, unknown("component", cname, components)))
+        for i, mode in listed(mapping(supplier).get("modes")):
             if mode not in modes:
-                problems.append((("suppliers", sname, "modes", i), unknown("transport mode", mode, modes)))
-        if not supplier.modes:
+                where = ("suppliers", sname, "modes", i)
+                problems.append((where, unknown("transport mode", mode, modes)))
+        if isinstance(supplier, dict) and supplier.get("modes") == []:
             problems.append((("suppliers", sname, "modes"), "list at least one transport mode"))
-    supplied = {c for s in config.suppliers.values() for c in s.components}
-    for cname in components - supplied:
-        problems.append((("components", cname), "no supplier sells this component; add it to a supplier"))
-    made = set()
-    for lname, line in config.plant.lines.items():
-        for i, pname in enumerate(line.products):
+    for cname in sorted(components - supplied):
+        message = "no supplier sells this component; add it to a supplier"
+        problems.append((("components", cname), message))
+    made: set[str] = set()
+    for lname, line in mapping(data, "plant", "lines").items():
+        for i, pname in listed(mapping(line).get("products")):
             if pname not in products:
-                problems.append((("plant", "lines", lname, "products", i), unknown("product", pname, products)))
+                where = ("plant", "lines", lname, "products", i)
+                problems.append((where, unknown("product", pname, products)))
             made.add(pname)
-    for pname in products - made:
-        problems.append((("products", pname), "no production line makes this product; list it in a line"))
-    share = sum(m.share for m in config.markets.values())
-    if abs(share - 1.0) > 1e-9:
-        problems.append((("markets",), f"market shares must add up to 1 (they add up to {share:g})"))
-    for pname in config.policies.production.products:
+    for pname in sorted(products - made):
+        message = "no production line makes this product; list it in a line"
+        problems.append((("products", pname), message))
+    if "markets" in data:
+        shares = [mapping(m).get("share", 1.0) for m in mapping(data, "markets").values()]
+        if all(_is_number(s) for s in shares):
+            share = sum(shares)
+            if abs(share - 1.0) > 1e-9:
+                message = f"market shares must add up to 1 (they add up to {share:g})"
+                problems.append((("markets",), message))
+    for pname in mapping(data, "policies", "production", "products"):
         if pname not in products:
-            problems.append((("policies", "production", "products", pname), unknown("product", pname, products)))
-    for cname in config.policies.purchasing.components:
+            where = ("policies", "production", "products", pname)
+            problems.append((where, unknown("product", pname, products)))
+    for cname in mapping(data, "policies", "purchasing", "components"):
         if cname not in components:
-            problems.append((("policies", "purchasing", "components", cname), unknown("component", cname, components)))
-    purchase_mode = config.policies.purchasing.mode
-    if purchase_mode not in modes:
-        problems.append((("policies", "purchasing", "mode"), unknown("transport mode", purchase_mode, modes)))
-    for i, shock in enumerate(config.shocks):
-        known = {"demand": products | {"all"}, "supplier_failure": suppliers, "transport_delay": modes}[shock.kind]
-        if shock.target not in known:
-            problems.append((("shocks", i, "target"), f"unknown target '{shock.target}' for a {shock.kind} shock; allowed: {', '.join(sorted(known))}"))
-        if shock.end_day is not None and shock.end_day <= shock.start_day:
+            where = ("policies", "purchasing", "components", cname)
+            problems.append((where, unknown("component", cname, components)))
+    purchase_mode = mapping(data, "policies", "purchasing").get("mode")
+    if isinstance(purchase_mode, str) and purchase_mode not in modes:
+        where = ("policies", "purchasing", "mode")
+        problems.append((where, unknown("transport mode", purchase_mode, modes)))
+    targets = {
+        "demand": products | {"all"},
+        "supplier_failure": suppliers,
+        "transport_delay": modes,
+    }
+    shocks = data.get("shocks")
+    for i, shock in enumerate(shocks if isinstance(shocks, list | tuple) else []):
+        shock = mapping(shock)
+        kind, target = shock.get("kind"), shock.get("target")
+        known = targets.get(kind) if isinstance(kind, str) else None
+        if known is not None and isinstance(target, str) and target not in known:
+            message = (
+                f"unknown target '{target}' for a {kind} shock; allowed: {', '.join(sorted(known))}"
+            )
+            problems.append((("shocks", i, "target"), message))
+        start, end = shock.get("start_day"), shock.get("end_day")
+        if _is_number(start) and _is_number(end) and end <= start:
             problems.append((("shocks", i, "end_day"), "end_day must be after start_day"))
     return problems
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["Location", "Located", "SourceError", "load_yaml", "parse_scalar"]
+__all__ = ["Located", "Location", "SourceError", "load_yaml", "parse_scalar"]
 
 Path_ = tuple[str | int, ...]
 
@@ -128,13 +128,19 @@ def _build(
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(
-                    SourceProblem(_location(file, key_node), _dotted(path), "merge keys (<<) are not supported")
+                    SourceProblem(
+                        _location(file, key_node),
+                        _dotted(path),
+                        "merge keys (<<) are not supported",
+                    )
                 )
                 continue
             key = loader.construct_object(key_node, deep=True)
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(
-                    SourceProblem(_location(file, key_node), _dotted(path), "keys must be plain names")
+                    SourceProblem(
+                        _location(file, key_node), _dotted(path), "keys must be plain names"
+                    )
                 )
                 continue
             key = str(key) if not isinstance(key, str) else key
@@ -153,7 +159,8 @@ def _build(
         return result
     if isinstance(node, yaml.SequenceNode):
         return [
-            _build(item, loader, file, (*path, i), out, problems) for i, item in enumerate(node.value)
+            _build(item, loader, file, (*path, i), out, problems)
+            for i, item in enumerate(node.value)
         ]
     return loader.construct_object(node, deep=True)
 
@@ -172,7 +179,9 @@ def load_yaml(path: Path | str, display_name: str | None = None) -> Located:
         raise SourceError([SourceProblem(Location(name), "", "file not found")]) from None
     except (IsADirectoryError, PermissionError, UnicodeDecodeError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise SourceError([SourceProblem(Location(name), "", f"cannot read the file: {reason}")]) from None
+        raise SourceError(
+            [SourceProblem(Location(name), "", f"cannot read the file: {reason}")]
+        ) from None
     return parse_yaml(text, name)
 
 
@@ -184,10 +193,18 @@ def parse_yaml(text: str, name: str) -> Located:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name)
-        what = " ".join(str(x) for x in (exc.context, exc.problem) if x)
+        what = str(exc.problem or exc.context or "unreadable YAML")
+        if exc.problem and exc.context:
+            # e.g. "expected ',' or '}', but got ':' (while parsing a flow mapping from line 3,
+            # column 9)": the problem first, then where the unfinished construct began.
+            start = exc.context_mark
+            began = f" from line {start.line + 1}, column {start.column + 1}" if start else ""
+            what = f"{exc.problem} ({exc.context}{began})"
         raise SourceError([SourceProblem(where, "", f"YAML syntax error: {what}")]) from None
     except yaml.YAMLError as exc:
-        raise SourceError([SourceProblem(Location(name), "", f"YAML syntax error: {exc}")]) from None
+        raise SourceError(
+            [SourceProblem(Location(name), "", f"YAML syntax error: {exc}")]
+        ) from None
     finally:
         loader.dispose()
     out = Located(data={}, locations={(): Location(name, 1, 1)})
