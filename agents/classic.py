@@ -28,10 +28,12 @@ class ClassicPlanner:
     def __init__(self, config: CompanyConfig) -> None:
         production, purchasing = config.policies.production, config.policies.purchasing
         self.production: dict[str, Policy] = {
-            name: make_policy(production.products.get(name, production.default)) for name in config.products
+            name: make_policy(production.products.get(name, production.default))
+            for name in config.products
         }
         self.purchasing: dict[str, Policy] = {
-            name: make_policy(purchasing.components.get(name, purchasing.default)) for name in config.components
+            name: make_policy(purchasing.components.get(name, purchasing.default))
+            for name in config.components
         }
         self.allow_overtime = production.allow_overtime
         self.sourcing = purchasing.sourcing
@@ -44,10 +46,18 @@ class ClassicPlanner:
             policy = self.production[name]
             if not policy.is_review(obs.day):
                 continue
-            position = (
-                obs.finished_on_hand[p] + obs.production_queued[p] + obs.production_in_process[p] - obs.backlog[p]
+            on_hand, backlog = float(obs.finished_on_hand[p]), float(obs.backlog[p])
+            supply_line = float(obs.production_queued[p] + obs.production_in_process[p])
+            position = on_hand + supply_line - backlog
+            view = StockView(
+                obs.day,
+                position,
+                obs.demand_history[:, p],
+                max(lead, 1.0),
+                on_hand=on_hand,
+                backlog=backlog,
+                supply_line=supply_line,
             )
-            view = StockView(obs.day, float(position), obs.demand_history[:, p], max(lead, 1.0))
             quantity = policy.order(view)
             forecast = policy.forecast()
             if forecast is not None:
@@ -61,11 +71,20 @@ class ClassicPlanner:
             suppliers = np.flatnonzero(~np.isnan(top.supplier_price[:, c]))
             chosen = self._choose(top, suppliers, c)
             lead = float(np.mean([self._lead(top, s) for s in chosen]))
-            position = obs.component_on_hand[c] + obs.component_on_order[c] - obs.component_requirements_queued[c]
+            on_hand, on_order = float(obs.component_on_hand[c]), float(obs.component_on_order[c])
+            needed = float(obs.component_requirements_queued[c])
             # Component demand is derived from customer demand through the BOM (not from
             # consumption, which falls whenever production starves and would feed on itself).
             derived = obs.demand_history @ top.bom[:, c]
-            view = StockView(obs.day, float(position), derived, lead)
+            view = StockView(
+                obs.day,
+                on_hand + on_order - needed,
+                derived,
+                lead,
+                on_hand=on_hand,
+                backlog=needed,
+                supply_line=on_order,
+            )
             quantity = policy.order(view)
             if quantity <= 0:
                 continue
@@ -85,7 +104,9 @@ class ClassicPlanner:
         if self.sourcing == "split":
             return [int(s) for s in suppliers]
         if self.sourcing == "fastest":
-            return [int(min(suppliers, key=lambda s: (self._lead(top, s), top.supplier_price[s, c])))]
+            return [
+                int(min(suppliers, key=lambda s: (self._lead(top, s), top.supplier_price[s, c])))
+            ]
         return [int(min(suppliers, key=lambda s: (top.supplier_price[s, c], self._lead(top, s))))]
 
 
@@ -97,5 +118,13 @@ class ChainPlanner:
 
     def __call__(self, obs: ChainObservation) -> Iterator[ReplenishmentOrder]:
         position = obs.on_hand + obs.supply_line - obs.backlog
-        view = StockView(obs.period, position, obs.demand_history, float(obs.lead_time))
+        view = StockView(
+            obs.period,
+            position,
+            obs.demand_history,
+            float(obs.lead_time),
+            on_hand=obs.on_hand,
+            backlog=obs.backlog,
+            supply_line=obs.supply_line,
+        )
         yield ReplenishmentOrder(obs.stage, self.policies[obs.stage].order(view))

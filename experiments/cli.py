@@ -79,7 +79,7 @@ def _describe(config: Config) -> str:
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the run (PNG): service, stock, inventory value, cash.",
+    help="Draw the run (PNG): a company's service, stock and money, a chain's orders per stage.",
 )
 def run(
     config: Path,
@@ -121,13 +121,13 @@ def run(
 
 
 def _plot(result, path: Path) -> None:
+    from experiments.plots import plot_chain_orders, plot_company_run
     from sim.world import CompanyOutcome
 
-    if not isinstance(result.outcome, CompanyOutcome):
-        raise click.UsageError("--plot draws company runs; chains have their own pictures")
-    from experiments.plots import plot_company_run
-
-    plot_company_run(result.outcome, result.kpis, path)
+    if isinstance(result.outcome, CompanyOutcome):
+        plot_company_run(result.outcome, result.kpis, path)
+    else:
+        plot_chain_orders(result.outcome, path)
 
 
 @main.command()

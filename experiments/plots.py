@@ -13,10 +13,11 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from sim.chain import ChainOutcome
 from sim.ledger import INVENTORY, Account
 from sim.world import CompanyOutcome
 
-__all__ = ["plot_company_run"]
+__all__ = ["plot_chain_orders", "plot_company_run"]
 
 _DOLLARS = FuncFormatter(lambda x, _: f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x / 1e3:,.0f}k")
 
@@ -88,6 +89,40 @@ def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str 
         f"{outcome.config.name}: fill rate {100 * kpis['fill_rate']:.1f}%, "
         f"operating profit \\${kpis['operating_profit'] / 1e6:,.2f}M, "
         f"average inventory \\${kpis['avg_inventory_value'] / 1e3:,.0f}k over {outcome.days} days",
+        fontsize=12,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path
+
+
+def plot_chain_orders(outcome: ChainOutcome, path: str | Path) -> Path:
+    """The bullwhip picture of a serial chain: orders each stage placed per period against
+    end-customer demand (top), and each stage's stock minus backlog (bottom); the cost per
+    stage, the team's cost and var(orders) / var(demand) per stage in the legend and title."""
+    from sim.metrics import chain_kpis
+
+    kpis = chain_kpis(outcome)
+    unit = "week" if outcome.period_days == 7 else f"period ({outcome.period_days} days)"
+    periods = np.arange(1, outcome.periods + 1)
+    fig = Figure(figsize=(11, 7.5), layout="constrained")
+    top, bottom = fig.subplots(2, 1, sharex=True)
+    top.step(periods, outcome.customer_demand, where="mid", color="black", lw=2, label="customers")
+    for i, name in enumerate(outcome.stages):
+        bullwhip = kpis[f"bullwhip_{name}"]
+        label = f"{name} (variance {bullwhip:,.1f}× customers')" if np.isfinite(bullwhip) else name
+        top.step(periods, outcome.ordered[:, i], where="mid", label=label)
+        stock = outcome.on_hand[:, i] - outcome.backlog[:, i]
+        bottom.plot(periods, stock, label=f"{name} (cost \\${kpis[f'cost_{name}']:,.0f})")
+    top.set(title=f"Orders placed per {unit}", ylabel="units")
+    top.legend(frameon=False, loc="best")
+    bottom.axhline(0, color="#999", lw=0.8)
+    bottom.set(title="Stock on hand minus backlog, end of period", xlabel=unit, ylabel="units")
+    bottom.legend(frameon=False, loc="best")
+    fig.suptitle(
+        f"{outcome.config.name}: team cost \\${kpis['total_cost']:,.0f} over {outcome.periods} "
+        f"{unit.split()[0]}s",
         fontsize=12,
     )
     path = Path(path)

@@ -108,7 +108,7 @@ class ChainOutcome:
 
 
 class Chain:
-    """A serial supply chain; :meth:`run` returns the :class:`Ledger` of the run."""
+    """A serial supply chain; :meth:`run` returns its :class:`ChainOutcome`."""
 
     def __init__(
         self,
@@ -272,7 +272,11 @@ class Chain:
         stage = self.stages[i]
         if t < stage.fixed_orders_until_period:
             return stage.fixed_order_quantity
-        history = self.customer_demand[: t + 1] if stage.visibility == "shared" else self.incoming[: t + 1, i]
+        history = (
+            self.customer_demand[: t + 1]
+            if stage.visibility == "shared"
+            else self.incoming[: t + 1, i]
+        )
         history = history.view()
         history.setflags(write=False)
         observation = ChainObservation(
@@ -289,7 +293,9 @@ class Chain:
         total = 0.0
         for order in self.decider(observation):
             if not isinstance(order, ReplenishmentOrder) or order.stage != self.names[i]:
-                raise DecisionError(f"stage {self.names[i]!r} can only place its own orders, got {order!r}")
+                raise DecisionError(
+                    f"stage {self.names[i]!r} can only place its own orders, got {order!r}"
+                )
             if not np.isfinite(order.quantity):
                 raise DecisionError(f"order quantity must be finite, got {order.quantity}")
             total += order.quantity
@@ -303,5 +309,17 @@ class Chain:
         self.backlog_end[t] = self.backlog
         self.supply_line_end[t] = self.supply_line
         for i, stage in enumerate(self.stages):
-            post(t, Account.HOLDING_STORAGE, Account.CASH, self.on_hand[i] * stage.holding_cost_per_unit_per_period, f"holding at {self.names[i]}")
-            post(t, Account.PENALTIES, Account.CASH, self.backlog[i] * stage.backorder_cost_per_unit_per_period, f"backorders at {self.names[i]}")
+            post(
+                t,
+                Account.HOLDING_STORAGE,
+                Account.CASH,
+                self.on_hand[i] * stage.holding_cost_per_unit_per_period,
+                f"holding at {self.names[i]}",
+            )
+            post(
+                t,
+                Account.PENALTIES,
+                Account.CASH,
+                self.backlog[i] * stage.backorder_cost_per_unit_per_period,
+                f"backorders at {self.names[i]}",
+            )

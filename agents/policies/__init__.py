@@ -3,6 +3,7 @@
 A policy answers one question at a review: given the inventory position (on hand + on order
 − backlog) and the demand seen so far, how much to order now. Policies are small stateful
 objects (a forecaster keeps its state); they see only the :class:`StockView` they are given.
+Behavioural rules such as Sterman's anchoring and adjustment also need the position's parts.
 """
 
 from __future__ import annotations
@@ -13,21 +14,27 @@ from math import sqrt
 
 import numpy as np
 
-from sim.config import RQ, SS, BaseStock, FixedPlan, OrderUpTo, PolicySpec
-
 from agents.forecasting import Forecaster, make_forecaster
+from sim.config import RQ, SS, AnchorAndAdjust, BaseStock, FixedPlan, OrderUpTo, PolicySpec
 
 __all__ = ["POLICIES", "Policy", "StockView", "make_policy"]
 
 
 @dataclass(frozen=True, slots=True)
 class StockView:
-    """One stock point at a review: ``position`` and the per-period demand history."""
+    """One stock point at a review: ``position`` and the per-period demand history.
+
+    ``on_hand``, ``backlog`` and ``supply_line`` (ordered, not yet received) are the parts of
+    the position; decision makers that know them fill them in (None: not given).
+    """
 
     period: int
     position: float
     demand_history: np.ndarray
     lead_time: float
+    on_hand: float | None = None
+    backlog: float | None = None
+    supply_line: float | None = None
 
 
 class Policy:
@@ -114,12 +121,52 @@ class FixedPlanPolicy(Policy):
         return self.quantity
 
 
+class AnchorAndAdjustPolicy(Policy):
+    """Sterman's anchoring and adjustment (see ``sim.config.AnchorAndAdjust``).
+
+    ``order = max(0, R*L̂ + alpha_s * (s_prime - S - beta * SL))``. The expectation ``L̂``
+    takes in every demand value not seen yet, the current period's included (a Beer Game
+    player reads the incoming order before ordering), also when the world skipped the policy
+    (fixed opening orders), so it is the same as if the policy had been asked every period.
+    """
+
+    def __init__(self, spec: AnchorAndAdjust) -> None:
+        super().__init__(spec.review_period)
+        self.spec = spec
+        self.expected: float | None = None
+        self.seen = 0
+
+    def _expect(self, history: np.ndarray) -> float:
+        theta = self.spec.theta
+        for value in history[self.seen :]:
+            value = float(value)
+            self.expected = (
+                value if self.expected is None else theta * value + (1 - theta) * self.expected
+            )
+        self.seen = len(history)
+        return self.expected or 0.0
+
+    def _order(self, view: StockView) -> float:
+        if view.on_hand is None or view.backlog is None or view.supply_line is None:
+            raise ValueError(
+                "anchor_and_adjust needs on_hand, backlog and supply_line in the StockView"
+            )
+        spec = self.spec
+        stock = view.on_hand - view.backlog
+        adjustment = spec.alpha_s * (spec.s_prime - stock - spec.beta * view.supply_line)
+        return max(0.0, self.review_period * self._expect(view.demand_history) + adjustment)
+
+    def forecast(self) -> float | None:
+        return self.expected
+
+
 POLICIES: dict[str, Callable[[PolicySpec], Policy]] = {
     "order_up_to": OrderUpToPolicy,
     "base_stock": BaseStockPolicy,
     "s_S": SSPolicy,
     "r_Q": RQPolicy,
     "fixed_plan": FixedPlanPolicy,
+    "anchor_and_adjust": AnchorAndAdjustPolicy,
 }
 
 

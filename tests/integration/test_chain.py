@@ -91,3 +91,15 @@ def test_customer_patience_turns_backlog_into_lost_sales(configs_dir):
     o = simulate(load_config(path, overrides), days=300).outcome
     assert o.lost[:, 0].sum() > 0
     assert (o.backlog[:, 0] == 0).all()
+
+
+def test_a_stage_needs_a_lead_time_of_at_least_one_period(configs_dir):
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        load_config(
+            configs_dir / "chain" / "four_stage.yaml", ["stages.retailer.lead_time_periods=0"]
+        )
+    (problem,) = caught.value.problems
+    assert problem.path == "stages.retailer.lead_time_periods"
+    assert "--set" in str(problem.location) and "greater than or equal to 1" in problem.message
