@@ -262,3 +262,39 @@ class PurchaseOrderCancelled:
     component: int
     quantity: float
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class PromotionScheduled:
+    day: int
+    product: int
+    start_day: int
+    duration_days: int
+    uplift: float
+    price_discount: float
+    cost: float
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityChanged:
+    day: int
+    line: int
+    delta_per_day: float
+    start_day: int
+    capex: float
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecorded:
+    day: int
+    owner: str
+    kind: str
+    product: int
+    start_day: int
+    quantities: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecorded:
+    day: int
+    entry: dict

@@ -60,3 +60,50 @@ class ReplenishmentOrder:
 
     stage: str
     quantity: float
+
+
+@dataclass(frozen=True, slots=True)
+class Promotion:
+    """Run a promotion: demand of ``product`` rises by ``uplift`` on days
+    ``[start_day, start_day + duration_days)`` and sells at ``1 - price_discount`` of list price;
+    ``cost`` (media, displays) is paid on the first day. ``start_day`` must be in the future."""
+
+    product: str
+    start_day: int
+    duration_days: int
+    uplift: float
+    price_discount: float = 0.0
+    cost: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityChange:
+    """Add ``delta_per_day`` of regular capacity to ``line`` from ``start_day`` on; ``capex`` is
+    paid now and depreciated like the plant."""
+
+    line: str
+    delta_per_day: float
+    start_day: int
+    capex: float = 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecord:
+    """A plan to record (not executed): ``quantities`` per week from ``start_day`` on.
+
+    ``kind`` says what is planned: ``demand`` (units demanded per week) or ``production``
+    (units to make per week); ``owner`` who made it (``sales``, ``operations``, ``consensus``...).
+    """
+
+    owner: str
+    kind: str
+    product: str
+    start_day: int
+    quantities: tuple[float, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DecisionRecord:
+    """A line of the decision log (recorded, not executed): a JSON-able mapping."""
+
+    entry: dict

@@ -339,7 +339,7 @@ def bullwhip_procurement(o: CompanyOutcome) -> float:
 @kpi
 def capacity_utilization(o: CompanyOutcome) -> float:
     """Units made on regular time / regular capacity, over all lines and days (0–1)."""
-    capacity = float(o.topology.line_capacity_per_day.sum()) * o.days
+    capacity = float(o.daily["line_capacity"].sum())
     return _safe_ratio(float(o.daily["line_regular_used"].sum()), capacity)
 
 

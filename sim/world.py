@@ -32,7 +32,16 @@ from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
 from sim.config import CompanyConfig, Constant, Delay, Gamma, LogNormal, Normal, Uniform
 from sim.demand import mean_schedule, realise, split_by_share
 from sim.ledger import Account, Ledger
-from sim.messages import DecisionError, DemandForecast, ProductionOrder, PurchaseOrder
+from sim.messages import (
+    CapacityChange,
+    DecisionError,
+    DecisionRecord,
+    DemandForecast,
+    PlanRecord,
+    ProductionOrder,
+    Promotion,
+    PurchaseOrder,
+)
 from sim.rng import Streams
 
 __all__ = [
@@ -138,6 +147,10 @@ class CompanyObservation:
     demand_history: np.ndarray  # [day, product]
     consumption_history: np.ndarray  # [day, component]
     cash: float
+    shipped_history: np.ndarray  # [day, product] units shipped to customers, today included
+    state_history: dict[str, np.ndarray]  # end-of-day records of days 0..day-1 (World.daily)
+    line_capacity_per_day: np.ndarray  # [line] regular capacity in force today
+    inventory_value: float  # at standard cost, all stages
 
 
 Decider = Callable[[CompanyObservation], Iterable[object]]
@@ -158,7 +171,6 @@ class CompanyOutcome:
     demand: np.ndarray  # [day, product] units demanded
     consumption: np.ndarray  # [day, component] units issued to production
     daily: dict[str, np.ndarray]  # end-of-day state, see World._close_phase
-    line_overtime_capacity: np.ndarray  # [line]
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -253,7 +265,7 @@ class World:
             price=_readonly(self.price),
             product_standard_cost=_readonly(self.product_standard_cost),
             component_standard_cost=_readonly(comp_cost),
-            line_capacity_per_day=_readonly(self.line_capacity),
+            line_capacity_per_day=_readonly(self.line_capacity.copy()),  # at the start
             line_makes=_readonly(line_makes),
             supplier_price=_readonly(supplier_price),
             supplier_lead_time_days=_readonly(
@@ -288,9 +300,10 @@ class World:
         self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
         self._next_order_id = 0
         self._next_po_id = 0
-        self._pending: list[object] = []
-        # Daily records, written at CLOSE (and DEMAND for demand).
+        # Daily records, written at CLOSE (and DEMAND for demand and shipments).
         self.demand = np.zeros((H, P))
+        self.shipped = np.zeros((H, P))
+        self.price_factor = np.ones((H, P))  # below 1 on promotion days with a discount
         self.consumption = np.zeros((H, C))
         self.daily = {
             "finished_on_hand": np.zeros((H, P)),
@@ -302,6 +315,8 @@ class World:
             "component_on_order": np.zeros((H, C)),
             "line_regular_used": np.zeros((H, L)),
             "line_overtime_used": np.zeros((H, L)),
+            "line_capacity": np.zeros((H, L)),
+            "line_overtime_capacity": np.zeros((H, L)),
             "balances": np.zeros((H, len(Account))),
         }
         self._line_used_today = np.zeros(L)
@@ -357,8 +372,20 @@ class World:
 
     def run(self) -> CompanyOutcome:
         """Simulate days ``0..horizon-1`` and return what happened."""
+        self.start()
+        self.advance(self.horizon)
+        return self.outcome()
+
+    def start(self) -> None:
+        """Set the day process going; then :meth:`advance` the clock (once per world)."""
         self.env.process(self._day_process())
-        self.env.run(until=self.horizon)
+
+    def advance(self, until_day: int) -> None:
+        """Run every day before ``until_day`` (a stepping model calls this once per day)."""
+        self.env.run(until=min(until_day, self.horizon))
+
+    def outcome(self) -> CompanyOutcome:
+        """What happened so far, as a picklable record (complete once the horizon is run)."""
         return CompanyOutcome(
             config=self.config,
             seed=self.streams.root_seed,
@@ -368,7 +395,6 @@ class World:
             demand=self.demand,
             consumption=self.consumption,
             daily=self.daily,
-            line_overtime_capacity=self.line_overtime_capacity,
         )
 
     def _day_process(self):
@@ -459,10 +485,11 @@ class World:
             o[3] -= q
             shipped += q
             record(rec.OrderShipped(day, o[0], p, o[1], q, o[2]))
-            amount = q * self.price[p]
+            amount = q * self.price[p] * self.price_factor[day, p]
             post(day, Account.RECEIVABLES, Account.REVENUE, amount, "sale")
             self.receivable_due[day + int(self.market_terms[o[1]])] += amount
         self.fg[p] -= shipped
+        self.shipped[day, p] += shipped
         if abs(self.fg[p]) < _TOL:
             self.fg[p] = 0.0
         return shipped
@@ -486,6 +513,10 @@ class World:
             demand_history=_readonly(self.demand[: day + 1]),
             consumption_history=_readonly(self.consumption[: day + 1]),
             cash=self.books.balance(Account.CASH),
+            shipped_history=_readonly(self.shipped[: day + 1]),
+            state_history={name: _readonly(values[:day]) for name, values in self.daily.items()},
+            line_capacity_per_day=_readonly(self.line_capacity.copy()),
+            inventory_value=float(sum(self.books.balance(a) for a in rec.INVENTORY)),
         )
 
     def _execute_phase(self, day: int, decisions: list[object]) -> None:
@@ -502,9 +533,75 @@ class World:
                             day, decision.owner, p, float(decision.per_day), decision.horizon_days
                         )
                     )
+                case Promotion():
+                    self._schedule_promotion(day, decision)
+                case CapacityChange():
+                    self._change_capacity(day, decision)
+                case PlanRecord():
+                    p = self._index(self._pidx, decision.product, "product")
+                    self.ledger.record(
+                        rec.PlanRecorded(
+                            day,
+                            decision.owner,
+                            decision.kind,
+                            p,
+                            decision.start_day,
+                            tuple(float(q) for q in decision.quantities),
+                        )
+                    )
+                case DecisionRecord():
+                    self.ledger.record(rec.DecisionRecorded(day, decision.entry))
                 case _:
                     raise DecisionError(f"the company world cannot execute {decision!r}")
         self._produce(day)
+
+    def _schedule_promotion(self, day: int, promo: Promotion) -> None:
+        p = self._index(self._pidx, promo.product, "product")
+        if promo.start_day <= day or promo.duration_days < 1 or promo.uplift <= -1:
+            raise DecisionError(
+                f"a promotion must start after today (day {day}) and last: {promo!r}"
+            )
+        if not 0 <= promo.price_discount < 1 or promo.cost < 0:
+            raise DecisionError(f"price_discount must be in [0, 1) and cost >= 0: {promo!r}")
+        start, end = promo.start_day, min(promo.start_day + promo.duration_days, self.horizon)
+        if start >= self.horizon:
+            return
+        self.demand_mean[start:end, p] *= 1.0 + promo.uplift
+        self.price_factor[start:end, p] *= 1.0 - promo.price_discount
+        demand = self.config.products[promo.product].demand
+        self.demand_draw[start:, p] = realise(
+            demand.noise, self.demand_mean[start:, p], self.demand_u[start:, p], demand.whole_units
+        )
+        self.ledger.record(
+            rec.PromotionScheduled(
+                day, p, start, promo.duration_days, promo.uplift, promo.price_discount, promo.cost
+            )
+        )
+        if promo.cost:
+            self.env.process(self._promotion_cost_process(start, promo.cost))
+
+    def _change_capacity(self, day: int, change: CapacityChange) -> None:
+        li = self._index(self._lidx, change.line, "line")
+        if change.start_day <= day or change.capex < 0:
+            raise DecisionError(f"a capacity change must start after today (day {day}): {change!r}")
+        if self.line_capacity[li] + change.delta_per_day < 0:
+            raise DecisionError(f"line {change.line!r} cannot have negative capacity: {change!r}")
+        self.books.post(
+            day, Account.FIXED_ASSETS, Account.CASH, change.capex, "capital expenditure"
+        )
+        years = self.config.finance.depreciation_years
+        self._daily_depreciation += change.capex / (years * DAYS_PER_YEAR)
+        self.ledger.record(
+            rec.CapacityChanged(day, li, change.delta_per_day, change.start_day, change.capex)
+        )
+        if change.start_day < self.horizon:
+            self.env.process(self._capacity_process(li, change))
+
+    def _capacity_process(self, li: int, change: CapacityChange):
+        yield self.env.timeout(at(change.start_day, Phase.RECEIVE) - self.env.now)
+        fraction = self.config.plant.lines[self.lines[li]].overtime_max_fraction
+        self.line_capacity[li] += change.delta_per_day
+        self.line_overtime_capacity[li] = self.line_capacity[li] * fraction
 
     @staticmethod
     def _index(index: dict[str, int], name: str, what: str) -> int:
@@ -824,6 +921,8 @@ class World:
         d["component_on_order"][day] = self.comp_on_order
         d["line_regular_used"][day] = self._line_used_today
         d["line_overtime_used"][day] = self._line_overtime_today
+        d["line_capacity"][day] = self.line_capacity
+        d["line_overtime_capacity"][day] = self.line_overtime_capacity
         d["balances"][day] = books.balances()
         if self.strict:
             self.audit(day)
