@@ -22,7 +22,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/oneplan run $(CONFIG)
+	$(BIN)/oneplan compare $(CONFIG) --protocols silo,info_sharing,consensus_demand,sop,ibp --reps 20 --jobs 2
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)

@@ -23,7 +23,7 @@ __all__ = ["ChainPlanner", "ClassicPlanner"]
 class ClassicPlanner:
     """Replenishes finished goods by production and components by purchase, policy by policy."""
 
-    owner = "planner"
+    owner = "plan"
 
     def __init__(self, config: CompanyConfig) -> None:
         production, purchasing = config.policies.production, config.policies.purchasing

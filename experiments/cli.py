@@ -9,11 +9,12 @@ from pathlib import Path
 
 import click
 
-from sim.config import ChainConfig, Config, ConfigError, load_config
+from sim.config import ChainConfig, CompanyConfig, Config, ConfigError, load_config
 from sim.metrics import KPI_GROUPS, kpi_unit
 
 __all__ = ["main"]
 
+PROTOCOL_NAMES = ["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"]
 CONFIG_ARGUMENT = click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 SET_OPTION = click.option(
     "--set",
@@ -77,6 +78,16 @@ def _describe(config: Config) -> str:
     help="Write the daily time series here (.csv, or .parquet).",
 )
 @click.option(
+    "--protocol",
+    type=click.Choice(PROTOCOL_NAMES),
+    help="Who decides (default: the config's): classic policies, or a rung from silo to ibp.",
+)
+@click.option(
+    "--decision-log",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the S&OP decision log here (JSON lines): options, values, choices, reasons.",
+)
+@click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw the run (PNG): a company's service, stock and money, a chain's orders per stage.",
@@ -88,6 +99,8 @@ def run(
     overrides: tuple[str, ...],
     fmt: str,
     timeseries: Path | None,
+    protocol: str | None,
+    decision_log: Path | None,
     plot: Path | None,
 ) -> None:
     """Simulate CONFIG once and print its KPIs."""
@@ -96,8 +109,20 @@ def run(
     from sim.timeseries import write_timeseries
 
     loaded = _load(config, overrides)
+    if protocol is not None and isinstance(loaded, ChainConfig):
+        raise click.UsageError("--protocol applies to companies, not to serial chains")
+    if protocol is not None:
+        loaded = loaded.model_copy(update={"protocol": protocol})
+    if (
+        isinstance(loaded, CompanyConfig)
+        and loaded.protocol == "classic"
+        and loaded.policies is None
+    ):
+        raise click.UsageError("protocol 'classic' needs a 'policies' section in the config")
     result = simulate(loaded, seed=seed, days=days)
     horizon = days or loaded.horizon_days
+    if decision_log is not None:
+        _write_decision_log(result.outcome, decision_log)
     if timeseries is not None:
         timeseries.parent.mkdir(parents=True, exist_ok=True)
         write_timeseries(make_timeseries(result.outcome), timeseries)
@@ -112,12 +137,29 @@ def run(
         }
         click.echo(json.dumps(payload, indent=2))
         return
-    click.echo(f"{loaded.name}: {_describe(loaded)}; seed {result.seed}, {horizon} days simulated")
+    who = f", protocol {loaded.protocol}" if isinstance(loaded, CompanyConfig) else ""
+    click.echo(
+        f"{loaded.name}: {_describe(loaded)}{who}; seed {result.seed}, {horizon} days simulated"
+    )
     click.echo(format_kpis(result.kpis))
     if timeseries is not None:
         click.echo(f"\ntime series written to {timeseries}")
     if plot is not None:
         click.echo(f"picture written to {plot}")
+    if decision_log is not None:
+        click.echo(f"decision log written to {decision_log}")
+
+
+def _write_decision_log(outcome, path: Path) -> None:
+    """One JSON line per S&OP cycle (the weekly Finance reviews stay in the run's records)."""
+    from sim.ledger import DecisionRecorded
+
+    facts = outcome.ledger.facts
+    cycles = [f.entry for f in facts if type(f) is DecisionRecorded and "demand_review" in f.entry]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as out:
+        for entry in cycles:
+            out.write(json.dumps(entry, default=float) + "\n")
 
 
 def _plot(result, path: Path) -> None:
@@ -128,6 +170,155 @@ def _plot(result, path: Path) -> None:
         plot_company_run(result.outcome, result.kpis, path)
     else:
         plot_chain_orders(result.outcome, path)
+
+
+HEADLINE = (
+    "operating_profit",
+    "fill_rate",
+    "lost_sales_units",
+    "avg_inventory_value",
+    "working_capital_avg",
+    "expedite_cost",
+    "overtime_cost",
+    "forecast_disagreement",
+)
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option(
+    "--protocols",
+    default="silo,sop",
+    show_default=True,
+    help="Comma-separated protocols; differences are taken against the first.",
+)
+@click.option(
+    "--reps", type=click.IntRange(min=2), default=20, show_default=True, help="Paired replications."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Root seed of the replications (default: the config's).",
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
+)
+@SET_OPTION
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def compare(
+    config: Path,
+    protocols: str,
+    reps: int,
+    seed: int | None,
+    jobs: int,
+    days: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+) -> None:
+    """Compare protocols on CONFIG: paired replications on common random numbers, means with
+    95% confidence intervals, and each protocol's difference from the first."""
+    from experiments.compare import compare as run_compare
+
+    names = [p.strip() for p in protocols.split(",") if p.strip()]
+    unknown = [p for p in names if p not in PROTOCOL_NAMES]
+    if unknown or len(names) < 2:
+        raise click.BadParameter(
+            f"give two or more of {', '.join(PROTOCOL_NAMES)} (got {protocols!r})",
+            param_hint="--protocols",
+        )
+    loaded = _load(config, overrides)
+    if not isinstance(loaded, CompanyConfig):
+        raise click.UsageError("compare works on companies; a serial chain has no protocols")
+    if days is not None:
+        loaded = loaded.model_copy(update={"horizon_days": days})
+    root = loaded.seed if seed is None else seed
+    result = run_compare(loaded, names, reps, root, jobs)
+    summary = result.summary()
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(
+        f"{loaded.name}: {', '.join(names)} on the same demand, {reps} paired replications "
+        f"(root seed {root}), {loaded.horizon_days} days each\n"
+    )
+    click.echo(format_comparison(summary))
+
+
+def format_comparison(summary: dict) -> str:
+    """Means per protocol, then each protocol against the first with 95% CIs, then a verdict."""
+    protocols = summary["protocols"]
+    base = protocols[0]
+    kpis = summary["kpis"]
+    width = max(len(k) for k in kpis)
+    col = max(14, *(len(p) + 2 for p in protocols))
+    lines = [
+        f"{'mean of ' + str(summary['reps']) + ' runs':<{width}}  "
+        + "".join(f"{p:>{col}}" for p in protocols)
+    ]
+    for group, names in KPI_GROUPS.items():
+        present = [n for n in names if n in kpis and kpis[n][base]["mean"] is not None]
+        if not present:
+            continue
+        lines.append(group)
+        for name in present:
+            cells = "".join(
+                f"{format_value(name, kpis[name][p]['mean']):>{col}}" for p in protocols
+            )
+            lines.append(f"  {name:<{width - 2}}  {cells}")
+    for p in protocols[1:]:
+        lines.append(f"\n{p} against {base} (paired difference, 95% confidence interval)")
+        for name in HEADLINE:
+            if name not in kpis:
+                continue
+            d = kpis[name]["diff"][p]
+            if d["mean"] is None:
+                continue
+            lo, hi = d["ci"]
+            lines.append(
+                f"  {name:<{width - 2}}  {format_difference(name, d['mean']):>16}   "
+                f"[{format_difference(name, lo)}, {format_difference(name, hi)}]"
+            )
+    lines.append("")
+    lines.append(verdict(summary))
+    return "\n".join(lines)
+
+
+def format_difference(name: str, value: float | None) -> str:
+    """A difference as a person reads it: +$1,234,567, +3.2 pts, -120 units."""
+    if value is None:
+        return "n/a"
+    if kpi_unit(name) == "share":
+        return f"{100 * value:+.1f} pts"
+    text = format_value(name, abs(value))
+    return ("+" if value >= 0 else "-") + text
+
+
+def verdict(summary: dict) -> str:
+    """One short paragraph per protocol in dollars and service points."""
+    protocols, base = summary["protocols"], summary["protocols"][0]
+    kpis = summary["kpis"]
+    out = []
+    for p in protocols[1:]:
+        profit, fill = kpis["operating_profit"]["diff"][p], kpis["fill_rate"]["diff"][p]
+        inventory = kpis["avg_inventory_value"]["diff"][p]
+        low, high = profit["ci"]
+        sure = low is not None and (low > 0 or high < 0)
+        certainty = "the 95% interval excludes zero" if sure else "not distinguishable from zero"
+        direction = "more" if profit["mean"] >= 0 else "less"
+        out.append(
+            f"Verdict: {p} earns {format_value('operating_profit', abs(profit['mean']))} "
+            f"{direction} operating profit than {base} over the run "
+            f"({certainty}), "
+            f"serves {100 * fill['mean']:+.1f} fill-rate points, and holds "
+            f"{format_value('avg_inventory_value', abs(inventory['mean']))} "
+            f"{'more' if inventory['mean'] >= 0 else 'less'} inventory on average."
+        )
+    return "\n".join(out)
 
 
 @main.command()

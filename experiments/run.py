@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.classic import ChainPlanner, ClassicPlanner
+from agents.model import OnePlanModel
 from sim.chain import Chain, ChainOutcome
 from sim.config import ChainConfig, CompanyConfig, Config
 from sim.metrics import kpis
@@ -31,14 +32,25 @@ class RunResult:
         return self.outcome.seed
 
 
-def simulate(config: Config, seed: int | None = None, days: int | None = None) -> RunResult:
-    """Run ``config`` with ``seed`` (default: the config's) for ``days`` (default: its horizon)."""
+def simulate(
+    config: Config, seed: int | None = None, days: int | None = None, protocol: str | None = None
+) -> RunResult:
+    """Run ``config`` with ``seed`` (default: the config's) for ``days`` (default: its horizon),
+    under ``protocol`` (default: the config's; companies only)."""
     seed = config.seed if seed is None else seed
     streams = Streams(seed)
+    if protocol is not None:
+        if not isinstance(config, CompanyConfig):
+            raise ValueError("protocols apply to companies, not to serial chains")
+        config = config.model_copy(update={"protocol": protocol})
     if isinstance(config, ChainConfig):
         outcome = Chain(config, streams, ChainPlanner(config), horizon_days=days).run()
-    elif isinstance(config, CompanyConfig):
+    elif isinstance(config, CompanyConfig) and config.protocol == "classic":
+        if config.policies is None:
+            raise ValueError("protocol 'classic' needs the config's 'policies' section")
         outcome = World(config, streams, ClassicPlanner(config), horizon_days=days).run()
+    elif isinstance(config, CompanyConfig):
+        outcome = OnePlanModel(config, seed, days).run()
     else:  # pragma: no cover
         raise TypeError(f"unknown config type {type(config).__name__}")
     return RunResult(outcome, kpis(outcome))

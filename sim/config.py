@@ -381,6 +381,145 @@ class Policies(Strict):
     purchasing: PurchasingPolicy
 
 
+# ------------------------------------------------------------------------ function agents
+
+
+class PromotionPlay(Strict):
+    """How Sales uses promotions to close a gap to its revenue target.
+
+    When revenue over the last 28 days is more than ``trigger_gap`` below target, Sales runs a
+    promotion of the product furthest behind, announced ``lead_days`` ahead, at most once every
+    ``min_days_between`` days.
+    """
+
+    enabled: bool = True
+    uplift: Annotated[float, Field(gt=0, le=3)] = 0.35
+    duration_days: Annotated[int, Field(ge=1)] = 14
+    price_discount: Annotated[float, Field(ge=0, lt=1)] = 0.08
+    cost: NonNeg = 15_000.0
+    trigger_gap: Annotated[float, Field(ge=0, le=1)] = 0.03
+    lead_days: Annotated[int, Field(ge=1)] = 7
+    min_days_between: Annotated[int, Field(ge=1)] = 56
+
+
+class SalesAgent(Strict):
+    """Sales: brings the demand forecast; paid on ``incentive``.
+
+    Sales knows its market's seasonal pattern and its own promotions, and smooths the
+    deseasonalised level of the orders it sees with ``level_alpha``. Paid on revenue, it adds
+    ``optimism_bias`` to its forecast and aims ``target_stretch`` above expected demand; paid on
+    operating profit, it does neither and promotes only when the promotion pays for itself.
+    """
+
+    incentive: Literal["revenue", "operating_profit"] = "revenue"
+    optimism_bias: Annotated[float, Field(ge=-0.5, le=2)] = 0.15
+    target_stretch: Annotated[float, Field(ge=0, le=1)] = 0.06
+    level_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
+    promotion: PromotionPlay = PromotionPlay()
+    plan_adherence: Fraction = 0.9
+
+
+class OperationsAgent(Strict):
+    """Operations: plans production weekly; paid on ``incentive`` (stable, cheap output).
+
+    Its own forecast is a moving average over ``forecast_days`` of what it can see (shipments
+    in silo). It aims at ``safety_days`` of cover beyond the lead time, moves a fraction
+    ``smoothing`` of the way from last week's plan to what is needed (1 = chase, 0 = level),
+    does not change the plan inside ``frozen_days``, makes lots of ``lot_size`` units, and
+    allows overtime only once the backlog exceeds ``overtime_trigger_days`` of demand.
+    """
+
+    incentive: Literal["unit_cost", "operating_profit"] = "unit_cost"
+    forecast_days: Annotated[int, Field(ge=1)] = 28
+    planned_lead_time_days: Annotated[int, Field(ge=1)] = 7
+    safety_days: NonNeg = 5.0
+    smoothing: Fraction = 0.6
+    frozen_days: Annotated[int, Field(ge=0)] = 0
+    lot_size: NonNeg = 100.0
+    overtime_trigger_days: NonNeg = 2.0
+    plan_adherence: Fraction = 0.9
+
+
+class ProcurementAgent(Strict):
+    """Procurement: buys components weekly; paid on ``incentive`` (low price, few surprises).
+
+    ``sourcing``: ``cheapest``, ``reliable`` (highest reliability) or ``dual`` (``dual_share``
+    to the cheapest, the rest to the most reliable). Buys by ``mode`` (default: each supplier's
+    cheapest), expedites by ``expedite_mode`` (default: each supplier's fastest) when a shortage
+    is near, rounds orders up to a volume price break when
+    ``buy_to_price_break`` and the order is at least ``price_break_reach`` of the break.
+    """
+
+    incentive: Literal["purchase_price", "operating_profit"] = "purchase_price"
+    sourcing: Literal["cheapest", "reliable", "dual"] = "cheapest"
+    dual_share: Fraction = 0.7
+    mode: Name | None = None
+    expedite_mode: Name | None = None
+    safety_lead_time_days: NonNeg = 7.0
+    forecast_days: Annotated[int, Field(ge=1)] = 28
+    buy_to_price_break: bool = True
+    price_break_reach: Fraction = 0.6
+    plan_adherence: Fraction = 0.9
+
+
+class FinanceAgent(Strict):
+    """Finance: budgets and caps; paid on ``incentive`` (cost, margin, cash).
+
+    Caps inventory at ``inventory_cap_days`` of cost of goods sold: over the cap, it cuts
+    production and purchase orders by ``cut_fraction``. Allows ``expedite_budget_per_month``
+    of air freight. Discounts Sales' forecast by ``skepticism``. Approves capital spending
+    that earns ``capex_hurdle_rate`` a year.
+    """
+
+    incentive: Literal["working_capital", "operating_profit"] = "working_capital"
+    inventory_cap_days: Positive = 25.0
+    cut_fraction: Fraction = 0.3
+    expedite_budget_per_month: NonNeg = 15_000.0
+    skepticism: Annotated[float, Field(ge=0, lt=1)] = 0.10
+    capex_hurdle_rate: NonNeg = 0.15
+
+
+class ExecutiveAgent(Strict):
+    """The executive: reads reports in silo; in S&OP chooses among costed options by weights.
+
+    An option is taken when ``service*revenue kept + cost*cost change + inventory*carrying
+    change + growth*revenue change`` is positive (all in dollars).
+    """
+
+    service_weight: NonNeg = 1.0
+    cost_weight: NonNeg = 1.0
+    inventory_weight: NonNeg = 1.0
+    growth_weight: NonNeg = 0.2
+
+
+class CapacityOption(Strict):
+    """A capacity expansion the company could make: ``delta_per_day`` more on ``line`` for
+    ``capex``, available ``lead_days`` after approval."""
+
+    line: Name
+    delta_per_day: Positive
+    capex: NonNeg
+    lead_days: Annotated[int, Field(ge=1)] = 90
+
+
+class Agents(Strict):
+    sales: SalesAgent = SalesAgent()
+    operations: OperationsAgent = OperationsAgent()
+    procurement: ProcurementAgent = ProcurementAgent()
+    finance: FinanceAgent = FinanceAgent()
+    executive: ExecutiveAgent = ExecutiveAgent()
+
+
+class ProtocolOptions(Strict):
+    """Overrides of a protocol's pieces (unset: the protocol's own)."""
+
+    visibility: Literal["own", "shared"] | None = None
+    demand_review: bool | None = None
+    supply_review: bool | None = None
+    financial_reconciliation: bool | None = None
+    horizon_months: Annotated[int, Field(ge=1, le=24)] | None = None
+
+
 class Common(Strict):
     name: str = "oneplan"
     description: str = ""
@@ -390,7 +529,13 @@ class Common(Strict):
 
 
 class CompanyConfig(Common):
-    """A manufacturing company: products, components, suppliers, modes, a plant, the books."""
+    """A manufacturing company: products, components, suppliers, modes, a plant, the books.
+
+    ``protocol`` chooses who decides: ``classic`` (textbook ``policies``, no functions) or a
+    rung of the ladder from functional silos to IBP, played by the function ``agents``.
+    ``information_delay_days`` is how late a function sees another function's data when
+    visibility is ``own``.
+    """
 
     kind: Literal["company"] = "company"
     markets: dict[Name, Market] = Field(default_factory=lambda: {"all": Market()})
@@ -402,7 +547,14 @@ class CompanyConfig(Common):
     plant: Plant
     finance: Finance = Finance()
     shocks: Annotated[tuple[Shock, ...], Field(strict=False)] = ()
-    policies: Policies
+    protocol: Literal["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"] = (
+        "classic"
+    )
+    protocol_options: ProtocolOptions = ProtocolOptions()
+    information_delay_days: Annotated[int, Field(ge=0, le=90)] = 7
+    agents: Agents = Agents()
+    capacity_options: Annotated[tuple[CapacityOption, ...], Field(strict=False)] = ()
+    policies: Policies | None = None
 
 
 class Stage(Strict):
@@ -844,6 +996,21 @@ def _cross_references(data: Any) -> list[tuple[tuple, str]]:
     if isinstance(purchase_mode, str) and purchase_mode not in modes:
         where = ("policies", "purchasing", "mode")
         problems.append((where, unknown("transport mode", purchase_mode, modes)))
+    for key in ("mode", "expedite_mode"):
+        mode = mapping(data, "agents", "procurement").get(key)
+        if isinstance(mode, str) and mode not in modes:
+            where = ("agents", "procurement", key)
+            problems.append((where, unknown("transport mode", mode, modes)))
+    lines = set(mapping(data, "plant", "lines"))
+    options = data.get("capacity_options")
+    for i, option in enumerate(options if isinstance(options, list | tuple) else []):
+        line = mapping(option).get("line")
+        if isinstance(line, str) and line not in lines:
+            problems.append((("capacity_options", i, "line"), unknown("line", line, lines)))
+    protocol = data.get("protocol", "classic")
+    if protocol == "classic" and "policies" not in data:
+        message = "protocol 'classic' needs a 'policies' section (or choose a function protocol)"
+        problems.append((("protocol",), message))
     targets = {
         "demand": products | {"all"},
         "supplier_failure": suppliers,

@@ -5,8 +5,9 @@ Each KPI of a company run is a function ``name(outcome) -> float`` registered in
 Money is in the config's currency; "per year" figures are annualised over the run length.
 A serial chain has its own, smaller set (:func:`chain_kpis`).
 
-KPIs that need the function agents' plans (``plan_adherence``, ``plan_nervousness``,
-``forecast_disagreement``) are added by the agents package, which knows the plans.
+KPIs about plans and forecasts (``plan_adherence``, ``plan_nervousness``,
+``forecast_disagreement``) read the plans and forecasts the decision makers recorded; they are
+NaN where nothing was recorded (classic policies make no plans).
 """
 
 from __future__ import annotations
@@ -285,10 +286,19 @@ def roi(o: CompanyOutcome) -> float:
 # ------------------------------------------------------------------------- planning
 
 
+def _forecast_of_record(o: CompanyOutcome) -> list:
+    """The company's demand forecast: what Sales submits (the consensus under a demand review),
+    or, with no Sales function, the forecast the plan was made with."""
+    issued = _facts(o, rec.ForecastIssued)
+    owners = {f.owner for f in issued}
+    owner = "sales" if "sales" in owners else "plan"
+    return [f for f in issued if f.owner == owner]
+
+
 def _forecast_errors(o: CompanyOutcome) -> tuple[np.ndarray, np.ndarray]:
     forecasts, actuals = [], []
     cumulative = np.vstack([np.zeros((1, o.demand.shape[1])), np.cumsum(o.demand, axis=0)])
-    for f in _facts(o, rec.ForecastIssued):
+    for f in _forecast_of_record(o):
         end = f.day + 1 + f.horizon_days
         if end > o.days:
             continue
@@ -300,9 +310,10 @@ def _forecast_errors(o: CompanyOutcome) -> tuple[np.ndarray, np.ndarray]:
 
 @kpi
 def forecast_mape(o: CompanyOutcome) -> float:
-    """Mean absolute percentage error of forecasts of demand per day against the average
-    demand actually seen over each forecast's horizon (0.1 = 10%); forecasts whose horizon
-    had no demand are left out."""
+    """Mean absolute percentage error of the demand forecast of record (Sales' number, or the
+    consensus under a demand review; the planner's with classic policies) per day against the
+    average demand actually seen over each forecast's horizon (0.1 = 10%); forecasts whose
+    horizon had no demand are left out."""
     f, a = _forecast_errors(o)
     mask = a > 0
     return float(np.mean(np.abs(f[mask] - a[mask]) / a[mask])) if mask.any() else float("nan")
@@ -310,7 +321,8 @@ def forecast_mape(o: CompanyOutcome) -> float:
 
 @kpi
 def forecast_bias(o: CompanyOutcome) -> float:
-    """Σ(forecast − actual) / Σ actual over all forecasts (positive = over-forecasting)."""
+    """Σ(forecast − actual) / Σ actual over the demand forecasts of record (positive =
+    over-forecasting)."""
     f, a = _forecast_errors(o)
     return _safe_ratio(float((f - a).sum()), float(a.sum()))
 
@@ -334,6 +346,91 @@ def bullwhip_procurement(o: CompanyOutcome) -> float:
     for f in _facts(o, rec.PurchaseOrderPlaced):
         bought[f.day, f.component] += f.quantity
     return _variance_ratio(bought, o.demand @ o.topology.bom)
+
+
+@kpi
+def forecast_disagreement(o: CompanyOutcome) -> float:
+    """Versions of the truth: for every product and weekly review where Sales, Operations and
+    Finance each issued a forecast, (highest − lowest) / mean of their numbers; averaged
+    (0 = one number). NaN when the functions are not modelled."""
+    by_review: dict[tuple[int, int], list[float]] = {}
+    for f in _facts(o, rec.ForecastIssued):
+        if f.owner in ("sales", "operations", "finance"):
+            by_review.setdefault((f.day, f.product), []).append(f.per_day)
+    spreads = [
+        (max(v) - min(v)) / np.mean(v) for v in by_review.values() if len(v) >= 2 and np.mean(v) > 0
+    ]
+    return float(np.mean(spreads)) if spreads else float("nan")
+
+
+def _production_plans(o: CompanyOutcome) -> list:
+    """The production plans of record: the agreed (S&OP) plan where there is one, else the plans
+    Operations made for itself."""
+    plans = [f for f in _facts(o, rec.PlanRecorded) if f.kind == "production"]
+    owners = {f.owner for f in plans}
+    owner = "sop" if "sop" in owners else "operations"
+    return [f for f in plans if f.owner == owner]
+
+
+@kpi
+def plan_adherence(o: CompanyOutcome) -> float:
+    """1 − Σ|production ordered − production planned| / Σ planned, week by week and product by
+    product while each plan is in force, against the plan of record (the agreed S&OP plan, or
+    Operations' own plan, which Finance's cuts can overrule); 1 = executed exactly as planned.
+    NaN without plans."""
+    plans = sorted(_production_plans(o), key=lambda f: (f.product, f.day))
+    if not plans:
+        return float("nan")
+    ordered = np.zeros((o.days + 1, o.demand.shape[1]))
+    for f in _facts(o, rec.ProductionOrdered):
+        ordered[f.day + 1, f.product] += f.quantity
+    cumulative = np.cumsum(ordered, axis=0)  # cumulative[d] = ordered on days before d
+    planned = gap = 0.0
+    for f, following in zip(plans, [*plans[1:], None], strict=True):
+        # A plan is in force from its start until the product's next plan starts.
+        end = (
+            following.start_day
+            if following is not None and following.product == f.product
+            else o.days
+        )
+        for i, q in enumerate(f.quantities):
+            lo, hi = (
+                f.start_day + i * DAYS_PER_WEEK,
+                min(f.start_day + (i + 1) * DAYS_PER_WEEK, end, o.days),
+            )
+            if lo >= hi or hi - lo < DAYS_PER_WEEK:
+                break
+            planned += q
+            gap += abs(cumulative[hi, f.product] - cumulative[lo, f.product] - q)
+    return 1.0 - gap / planned if planned else float("nan")
+
+
+@kpi
+def plan_nervousness(o: CompanyOutcome) -> float:
+    """How much each new production plan changes the weeks the previous one already covered:
+    Σ|new − old| / Σ old over overlapping weeks, averaged over successive plans (0 = stable).
+    NaN without plans."""
+    last: dict[int, dict[int, float]] = {}
+    changes = []
+    for f in _production_plans(o):
+        first = f.start_day // DAYS_PER_WEEK
+        new = {first + i: q for i, q in enumerate(f.quantities)}
+        old = last.get(f.product)
+        if old:
+            overlap = [w for w in new if w in old]
+            base = sum(old[w] for w in overlap)
+            if overlap and base > 0:
+                changes.append(sum(abs(new[w] - old[w]) for w in overlap) / base)
+        last[f.product] = new
+    return float(np.mean(changes)) if changes else float("nan")
+
+
+@kpi
+def finance_cut_share(o: CompanyOutcome) -> float:
+    """Share of weekly reviews in which Finance cut production and purchase orders because
+    inventory was over its cap (0–1). NaN when Finance is not modelled."""
+    cuts = [f.entry.get("cut") for f in _facts(o, rec.DecisionRecorded) if "cut" in f.entry]
+    return float(np.mean(cuts)) if cuts else float("nan")
 
 
 @kpi
@@ -435,6 +532,10 @@ KPI_UNITS: dict[str, str] = {
     "roi": "share",
     "forecast_mape": "share",
     "forecast_bias": "share",
+    "forecast_disagreement": "share",
+    "plan_adherence": "share",
+    "plan_nervousness": "share",
+    "finance_cut_share": "share",
     "bullwhip_production": "ratio",
     "bullwhip_procurement": "ratio",
     "capacity_utilization": "share",
@@ -484,6 +585,10 @@ KPI_GROUPS: dict[str, tuple[str, ...]] = {
     "Planning": (
         "forecast_mape",
         "forecast_bias",
+        "forecast_disagreement",
+        "plan_adherence",
+        "plan_nervousness",
+        "finance_cut_share",
         "bullwhip_production",
         "bullwhip_procurement",
         "capacity_utilization",

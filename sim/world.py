@@ -54,6 +54,7 @@ __all__ = [
 ]
 
 _TOL = 1e-6
+ARRIVALS_AHEAD = 120  # days of known component arrivals shown to decision makers
 
 
 class WorldAuditError(AssertionError):
@@ -151,6 +152,7 @@ class CompanyObservation:
     state_history: dict[str, np.ndarray]  # end-of-day records of days 0..day-1 (World.daily)
     line_capacity_per_day: np.ndarray  # [line] regular capacity in force today
     inventory_value: float  # at standard cost, all stages
+    component_arrivals: np.ndarray  # [day ahead 1..ARRIVALS_AHEAD, component] dispatched, due
 
 
 Decider = Callable[[CompanyObservation], Iterable[object]]
@@ -298,6 +300,7 @@ class World:
         self.receivable_due: dict[int, float] = defaultdict(float)
         self.payable_due: dict[int, float] = defaultdict(float)
         self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
+        self.arrivals_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(C))
         self._next_order_id = 0
         self._next_po_id = 0
         # Daily records, written at CLOSE (and DEMAND for demand and shipments).
@@ -517,7 +520,15 @@ class World:
             state_history={name: _readonly(values[:day]) for name, values in self.daily.items()},
             line_capacity_per_day=_readonly(self.line_capacity.copy()),
             inventory_value=float(sum(self.books.balance(a) for a in rec.INVENTORY)),
+            component_arrivals=_readonly(self._arrivals_ahead(day)),
         )
+
+    def _arrivals_ahead(self, day: int) -> np.ndarray:
+        ahead = np.zeros((ARRIVALS_AHEAD, len(self.components)))
+        for due, quantities in self.arrivals_due.items():
+            if day < due <= day + ARRIVALS_AHEAD:
+                ahead[due - day - 1] += quantities
+        return ahead
 
     def _execute_phase(self, day: int, decisions: list[object]) -> None:
         for decision in decisions:
@@ -847,11 +858,15 @@ class World:
         )
         self.payable_due[terms_due] += quantity * price + freight
         self.comp_in_transit[c] += quantity
+        self.arrivals_due[arrival][c] += quantity
         record(rec.ShipmentDispatched(dispatch, po, s, c, quantity, m, late))
         if arrival >= self.horizon:
             return
         yield env.timeout(at(arrival, Phase.RECEIVE) - env.now)
         self.comp_in_transit[c] -= quantity
+        self.arrivals_due[arrival][c] -= quantity
+        if np.abs(self.arrivals_due[arrival]).max() < _TOL:
+            del self.arrivals_due[arrival]
         self.comp_on_order[c] -= quantity
         self.comp[c] += quantity
         post(

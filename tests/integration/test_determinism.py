@@ -53,12 +53,18 @@ def test_runs_with_different_policies_see_the_same_customers(configs_dir):
     lean = load_config(
         path,
         {
+            "protocol": "classic",
             "policies.production.default.safety_factor": 0.5,
             "policies.purchasing.sourcing": "fastest",
         },
     )
     rich = load_config(
-        path, {"policies.production.default.safety_factor": 3.0, "allocation": "fair_share"}
+        path,
+        {
+            "protocol": "classic",
+            "policies.production.default.safety_factor": 3.0,
+            "allocation": "fair_share",
+        },
     )
     a, b = simulate(lean, seed=3, days=DAYS), simulate(rich, seed=3, days=DAYS)
     np.testing.assert_array_equal(a.outcome.demand, b.outcome.demand)
@@ -70,6 +76,7 @@ def test_a_demand_shock_changes_only_the_shocked_days(configs_dir):
     shocked = load_config(
         path,
         {
+            "protocol": "classic",
             "shocks": [
                 {
                     "kind": "demand",
@@ -78,10 +85,10 @@ def test_a_demand_shock_changes_only_the_shocked_days(configs_dir):
                     "end_day": 130,
                     "multiplier": 2.0,
                 }
-            ]
+            ],
         },
     )
-    plain = simulate(load_config(path), seed=4, days=DAYS).outcome.demand
+    plain = simulate(load_config(path, {"protocol": "classic"}), seed=4, days=DAYS).outcome.demand
     shock = simulate(shocked, seed=4, days=DAYS).outcome.demand
     changed = np.flatnonzero((plain != shock).any(axis=1))
     assert changed.min() >= 100 and changed.max() < 130
@@ -94,3 +101,23 @@ def test_chain_is_deterministic(configs_dir):
     a, b = simulate(config, days=500), simulate(config, days=500)
     assert a.kpis == b.kpis
     np.testing.assert_array_equal(a.outcome.ordered, b.outcome.ordered)
+
+
+def test_every_protocol_faces_the_same_exogenous_demand(baseline):
+    from agents.model import OnePlanModel
+
+    draws = {}
+    for protocol in ("silo", "sop"):
+        model = OnePlanModel(baseline.model_copy(update={"protocol": protocol}), seed=6, days=200)
+        model.run()
+        draws[protocol] = model.world.demand_u
+        promoted = np.zeros(model.world.demand.shape, dtype=bool)
+        for f in model.world.ledger.facts:
+            if type(f).__name__ == "PromotionScheduled":
+                promoted[f.start_day : f.start_day + f.duration_days, f.product] = True
+        draws[protocol + "_quiet"] = (model.world.demand, promoted)
+    np.testing.assert_array_equal(draws["silo"], draws["sop"])
+    # Away from promotions (decisions), every protocol sees exactly the same orders.
+    (a, pa), (b, pb) = draws["silo_quiet"], draws["sop_quiet"]
+    quiet = ~(pa | pb)
+    np.testing.assert_array_equal(a[quiet], b[quiet])

@@ -129,7 +129,13 @@ def test_unknown_key_names_the_allowed_keys_and_suggests_the_close_one(tmp_path:
 @pytest.mark.parametrize(
     ("old", "new", "path", "suggestion", "allowed"),
     [
-        ("name: minimal", "nmae: minimal", "nmae", "name", "horizon_days, kind, markets"),
+        (
+            "name: minimal",
+            "nmae: minimal",
+            "nmae",
+            "name",
+            "horizon_days, information_delay_days, kind, markets",
+        ),
         (
             "base_per_day: 10",
             "base_per_day: 10\n      seasonality: {amplitude: 0.1, peek_day: 3}",

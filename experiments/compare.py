@@ -1,0 +1,101 @@
+"""Paired comparisons of protocols on common random numbers, with confidence intervals.
+
+Replication ``r`` runs every protocol with the same seed, so all protocols face the same
+customers, lead times and failures; the difference between two protocols is then measured
+replication by replication (a paired comparison), which removes the demand's own noise from it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+from sim.config import CompanyConfig
+from sim.rng import replication_seeds
+
+__all__ = ["Comparison", "compare", "interval"]
+
+
+def interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float, float]:
+    """Mean and Student-t confidence interval of ``values`` (NaNs left out)."""
+    x = np.asarray([v for v in values if v is not None and not math.isnan(v)], dtype=float)
+    if len(x) == 0:
+        return math.nan, math.nan, math.nan
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def _run(job: tuple[CompanyConfig, str, int]) -> dict[str, float]:
+    from experiments.run import simulate
+
+    config, protocol, seed = job
+    return simulate(config, seed=seed, protocol=protocol).kpis
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """KPIs of every (protocol, replication), and their statistics."""
+
+    protocols: tuple[str, ...]
+    seed: int
+    seeds: tuple[int, ...]
+    kpis: dict[str, dict[str, list[float]]]  # kpi -> protocol -> value per replication
+
+    @property
+    def reps(self) -> int:
+        return len(self.seeds)
+
+    def summary(self) -> dict:
+        """The JSON shape: per KPI, each protocol's mean and 95% CI, and the paired difference
+        against the first protocol with its 95% CI."""
+        base = self.protocols[0]
+        out: dict[str, dict] = {}
+        for name, by_protocol in self.kpis.items():
+            entry: dict = {}
+            for protocol in self.protocols:
+                mean, lo, hi = interval(by_protocol[protocol])
+                entry[protocol] = {"mean": _json(mean), "ci": [_json(lo), _json(hi)]}
+            entry["diff"] = {}
+            for protocol in self.protocols[1:]:
+                diffs = [
+                    a - b for a, b in zip(by_protocol[protocol], by_protocol[base], strict=True)
+                ]
+                mean, lo, hi = interval(diffs)
+                entry["diff"][protocol] = {"mean": _json(mean), "ci": [_json(lo), _json(hi)]}
+            out[name] = entry
+        return {
+            "protocols": list(self.protocols),
+            "reps": self.reps,
+            "seed": self.seed,
+            "kpis": out,
+        }
+
+
+def _json(x: float) -> float | None:
+    return None if math.isnan(x) else x
+
+
+def compare(
+    config: CompanyConfig, protocols: Sequence[str], reps: int, seed: int, jobs: int = 1
+) -> Comparison:
+    """Run every protocol ``reps`` times on common random numbers spawned from ``seed``."""
+    seeds = tuple(replication_seeds(seed, reps))
+    work = [(config, protocol, s) for s in seeds for protocol in protocols]
+    if jobs > 1:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            results = list(pool.map(_run, work, chunksize=1))
+    else:
+        results = [_run(job) for job in work]
+    kpis: dict[str, dict[str, list[float]]] = {}
+    for (_, protocol, _), values in zip(work, results, strict=True):
+        for name, value in values.items():
+            kpis.setdefault(name, {p: [] for p in protocols})[protocol].append(value)
+    return Comparison(tuple(protocols), seed, seeds, kpis)

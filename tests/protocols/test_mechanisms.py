@@ -1,0 +1,93 @@
+"""The value of S&OP comes from mechanisms, not from names.
+
+- ``sop`` given silo visibility and no reconciliation *is* ``silo``, to the last cent;
+- with the conflicts switched off (no bias, no promotions, no inventory cap, ample capacity, no
+  information delay, punctual suppliers, stable demand) silo and sop give nearly the same
+  company;
+- the more optimistic Sales is, the more S&OP is worth.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from experiments.compare import compare
+from experiments.run import simulate
+from sim.config import load_config
+
+PIECES_OF_SILO = {
+    "protocol_options.visibility": "own",
+    "protocol_options.demand_review": False,
+    "protocol_options.supply_review": False,
+    "protocol_options.financial_reconciliation": False,
+}
+
+
+def test_sop_with_silo_pieces_reproduces_silo_exactly(configs_dir):
+    path = configs_dir / "baseline.yaml"
+    silo = simulate(load_config(path, {"protocol": "silo"}), seed=3, days=500)
+    disguised = simulate(load_config(path, {"protocol": "sop", **PIECES_OF_SILO}), seed=3, days=500)
+    assert disguised.kpis == silo.kpis
+    np.testing.assert_array_equal(
+        disguised.outcome.daily["balances"], silo.outcome.daily["balances"]
+    )
+
+
+NO_CONFLICT = {
+    "agents.sales.optimism_bias": 0.0,
+    "agents.sales.target_stretch": 0.0,
+    "agents.sales.promotion.enabled": False,
+    "agents.finance.skepticism": 0.0,
+    "agents.finance.inventory_cap_days": 1000.0,
+    "agents.procurement.buy_to_price_break": False,
+    "information_delay_days": 0,
+    "suppliers.asia_motors.reliability": 1.0,
+    "suppliers.euro_motors.reliability": 1.0,
+    "suppliers.parts_direct.reliability": 1.0,
+    "plant.lines.line_1.capacity_per_day": 600,
+    "plant.lines.line_2.capacity_per_day": 300,
+    "suppliers.asia_motors.components.motor.capacity_per_week": 100000,
+    "suppliers.parts_direct.components.control_board.capacity_per_week": 100000,
+    "products.compact.demand.seasonality.amplitude": 0.0,
+    "products.classic.demand.seasonality.amplitude": 0.0,
+    "products.pro.demand.seasonality.amplitude": 0.0,
+    "products.compact.demand.trend_per_year": 0.0,
+    "products.classic.demand.trend_per_year": 0.0,
+    "products.pro.demand.trend_per_year": 0.0,
+}
+
+
+def _advantage(config, reps=4, days=730):
+    summary = compare(
+        config.model_copy(update={"horizon_days": days}), ["silo", "sop"], reps, seed=5
+    ).summary()
+    return summary["kpis"]
+
+
+def test_without_conflicts_silo_and_sop_converge(configs_dir):
+    path = configs_dir / "baseline.yaml"
+    calm = _advantage(load_config(path, NO_CONFLICT))
+    stormy = _advantage(load_config(path))
+    calm_gap = (
+        calm["operating_profit"]["diff"]["sop"]["mean"] / calm["operating_profit"]["silo"]["mean"]
+    )
+    stormy_gap = (
+        stormy["operating_profit"]["diff"]["sop"]["mean"]
+        / stormy["operating_profit"]["silo"]["mean"]
+    )
+    assert abs(calm_gap) < 0.03  # within 3% of each other
+    assert abs(calm["fill_rate"]["diff"]["sop"]["mean"]) < 0.01
+    assert stormy_gap > 5 * abs(calm_gap)
+
+
+@pytest.mark.parametrize("low, high", [(0.0, 0.4)])
+def test_more_sales_optimism_makes_sop_worth_more(configs_dir, low, high):
+    path = configs_dir / "baseline.yaml"
+    modest = _advantage(load_config(path, {"agents.sales.optimism_bias": low}))
+    inflated = _advantage(load_config(path, {"agents.sales.optimism_bias": high}))
+    gain = {
+        name: kpis["operating_profit"]["diff"]["sop"]["mean"]
+        for name, kpis in (("modest", modest), ("inflated", inflated))
+    }
+    assert gain["inflated"] > gain["modest"] > 0
