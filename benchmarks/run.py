@@ -61,7 +61,18 @@ def main() -> None:
     cases = {
         "bare SimPy, 2 events/day": (lambda: bare_simpy(3650), 10.0),
         "single stage, base stock": (lambda: simulate(chain), chain.horizon_days / 365),
-        "baseline company": (lambda: simulate(company), company.horizon_days / 365),
+        "baseline company, classic": (
+            lambda: simulate(company, protocol="classic"),
+            company.horizon_days / 365,
+        ),
+        "baseline company, silo": (
+            lambda: simulate(company, protocol="silo"),
+            company.horizon_days / 365,
+        ),
+        "baseline company, sop": (
+            lambda: simulate(company, protocol="sop"),
+            company.horizon_days / 365,
+        ),
     }
     floor = None
     print(f"{'case':<28} {'ms per simulated year':>22} {'x bare SimPy':>14}")

@@ -210,6 +210,11 @@ HEADLINE = (
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the first replication of every protocol side by side (PNG).",
+)
 def compare(
     config: Path,
     protocols: str,
@@ -219,6 +224,7 @@ def compare(
     days: int | None,
     overrides: tuple[str, ...],
     fmt: str,
+    plot: Path | None,
 ) -> None:
     """Compare protocols on CONFIG: paired replications on common random numbers, means with
     95% confidence intervals, and each protocol's difference from the first."""
@@ -239,6 +245,14 @@ def compare(
     root = loaded.seed if seed is None else seed
     result = run_compare(loaded, names, reps, root, jobs)
     summary = result.summary()
+    if plot is not None:
+        from experiments.plots import plot_protocols
+        from experiments.run import simulate
+
+        runs = {p: simulate(loaded, seed=result.seeds[0], protocol=p) for p in names}
+        plot_protocols(
+            {p: r.outcome for p, r in runs.items()}, {p: r.kpis for p, r in runs.items()}, plot
+        )
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
         return
@@ -247,6 +261,8 @@ def compare(
         f"(root seed {root}), {loaded.horizon_days} days each\n"
     )
     click.echo(format_comparison(summary))
+    if plot is not None:
+        click.echo(f"\npicture written to {plot}")
 
 
 def format_comparison(summary: dict) -> str:

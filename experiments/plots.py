@@ -129,3 +129,57 @@ def plot_chain_orders(outcome: ChainOutcome, path: str | Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
     return path
+
+
+def plot_protocols(
+    outcomes: dict[str, CompanyOutcome], kpis: dict[str, dict[str, float]], path: str | Path
+) -> Path:
+    """The same company on the same demand under several protocols: lost sales per week,
+    finished goods on hand, cash, and the headline KPIs side by side."""
+    fig = Figure(figsize=(12, 7.5), layout="constrained")
+    axes = fig.subplots(2, 2)
+    colours = dict(
+        zip(outcomes, ["#d62728", "#ff7f0e", "#bcbd22", "#2ca02c", "#1f77b4"], strict=False)
+    )
+    for name, o in outcomes.items():
+        lost = np.zeros(o.days)
+        for f in o.ledger.facts:
+            if type(f).__name__ == "SaleLost":
+                lost[f.day] += f.quantity
+        weeks = np.arange(o.days // 7)
+        axes[0, 0].plot(weeks, _weekly(lost), label=name, color=colours[name], lw=1.4)
+        axes[0, 1].plot(
+            o.daily["finished_on_hand"].sum(axis=1), label=name, color=colours[name], lw=1
+        )
+        axes[1, 0].plot(
+            o.daily["balances"][:, Account.CASH], label=name, color=colours[name], lw=1.4
+        )
+    axes[0, 0].set(title="Sales lost per week (units)", xlabel="week")
+    axes[0, 1].set(title="Finished goods on hand (units)", xlabel="day")
+    axes[1, 0].set(title="Cash", xlabel="day")
+    axes[1, 0].yaxis.set_major_formatter(_DOLLARS)
+    for ax in (axes[0, 0], axes[0, 1], axes[1, 0]):
+        ax.legend(frameon=False, fontsize=8)
+    ax = axes[1, 1]
+    names = list(outcomes)
+    profit = [kpis[n]["operating_profit"] / 1e6 for n in names]
+    bars = ax.bar(names, profit, color=[colours[n] for n in names])
+    for bar, n in zip(bars, names, strict=True):
+        ax.annotate(
+            f"fill {100 * kpis[n]['fill_rate']:.0f}%",
+            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set(title="Operating profit over the run (\\$M) and fill rate")
+    ax.tick_params(axis="x", labelsize=8)
+    first = next(iter(outcomes.values()))
+    fig.suptitle(
+        f"{first.config.name}: one company, the same customers, {len(names)} ways to plan",
+        fontsize=12,
+    )
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    return path

@@ -16,6 +16,8 @@ from sim.ledger import ASSETS, EQUITY, EXPENSES, INCOME, LIABILITIES, Account
 
 VARIANTS = {
     "baseline": {},
+    "classic": {"protocol": "classic"},
+    "sop": {"protocol": "sop"},
     "fifo": {"allocation": "fifo"},
     "fair_share": {"allocation": "fair_share"},
     "shocks": {
@@ -38,11 +40,17 @@ VARIANTS = {
             },
         ]
     },
-    "split_air": {"policies.purchasing.sourcing": "split", "policies.purchasing.mode": "air"},
+    "split_air": {
+        "protocol": "classic",
+        "policies.purchasing.sourcing": "split",
+        "policies.purchasing.mode": "air",
+    },
+    "dual_sourcing_sop": {"protocol": "sop", "agents.procurement.sourcing": "dual"},
     "promotion_no_overtime": {
         "products.compact.demand.promotions": [
             {"start_day": 50, "duration_days": 14, "uplift": 0.5, "cost": 20000}
         ],
+        "protocol": "classic",
         "policies.production.allow_overtime": False,
         "markets.online.patience_days": 0,
     },
