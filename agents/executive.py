@@ -33,8 +33,15 @@ class Executive(FunctionAgent):
         )
 
     def decide(self, value: OptionValue) -> tuple[bool, str]:
-        """Take the option or not, and why."""
-        score = self.score(value)
-        if score > 0:
-            return True, f"score {score:,.0f} > 0: margin kept outweighs cost and capital tied up"
-        return False, f"score {score:,.0f} <= 0: costs more than the service it buys"
+        """Take the option or not, and why (the weighted terms of the score)."""
+        k = self.knobs
+        terms = (
+            ("margin kept", k.service_weight * value.margin),
+            ("cost", -k.cost_weight * value.cost),
+            ("capital charge", -k.inventory_weight * value.carrying),
+            ("growth", k.growth_weight * value.revenue),
+        )
+        score = float(sum(t for _, t in terms))
+        parts = ", ".join(f"{name} {amount:+,.0f}" for name, amount in terms if amount)
+        verdict = "taken" if score > 0 else "declined"
+        return bool(score > 0), f"{verdict}: score {score:+,.0f} ({parts or 'nothing at stake'})"

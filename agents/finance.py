@@ -9,6 +9,8 @@ builds on purpose.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import mesa
 import numpy as np
 
@@ -20,19 +22,21 @@ from sim.ledger import Account
 __all__ = ["Finance", "OptionValue"]
 
 
+@dataclass(frozen=True)
 class OptionValue:
-    """An option in dollars over the planning horizon: what it adds to revenue and margin, what
-    it costs, how much working capital it ties up on average, and its net cash effect."""
+    """An option in dollars over the planning horizon: revenue and margin it adds, what it
+    costs, the working capital it ties up on average, and the capital charge on that."""
 
-    def __init__(
-        self, revenue: float, margin: float, cost: float, working_capital: float, carrying: float
-    ):
-        self.revenue = revenue
-        self.margin = margin
-        self.cost = cost
-        self.working_capital = working_capital
-        self.carrying = carrying  # capital charge on the working capital over the horizon
-        self.cash = margin - cost - working_capital
+    revenue: float
+    margin: float
+    cost: float
+    working_capital: float
+    carrying: float
+
+    @property
+    def cash(self) -> float:
+        """Operating cash the option brings over the horizon (margin less its cost)."""
+        return self.margin - self.cost
 
     def as_dict(self) -> dict[str, float]:
         return {
@@ -77,7 +81,9 @@ class Finance(FunctionAgent):
         self.cap_value = cap
         self.expedite_spent = 0.0
         own = self.knobs.expedite_budget_per_month
-        self.expedite_budget = own if approved_expedite is None else approved_expedite
+        # With a plan, rushing is bought in the review; a quarter of Finance's own budget stays
+        # in reserve for what no review foresaw (a supplier failing between cycles).
+        self.expedite_budget = own if approved_expedite is None else approved_expedite + 0.25 * own
 
     def review(self, view: View) -> float:
         """Weekly: the factor Finance applies to this week's orders (1 = no cut)."""
@@ -93,7 +99,9 @@ class Finance(FunctionAgent):
                 Account.INVENTORY_FINISHED,
             ],
         ].sum()
-        self.cutting = bool(inventory > self.cap_value)
+        # Paid on operating profit, Finance tolerates stock up to twice the cap before cutting.
+        cap = self.cap_value * (2.0 if self.knobs.incentive == "operating_profit" else 1.0)
+        self.cutting = bool(inventory > cap)
         return 1.0 - self.knobs.cut_fraction if self.cutting else 1.0
 
     def expedite_allowance(self) -> float:
@@ -112,15 +120,15 @@ class Finance(FunctionAgent):
         unit_price: np.ndarray,
         unit_cost: np.ndarray,
         cost: float,
-        inventory_days: float,
+        dollar_days: float,
+        horizon_days: float,
     ) -> OptionValue:
-        """Dollar value of an option that sells ``units_gained`` more per product at ``cost``,
-        holding ``inventory_days`` dollar-days of extra inventory (value × days)."""
+        """Dollar value of an option that sells ``units_gained`` more per product for ``cost``,
+        holding ``dollar_days`` of extra inventory (value × days) over ``horizon_days``."""
         revenue = float(units_gained @ unit_price)
         margin = float(units_gained @ (unit_price - unit_cost))
-        carrying = inventory_days * self.rate / DAYS_PER_YEAR
-        average = inventory_days / max(1.0, 90.0)
-        return OptionValue(revenue, margin, cost, average, carrying)
+        carrying = dollar_days * self.rate / DAYS_PER_YEAR
+        return OptionValue(revenue, margin, float(cost), dollar_days / horizon_days, carrying)
 
     def approves_capex(self, annual_margin: float, capex: float, years: float) -> bool:
         """Capital spending pays if its margin, discounted at the hurdle rate, beats its cost."""

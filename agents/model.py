@@ -30,7 +30,7 @@ from agents.protocols import Protocol, make_protocol
 from agents.protocols.cycle import Plan, run_cycle
 from agents.sales import Sales
 from sim.calendar import DAYS_PER_WEEK, is_month_start
-from sim.config import CapacityOption, CompanyConfig
+from sim.config import CompanyConfig
 from sim.messages import DecisionRecord, DemandForecast, PlanRecord, ProductionOrder, Promotion
 from sim.rng import Streams
 from sim.world import CompanyObservation, CompanyOutcome, World
@@ -72,6 +72,7 @@ class OnePlanModel(mesa.Model):
         self.pending: list[Promotion] = []
         self.sales_forecasts: list[tuple[int, np.ndarray]] = []
         self._expansions: set[int] = set()
+        self._approved_changes: list = []
         self.day = 0
         self.world.start()
 
@@ -97,9 +98,9 @@ class OnePlanModel(mesa.Model):
         # Another function's data seen with no delay is as good as shared.
         return View(obs, self.protocol.shared or delay == 0, delay)
 
-    def measured_sales_bias(self, day: int) -> float:
+    def measured_sales_bias(self, obs: CompanyObservation) -> float:
         """Σ(Sales' forecast − actual) / Σ actual over forecasts whose horizon has passed."""
-        demand = self.world.demand
+        day, demand = obs.day, obs.demand_history
         forecast_sum = actual_sum = 0.0
         for made, per_day in self.sales_forecasts:
             if made + FORECAST_DAYS >= day or made < day - BIAS_MEMORY_DAYS:
@@ -109,8 +110,18 @@ class OnePlanModel(mesa.Model):
             actual_sum += float(actual.sum())
         return forecast_sum / actual_sum - 1.0 if actual_sum > 0 else 0.0
 
-    def expansion_taken(self, option: CapacityOption) -> bool:
-        return self.config.capacity_options.index(option) in self._expansions
+    def expansion_taken(self, index: int) -> bool:
+        """Whether ``config.capacity_options[index]`` has been approved already."""
+        return index in self._expansions
+
+    def capacity_coming(self, day: int) -> np.ndarray:
+        """Regular capacity per line approved but not yet in force on ``day``."""
+        coming = np.zeros(len(self.config.plant.lines))
+        lines = list(self.config.plant.lines)
+        for change in self._approved_changes:
+            if change.start_day > day:
+                coming[lines.index(change.line)] += change.delta_per_day
+        return coming
 
     # -------------------------------------------------------------- the day's decisions
 
@@ -154,9 +165,12 @@ class OnePlanModel(mesa.Model):
                 .sum(axis=2)
             )
             for p, name in enumerate(self.products):
-                yield PlanRecord("consensus", "demand", name, day + 1, tuple(weekly_demand[p]))
+                yield PlanRecord(
+                    "consensus", "demand", name, plan.start_day + 1, tuple(weekly_demand[p])
+                )
                 if plan.production is not None:
-                    yield PlanRecord("sop", "production", name, day, tuple(plan.production[p]))
+                    quantities = tuple(plan.production[p])
+                    yield PlanRecord("sop", "production", name, plan.start_day, quantities)
         supply = self.plan if (self.plan is not None and self.protocol.supply_review) else None
         self.finance.close_month(
             view,
@@ -171,14 +185,16 @@ class OnePlanModel(mesa.Model):
         self.sales_forecasts.append((day, sales_per_day))
         promotion = self.sales.propose_promotion(view)
         if promotion is not None:
-            if self.protocol.demand_review:
+            if self.protocol.has_cycle:
                 self.pending.append(promotion)
                 self.sales.last_promotion_day = day
             else:
                 self.sales.commit(promotion, day)
                 yield promotion
-        plan = self.plan if self.protocol.demand_review else None
-        trusted = plan.demand_from(day) if plan is not None else None
+        plan = self.plan
+        trusted = (
+            plan.demand_from(day) if plan is not None and self.protocol.demand_review else None
+        )
         agreed = plan.agreed(day) if plan is not None else None
         proposal = self.operations.propose(view, trusted, agreed, agents.operations.plan_adherence)
         finance_view = (
@@ -203,7 +219,7 @@ class OnePlanModel(mesa.Model):
             q = float(quantities[p]) * cut
             if q >= 1:
                 yield ProductionOrder(name, q, overtime=overtime)
-        need = plan.need_from(day) if plan is not None else None
+        need = plan.need_from(day) if plan is not None else None  # None without a supply review
         orders = self.procurement.propose(
             view,
             self.bom,

@@ -2,10 +2,11 @@
 
 In silo it trusts only its own moving average of what left the warehouse (shipments lag and
 hide lost demand); with a demand review it plans to the consensus, and with a supply review it
-also builds the stock the plan builds ahead of peaks — as far as its plan adherence goes. It
-aims at a cover of the planned lead time plus a week plus ``safety_days``, moves part of the way
-from last week's quantity (levelling), rounds up to lots, and asks for overtime only when the
-backlog is deep.
+makes the agreed quantities, corrected for how far stock has drifted from the plan — as far as
+its plan adherence goes. It aims at a cover of the planned lead time plus a week plus
+``safety_days``, moves part of the way from last week's quantity (levelling), rounds up to
+lots, and asks for overtime only when the backlog is deep. Paid on operating profit instead of
+unit cost, it chases demand and asks for overtime as soon as customers wait.
 """
 
 from __future__ import annotations
@@ -115,3 +116,11 @@ class Operations(FunctionAgent):
         )
         plan = np.column_stack([executed, weekly[:, 1:]])
         return ProductionProposal(executed, plan, per_day, overtime)
+
+
+def _pad(per_day: np.ndarray, days: int) -> np.ndarray:
+    """``per_day`` extended to ``days`` columns by repeating its last four weeks' mean."""
+    if per_day.shape[1] >= days:
+        return per_day
+    tail = per_day[:, -28:].mean(axis=1, keepdims=True) if per_day.shape[1] else 0.0
+    return np.hstack([per_day, np.repeat(tail, days - per_day.shape[1], axis=1)])

@@ -36,7 +36,7 @@ class Procurement(FunctionAgent):
 
     # -- who sells what, how fast
 
-    def _supplier_mode(self, supplier: str, fast: bool) -> str:
+    def supplier_mode(self, supplier: str, fast: bool) -> str:
         modes = self.config.suppliers[supplier].modes
         wanted = self.knobs.expedite_mode if fast else self.knobs.mode
         if wanted in modes:
@@ -48,7 +48,7 @@ class Procurement(FunctionAgent):
     def lead_days(self, supplier: str, fast: bool = False) -> float:
         sup = self.config.suppliers[supplier]
         return _mean_days(sup.lead_time_days) + max(
-            1.0, self._mode_days[self._supplier_mode(supplier, fast)]
+            1.0, self._mode_days[self.supplier_mode(supplier, fast)]
         )
 
     def _sources(self, component: str) -> list[tuple[str, float]]:
@@ -130,12 +130,14 @@ class Procurement(FunctionAgent):
             for supplier, share in sources:
                 q = self._to_price_break(supplier, component, quantity * share)
                 orders.append(
-                    PurchaseOrder(component, q, supplier, self._supplier_mode(supplier, fast=False))
+                    PurchaseOrder(component, q, supplier, self.supplier_mode(supplier, fast=False))
                 )
         return orders
 
     def _to_price_break(self, supplier: str, component: str, quantity: float) -> float:
-        if not self.knobs.buy_to_price_break:
+        # Paid on purchase price, Procurement chases volume discounts; on operating profit it
+        # buys what is needed.
+        if not self.knobs.buy_to_price_break or self.knobs.incentive == "operating_profit":
             return quantity
         for tier in self.config.suppliers[supplier].components[component].price_breaks:
             if self.knobs.price_break_reach * tier.min_quantity <= quantity < tier.min_quantity:
@@ -165,7 +167,7 @@ class Procurement(FunctionAgent):
             short = need - obs.component_on_hand[c] - coming
             if short <= rate[c]:  # less than a day's need: not worth a rush
                 continue
-            mode = self._supplier_mode(fast, fast=True)
+            mode = self.supplier_mode(fast, fast=True)
             freight = self._mode_cost[mode] * short
             if spent + freight > budget:
                 short = max(0.0, (budget - spent) / max(self._mode_cost[mode], 1e-9))

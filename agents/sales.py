@@ -94,20 +94,20 @@ class Sales(FunctionAgent):
             if gap[p] <= play.trigger_gap:
                 return None
         else:
-            p = int(np.argmax(self._promotion_profit(day)))
-            if self._promotion_profit(day)[p] <= 0:
+            profit = self._promotion_profit(day, np.array(view.obs.topology.product_standard_cost))
+            p = int(np.argmax(profit))
+            if profit[p] <= 0:
                 return None
         start = day + play.lead_days
         return Promotion(
             self.products[p], start, play.duration_days, play.uplift, play.price_discount, play.cost
         )
 
-    def _promotion_profit(self, day: int) -> np.ndarray:
+    def _promotion_profit(self, day: int, cost: np.ndarray) -> np.ndarray:
         """Expected margin a promotion starting after the lead would add, per product."""
         play = self.knobs.promotion
         days = np.arange(day + play.lead_days, day + play.lead_days + play.duration_days)
         base = self.expected(days).sum(axis=1)
-        cost = np.array([self.model.unit_cost[p] for p in range(len(self.products))])
         unit_margin = self.price * (1 - play.price_discount) - cost
         return (
             base * play.uplift * unit_margin - base * self.price * play.price_discount - play.cost

@@ -28,8 +28,12 @@ __all__ = [
     "CompanyConfig",
     "Config",
     "ConfigError",
+    "compose",
     "load_config",
     "parse_overrides",
+    "set_value",
+    "validate",
+    "validate_model",
 ]
 
 ConfigError = SourceError
@@ -110,6 +114,17 @@ class Noise(Strict):
 
     distribution: Literal["none", "normal", "poisson", "gamma", "lognormal", "negative_binomial"]
     cv: NonNeg = 0.0
+
+    @model_validator(mode="after")
+    def _spread(self) -> Noise:
+        if (
+            self.distribution in {"normal", "gamma", "lognormal", "negative_binomial"}
+            and self.cv <= 0
+        ):
+            raise ValueError(
+                f"{self.distribution} noise needs cv > 0; use distribution: none for no noise"
+            )
+        return self
 
 
 class Seasonality(Strict):
@@ -718,20 +733,24 @@ def parse_overrides(assignments: Iterable[str]) -> list[tuple[tuple[str, ...], A
     return parsed
 
 
-def _apply_override(located: Located, path: tuple[str, ...], value: Any, text: str) -> None:
+def set_value(located: Located, path: tuple[str, ...], value: Any, where: Location) -> None:
+    """Set the value at dotted ``path`` (creating mappings on the way), written at ``where``.
+
+    Problems found later in the value (or in a mapping made on the way) point at ``where``.
+    """
     node = located.data
     for i, key in enumerate(path[:-1]):
         child = node.get(key) if isinstance(node, dict) else None
         if child is None:
-            # A mapping made by this override: problems inside it come from the override.
+            # A mapping made by this assignment: problems inside it come from the assignment.
             child = {}
             node[key] = child
-            located.locations[path[: i + 1]] = Location(f"--set {text}")
+            located.locations[path[: i + 1]] = where
         elif not isinstance(child, dict):
             raise SourceError(
                 [
                     SourceProblem(
-                        Location("--set"),
+                        where,
                         ".".join(path[: i + 1]),
                         f"is a {type(child).__name__}, not a mapping; cannot set {'.'.join(path)}",
                     )
@@ -740,7 +759,34 @@ def _apply_override(located: Located, path: tuple[str, ...], value: Any, text: s
         node = child
     _drop(located.locations, path)
     node[path[-1]] = value
-    located.locations[path] = Location(f"--set {text}")
+    located.locations[path] = where
+
+
+def compose(path: Path | str, overlays: Iterable[Path | str] = ()) -> Located:
+    """Read a config file (following its ``extends``) and merge ``overlays`` over it in order.
+
+    An overlay is a partial config file: only what it changes is written, and it cannot
+    ``extends`` another file. The result is the merged source, not yet validated.
+    """
+    located = _load_with_extends(_display_path(Path(path)))
+    for overlay in overlays:
+        shown = _display_path(Path(overlay))
+        over = load_yaml(shown, str(shown))
+        if not isinstance(over.data, dict):
+            message = "an overlay must be a mapping of keys to values"
+            raise SourceError([SourceProblem(over.locate(()), "", message)])
+        if "extends" in over.data:
+            raise SourceError(
+                [
+                    SourceProblem(
+                        over.locate(("extends",)),
+                        "extends",
+                        "an overlay is merged over a base and cannot extend another file",
+                    )
+                ]
+            )
+        located.data = _merge(located, over)
+    return located
 
 
 def load_config(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Config:
@@ -749,13 +795,13 @@ def load_config(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] =
     ``overrides`` are ``dotted.path=value`` strings (as given to ``--set``) or a mapping of
     dotted paths to Python values.
     """
-    located = _load_with_extends(_display_path(Path(path)))
+    located = compose(path)
     if isinstance(overrides, Mapping):
         items = [(tuple(k.split(".")), v, f"{k}={v}") for k, v in overrides.items()]
     else:
         items = parse_overrides(overrides)
     for dotted, value, text in items:
-        _apply_override(located, dotted, value, text)
+        set_value(located, dotted, value, Location(f"--set {text}"))
     return validate(located)
 
 
@@ -781,6 +827,19 @@ def validate(located: Located) -> Config:
         problems.sort(key=_reading_order)
         raise SourceError(problems)
     return config
+
+
+def validate_model[M: BaseModel](model: type[M], located: Located) -> M:
+    """Validate ``located`` against any strict model, with this gate's located messages.
+
+    Other YAML inputs (study files) use it so their errors read like a config's.
+    """
+    try:
+        return model.model_validate(located.data)
+    except ValidationError as exc:
+        problems = _problems_from(exc, located, model)
+        problems.sort(key=_reading_order)
+        raise SourceError(problems) from None
 
 
 def _reading_order(problem: SourceProblem) -> tuple[str, int, int]:

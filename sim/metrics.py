@@ -358,26 +358,21 @@ def forecast_disagreement(o: CompanyOutcome) -> float:
         if f.owner in ("sales", "operations", "finance"):
             by_review.setdefault((f.day, f.product), []).append(f.per_day)
     spreads = [
-        (max(v) - min(v)) / np.mean(v) for v in by_review.values() if len(v) >= 2 and np.mean(v) > 0
+        (max(v) - min(v)) / np.mean(v) for v in by_review.values() if len(v) == 3 and np.mean(v) > 0
     ]
     return float(np.mean(spreads)) if spreads else float("nan")
 
 
 def _production_plans(o: CompanyOutcome) -> list:
-    """The production plans of record: the agreed (S&OP) plan where there is one, else the plans
-    Operations made for itself."""
-    plans = [f for f in _facts(o, rec.PlanRecorded) if f.kind == "production"]
-    owners = {f.owner for f in plans}
-    owner = "sop" if "sop" in owners else "operations"
-    return [f for f in plans if f.owner == owner]
+    """The agreed production plans (made by a supply review); none in silo."""
+    return [f for f in _facts(o, rec.PlanRecorded) if f.kind == "production" and f.owner == "sop"]
 
 
 @kpi
 def plan_adherence(o: CompanyOutcome) -> float:
-    """1 − Σ|production ordered − production planned| / Σ planned, week by week and product by
-    product while each plan is in force, against the plan of record (the agreed S&OP plan, or
-    Operations' own plan, which Finance's cuts can overrule); 1 = executed exactly as planned.
-    NaN without plans."""
+    """1 − Σ|production ordered − production agreed| / Σ agreed, week by week and product by
+    product while each agreed plan is in force (1 = executed exactly as agreed). NaN where no
+    plan is agreed across functions (silo and the rungs without a supply review)."""
     plans = sorted(_production_plans(o), key=lambda f: (f.product, f.day))
     if not plans:
         return float("nan")
@@ -407,9 +402,9 @@ def plan_adherence(o: CompanyOutcome) -> float:
 
 @kpi
 def plan_nervousness(o: CompanyOutcome) -> float:
-    """How much each new production plan changes the weeks the previous one already covered:
-    Σ|new − old| / Σ old over overlapping weeks, averaged over successive plans (0 = stable).
-    NaN without plans."""
+    """How much each new agreed production plan changes the weeks the previous one already
+    covered: Σ|new − old| / Σ old over overlapping weeks, averaged over successive plans
+    (0 = stable). NaN where no plan is agreed."""
     last: dict[int, dict[int, float]] = {}
     changes = []
     for f in _production_plans(o):

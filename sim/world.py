@@ -176,9 +176,8 @@ class CompanyOutcome:
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
-    view = array.view()
-    view.setflags(write=False)
-    return view
+    """A view of ``array`` that cannot be written, nor be made writable again."""
+    return np.lib.stride_tricks.as_strided(array, writeable=False)
 
 
 class World:
