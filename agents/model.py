@@ -138,6 +138,15 @@ class OnePlanModel(mesa.Model):
         if day % DAYS_PER_WEEK == 0:
             yield from self._week(obs, view)
 
+    def _official_forecast(self, day: int, consensus: np.ndarray | None) -> np.ndarray | None:
+        """The demand forecast of record per product and day, as Procurement receives it: the
+        consensus under a demand review, else Sales' number as reported (late, in silo)."""
+        if consensus is not None:
+            return consensus[:, :FORECAST_DAYS].mean(axis=1)
+        delay = 0 if self.protocol.shared else self.config.information_delay_days
+        reported = [f for made, f in self.sales_forecasts if made <= day - delay]
+        return reported[-1] if reported else None
+
     def _month(self, obs: CompanyObservation, view: View) -> Iterator[object]:
         day = obs.day
         if self.protocol.has_cycle:
@@ -148,14 +157,9 @@ class OnePlanModel(mesa.Model):
                 if promotion.start_day > day:
                     self.sales.commit(promotion, day)
                     yield promotion
-            for change in plan.capacity:
-                self._expansions.add(
-                    next(
-                        i
-                        for i, o in enumerate(self.config.capacity_options)
-                        if o.line == change.line and o.capex == change.capex
-                    )
-                )
+            for index, change in plan.capacity:
+                self._expansions.add(index)
+                self._approved_changes.append(change)
                 yield change
             yield DecisionRecord(entry)
             weeks = plan.demand.shape[1] // DAYS_PER_WEEK
@@ -226,6 +230,7 @@ class OnePlanModel(mesa.Model):
             need,
             agents.procurement.plan_adherence,
             plan.alternate if plan is not None else frozenset(),
+            official=self._official_forecast(day, trusted),
         )
         for order in orders:
             yield type(order)(order.component, order.quantity * cut, order.supplier, order.mode)

@@ -97,14 +97,18 @@ class Procurement(FunctionAgent):
         planned_need: np.ndarray | None,
         adherence: float,
         alternate: frozenset[int] = frozenset(),
+        official: np.ndarray | None = None,
     ) -> list[PurchaseOrder]:
         """Regular purchase orders for this week.
 
         ``planned_need`` is the plan's component need per day ahead [C, days], or None;
-        components in ``alternate`` are split evenly between the main and the alternate supplier.
+        ``official`` the company's official demand forecast per product and day (Sales' number,
+        or the consensus), which Procurement explodes through the BOM when there is no supply
+        plan; components in ``alternate`` are split evenly between the main and the alternate
+        supplier.
         """
         obs, k = view.obs, self.knobs
-        own_rate = self.own_need_rate(view, bom)
+        own_rate = self.own_need_rate(view, bom) if official is None else official @ bom
         orders = []
         for c, component in enumerate(self.components):
             lead = max(self.lead_days(s) for s, _ in self.sources[c])
@@ -148,7 +152,10 @@ class Procurement(FunctionAgent):
         self, view: View, bom: np.ndarray, planned_need: np.ndarray | None, budget: float
     ) -> tuple[list[PurchaseOrder], float]:
         """Fast orders for shortages expected before a regular order could arrive, within
-        ``budget`` dollars of fast freight; returns the orders and what they spend."""
+        ``budget`` dollars of fast freight; returns the orders and what they spend.
+
+        Without a plan, any shortage over a day's need is rushed. With one, rushing was decided
+        in the review; between reviews only a disruption (a week's need or more) is rushed."""
         obs = view.obs
         rate = self.own_need_rate(view, bom)
         orders, spent = [], 0.0
@@ -165,7 +172,8 @@ class Procurement(FunctionAgent):
             need = max(need, obs.component_requirements_queued[c])
             coming = obs.component_arrivals[:horizon, c].sum()
             short = need - obs.component_on_hand[c] - coming
-            if short <= rate[c]:  # less than a day's need: not worth a rush
+            threshold = rate[c] * (1 if planned_need is None else DAYS_PER_WEEK)
+            if short <= threshold:
                 continue
             mode = self.supplier_mode(fast, fast=True)
             freight = self._mode_cost[mode] * short
