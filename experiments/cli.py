@@ -337,6 +337,310 @@ def verdict(summary: dict) -> str:
     return "\n".join(out)
 
 
+LISTED_FAILURES = 10  # failures named one by one; the rest are counted
+
+
+@main.command()
+@click.argument("study_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Results directory (default: results/<study name>).",
+)
+@click.option(
+    "--jobs",
+    type=click.IntRange(min=1),
+    default=1,
+    show_default=True,
+    help="Worker processes (local), or workers of the local Dask cluster.",
+)
+@click.option(
+    "--engine",
+    type=click.Choice(["local", "dask"]),
+    default="local",
+    show_default=True,
+    help="local: a process pool on this machine; dask: Dask distributed.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="A running Dask scheduler, e.g. tcp://10.0.0.5:8786 (default: start a local cluster).",
+)
+@click.option(
+    "--shard",
+    metavar="i/N",
+    help="Run only slice i of N (for HPC array jobs); shards 1/N..N/N together run every job.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Continue the study in --out, running only unfinished jobs (a rerun does this too).",
+)
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Show a progress bar (default: only on a terminal).",
+)
+def study(
+    study_file: Path,
+    out: Path | None,
+    jobs: int,
+    engine: str,
+    scheduler: str | None,
+    shard: str | None,
+    resume: bool,
+    progress: bool | None,
+) -> None:
+    """Run the study in FILE: every point × protocol × scenario × replication as one job.
+
+    Each finished job is saved at once in its own file, so a stopped study continues where it
+    stopped when run again; `oneplan results DIR` then tabulates it.
+    """
+    from experiments.engines import make_engine
+    from experiments.store import Store
+    from experiments.study import Shard, load_study, pending, run_study
+
+    try:
+        plan = load_study(study_file)
+    except ConfigError as error:
+        for problem in error.problems:
+            click.echo(str(problem), err=True)
+        sys.exit(2)
+    try:
+        slice_ = Shard.parse(shard) if shard is not None else None
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--shard") from None
+    if scheduler is not None and engine != "dask":
+        raise click.UsageError("--scheduler needs --engine dask")
+    out = out or Path("results") / plan.name
+    store = Store(out)
+    if store.exists():
+        previous = store.read_manifest()["study"]["name"]
+        if previous != plan.name:
+            raise click.UsageError(
+                f"{out} holds the results of study '{previous}'; choose another --out"
+            )
+    elif resume:
+        raise click.UsageError(f"nothing to resume: {out} holds no study (no manifest.json)")
+    runner = make_engine(engine, jobs, scheduler)
+    selected, todo = pending(plan, store, slice_)
+    horizons = sorted({c.horizon_days for c in plan.configs.values()})
+    days = f"{horizons[0]} days" if len(horizons) == 1 else "horizons vary"
+    click.echo(f"{plan.name}: {plan.size()} (root seed {plan.seed}, {days})")
+    scope = f"shard {slice_}: {len(selected)} jobs" if slice_ else f"{len(selected)} jobs"
+    click.echo(
+        f"{out}: {scope}, {len(selected) - len(todo)} done already; "
+        f"running {len(todo)} {runner.describe()}"
+    )
+    try:
+        summary = run_study(plan, out, runner, slice_, progress)
+    except KeyboardInterrupt:
+        click.echo(
+            f"\ninterrupted: finished jobs are saved in {out}; continue with "
+            f"`oneplan study {study_file} --out {out} --resume`",
+            err=True,
+        )
+        sys.exit(130)
+    rate = summary.ran / summary.seconds if summary.seconds > 0 else 0.0
+    click.echo(
+        f"ran {summary.ran} jobs in {summary.seconds:.1f} s ({rate:.2f} jobs/s); "
+        f"{len(summary.failures)} failed"
+    )
+    if summary.failures:
+        click.echo(f"\n{len(summary.failures)} jobs failed (the others ran; a rerun retries them):")
+        for failure in summary.failures[:LISTED_FAILURES]:
+            click.echo(f"  job {failure.job.index}: {failure.job.describe()}")
+            click.echo(f"    {failure.error}")
+            click.echo(f"    inputs and traceback: {failure.record}")
+        if len(summary.failures) > LISTED_FAILURES:
+            more = len(summary.failures) - LISTED_FAILURES
+            click.echo(f"  ... and {more} more in {out / 'failures'}")
+        sys.exit(1)
+    finished = len(store.done() & {j.key for j in plan.jobs})
+    if finished == len(plan.jobs):
+        click.echo(f"all {len(plan.jobs)} jobs done; tabulate them with: oneplan results {out}")
+    else:
+        click.echo(f"{finished} of {len(plan.jobs)} jobs of the study done in {out}")
+
+
+@main.command()
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where to write results.parquet and results.csv (default: DIRECTORY).",
+)
+@click.option(
+    "--kpi",
+    "kpi_names",
+    multiple=True,
+    metavar="NAME",
+    help="KPIs to print (repeatable; default: those the study kept, or the headline ones).",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: str) -> None:
+    """Collect the jobs of the study in DIRECTORY into one tidy table (Parquet and CSV) and print
+    means with 95% CIs per cell, paired differences between protocols, and the main effects."""
+    from experiments.results import load_results
+
+    try:
+        found = load_results(directory)
+    except FileNotFoundError as error:
+        raise click.UsageError(str(error)) from None
+    unknown = [k for k in kpi_names if k not in found.kpis]
+    if unknown:
+        raise click.BadParameter(
+            f"not in the results: {', '.join(unknown)}; kept: {', '.join(found.kpis)}",
+            param_hint="--kpi",
+        )
+    shown = list(kpi_names) or (
+        found.kpis
+        if found.manifest["keep"]["kpis"] != "all"
+        else [k for k in HEADLINE if k in found.kpis] or found.kpis
+    )
+    written = found.write(out)
+    if fmt == "json":
+        payload = found.summary(shown) | {"files": [str(p) for p in written]}
+        click.echo(json.dumps(payload, indent=2, default=_plain_json))
+        return
+    click.echo(format_study_results(found, shown, written))
+
+
+def _plain_json(value):
+    """numpy scalars in tables become plain JSON numbers."""
+    if hasattr(value, "item"):
+        return value.item()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
+    """Counts, then per KPI: cell means ± 95% CI, paired differences, then main effects."""
+    lines = [
+        f"{found.name}: {len(found.table)} of {found.jobs} jobs finished, "
+        f"{len(found.failures)} failed, {len(found.missing)} not run yet",
+        "tables written to " + ", ".join(str(p) for p in written),
+    ]
+    if len(found.table):
+        cells = found.cell_means(kpis)
+        diffs = found.paired_differences(kpis)
+        labels = [*found.factors]
+        if found.table["scenario"].nunique() > 1:
+            labels.append("scenario")
+        reps = len(found.manifest["replication_seeds"])
+        lines.append(
+            "\nMeans ± 95% CI half-width, per cell (rows) and protocol (columns); "
+            f"(n=...) where fewer than {reps} replications finished"
+        )
+        for kpi in kpis:
+            frame = cells[cells.kpi == kpi]
+            lines.append(f"\n{kpi}")
+            lines += _grid(
+                frame,
+                labels,
+                lambda r, k=kpi: f"{format_value(k, r['mean'])} ± {_spread(k, r)}{_n(r, reps)}",
+            )
+        if len(diffs):
+            base = diffs["baseline"].iloc[0]
+            lines.append(
+                f"\nPaired differences from {base} (same replication seeds): mean ± 95% CI "
+                "half-width; * when the interval excludes zero"
+            )
+            for kpi in kpis:
+                frame = diffs[diffs.kpi == kpi]
+                lines.append(f"\n{kpi}")
+                lines += _grid(frame, labels, lambda r, k=kpi: _difference(k, r) + _n(r, reps))
+        effects = found.effects(kpis)
+        if len(effects):
+            lines.append(
+                "\nWhat moves each KPI most: share of its variance a factor explains alone "
+                "(lowest → highest level mean)"
+            )
+            width = max(len(k) for k in kpis)
+            for kpi in kpis:
+                top = effects[effects.kpi == kpi].head(2)
+                parts = [
+                    f"{r.factor} {_percent(r.share_of_variance)} ({r.lowest_level} "
+                    f"{format_value(kpi, r.lowest_mean)} → {r.highest_level} "
+                    f"{format_value(kpi, r.highest_mean)})"
+                    for r in top.itertuples()
+                ]
+                lines.append(f"  {kpi:<{width}}  " + "; ".join(parts))
+    if found.failures:
+        lines.append(f"\n{len(found.failures)} jobs failed:")
+        for failure in found.failures[:LISTED_FAILURES]:
+            lines.append(f"  job {failure['index']}: {_labels(failure['labels'])}")
+            lines.append(f"    {failure['error']}")
+            lines.append(f"    inputs and traceback: {failure['record']}")
+        if len(found.failures) > LISTED_FAILURES:
+            more = len(found.failures) - LISTED_FAILURES
+            lines.append(f"  ... and {more} more in {found.directory / 'failures'}")
+    if found.missing:
+        lines.append(
+            f"\n{len(found.missing)} jobs not run yet: run the study again with "
+            f"--out {found.directory} --resume"
+        )
+    return "\n".join(lines)
+
+
+def _grid(frame, labels: list[str], cell) -> list[str]:
+    """Rows: the cell labels; columns: protocols; entries: ``cell(row)``."""
+
+    def column(protocol) -> str:  # a serial chain has no protocol
+        return "-" if protocol is None or protocol != protocol else str(protocol)
+
+    protocols = list(dict.fromkeys(column(p) for p in frame["protocol"]))
+    rows: dict[tuple, dict] = {}
+    for _, r in frame.iterrows():
+        key = tuple(r[label] for label in labels)
+        rows.setdefault(key, {})[column(r["protocol"])] = cell(r)
+    header = [*labels, *protocols]
+    body = [
+        [*(str(v) for v in key), *(by.get(p, "") for p in protocols)] for key, by in rows.items()
+    ]
+    widths = [max(len(row[i]) for row in [header, *body]) for i in range(len(header))]
+    n = len(labels)
+
+    def line(row: list[str]) -> str:
+        left = [f"{v:<{w}}" for v, w in zip(row[:n], widths[:n], strict=True)]
+        right = [f"{v:>{w}}" for v, w in zip(row[n:], widths[n:], strict=True)]
+        return "  " + "   ".join(left + right)
+
+    return [line(header), *(line(row) for row in body)]
+
+
+def _n(row, reps: int) -> str:
+    return f" (n={row['n']})" if row["n"] < reps else ""
+
+
+def _spread(name: str, row) -> str:
+    """The half-width of a CI in the KPI's units (n/a with fewer than two replications)."""
+    if math.isnan(row["ci_high"]):
+        return "n/a"
+    half = row["ci_high"] - row["mean"]
+    if kpi_unit(name) == "share":
+        return f"{100 * half:.1f} pts"
+    return format_value(name, half)
+
+
+def _difference(name: str, row) -> str:
+    sure = not math.isnan(row["ci_low"]) and (row["ci_low"] > 0 or row["ci_high"] < 0)
+    return f"{format_difference(name, row['mean'])} ± {_spread(name, row)}{' *' if sure else '  '}"
+
+
+def _percent(share: float) -> str:
+    return "n/a" if math.isnan(share) else f"{100 * share:.0f}%"
+
+
+def _labels(labels: dict) -> str:
+    parts = [f"{path}={value}" for path, value in labels["factors"].items()]
+    if labels.get("protocol"):
+        parts.append(labels["protocol"])
+    parts.append(f"scenario {labels['scenario']}, replication {labels['replication']}")
+    return ", ".join(parts)
+
+
 @main.command()
 def kpis() -> None:
     """Print every KPI with its definition and units (Markdown)."""

@@ -1,0 +1,708 @@
+"""Studies: a YAML file of protocols, scenarios, factors and replications becomes a list of jobs.
+
+A study file is read and checked like a config (every problem at once, as
+``file:line:col: path: what is wrong``), and so is every config it resolves to. Each job is one
+run — a resolved config and a replication seed — and is named by the SHA-256 of its inputs.
+Replication ``r`` uses the same seed (``sim.rng.replication_seeds``) at every point, protocol
+and scenario, so all of them face the same customers, lead times and failures (common random
+numbers). :func:`run_study` runs the jobs that are not in the results store yet.
+
+Order of application, from first to last: the base config, the overlays, the scenario, the
+factor point, the protocol and the horizon (``days``).
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import hashlib
+import itertools
+import json
+import os
+import re
+import socket
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from experiments.engines import Engine, InProcess
+from experiments.run import simulate
+from experiments.store import Store
+from sim.config import (
+    ChainConfig,
+    CompanyConfig,
+    Config,
+    Name,
+    Strict,
+    compose,
+    set_value,
+    validate,
+    validate_model,
+)
+from sim.metrics import COMPANY_KPIS
+from sim.rng import replication_seeds
+from sim.source import Located, Location, SourceError, SourceProblem, load_yaml
+from sim.timeseries import timeseries
+
+__all__ = [
+    "Job",
+    "JobResult",
+    "RunSummary",
+    "Shard",
+    "Study",
+    "StudyFile",
+    "load_study",
+    "pending",
+    "run_job",
+    "run_study",
+]
+
+DOTTED_PATTERN = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"
+DottedPath = Annotated[str, Field(pattern=DOTTED_PATTERN)]
+ProtocolName = Literal["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"]
+Loose = Field(strict=False)  # YAML lists may fill tuples
+Point = tuple[tuple[str, Any], ...]  # (dotted path, value) for each factor
+
+# Paths a study sets in its own way, not through factors or scenarios.
+RESERVED = {
+    "protocol": "choose protocols with 'protocols:'",
+    "seed": "replication seeds are spawned from the study's 'seed:'",
+}
+
+
+class Keep(Strict):
+    """What each job keeps: ``kpis`` (``all`` or a list of names) and the daily time series."""
+
+    kpis: Any = "all"
+    timeseries: bool = False
+
+
+class StudyFile(Strict):
+    """The schema of a study file (``configs/studies/*.yaml``).
+
+    - ``base``: the company (or chain) config, relative to the study file;
+    - ``overlays``: applied over the base in order; each a partial config file (relative path)
+      or an inline mapping of ``dotted.path: value``;
+    - ``protocols``: the rungs to compare (default: the config's own protocol);
+    - ``scenarios``: named mappings of ``dotted.path: value`` (default: one, ``base``);
+    - ``factors``: ``dotted.path: [values]``, crossed in a full factorial; or ``points``: a list
+      of mappings ``dotted.path: value``, each one point (all naming the same paths);
+    - ``replications`` and the root ``seed`` (default: the base config's seed);
+    - ``days``: the horizon of every run (default: the config's ``horizon_days``);
+    - ``keep``: which KPIs to keep (``all`` or a list) and whether to keep daily time series.
+    """
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_\-]+$")] | None = None
+    description: str = ""
+    base: str
+    overlays: Annotated[tuple[Any, ...], Loose] = ()
+    protocols: Annotated[tuple[ProtocolName, ...], Loose] = ()
+    scenarios: dict[Name, dict[DottedPath, Any]] = Field(default_factory=dict)
+    factors: dict[DottedPath, Annotated[tuple[Any, ...], Loose, Field(min_length=1)]] = Field(
+        default_factory=dict
+    )
+    points: Annotated[tuple[dict[DottedPath, Any], ...], Loose] = ()
+    replications: Annotated[int, Field(ge=1)]
+    seed: Annotated[int, Field(ge=0)] | None = None
+    days: Annotated[int, Field(ge=1)] | None = None
+    keep: Keep = Keep()
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of a study: a resolved config and a seed, with the labels of its row."""
+
+    key: str
+    index: int
+    point: int
+    factors: tuple[tuple[str, Any], ...]
+    scenario: str
+    protocol: str | None
+    replication: int
+    seed: int
+    config: Config = field(repr=False)
+    config_hash: str = field(repr=False)
+    kpis: tuple[str, ...] | None = None  # None: every KPI
+    keep_timeseries: bool = False
+
+    def labels(self) -> dict[str, Any]:
+        """What identifies the job within its study (its row's labels)."""
+        return {
+            "factors": dict(self.factors),
+            "scenario": self.scenario,
+            "protocol": self.protocol,
+            "replication": self.replication,
+        }
+
+    def describe(self) -> str:
+        """A short human label: ``agents.sales.optimism_bias=0.3, sop, base, replication 2``."""
+        parts = [f"{path}={_compact(value)}" for path, value in self.factors]
+        if self.protocol:
+            parts.append(self.protocol)
+        parts.append(f"scenario {self.scenario}")
+        parts.append(f"replication {self.replication} (seed {self.seed})")
+        return ", ".join(parts)
+
+
+@dataclass(frozen=True)
+class Study:
+    """A validated study: its source, the resolved configs and every job, in a fixed order."""
+
+    path: Path
+    text: str
+    name: str
+    description: str
+    seed: int
+    seeds: tuple[int, ...]
+    days: int | None
+    factor_paths: tuple[str, ...]
+    protocols: tuple[str | None, ...]
+    scenarios: tuple[str, ...]
+    points: tuple[tuple[tuple[str, Any], ...], ...]
+    keep_kpis: tuple[str, ...] | None
+    keep_timeseries: bool
+    configs: dict[str, Config] = field(repr=False)
+    jobs: tuple[Job, ...] = field(repr=False)
+
+    @property
+    def replications(self) -> int:
+        return len(self.seeds)
+
+    def size(self) -> str:
+        """``5 protocols × 3 points × 1 scenario × 4 replications = 60 jobs``."""
+
+        def count(n: int, word: str) -> str:
+            return f"{n} {word}{'' if n == 1 else 's'}"
+
+        parts = [
+            count(len(self.protocols), "protocol"),
+            count(len(self.points), "point"),
+            count(len(self.scenarios), "scenario"),
+            count(self.replications, "replication"),
+        ]
+        return f"{' × '.join(parts)} = {count(len(self.jobs), 'job')}"
+
+    def manifest(self) -> dict[str, Any]:
+        """Everything needed to know what was run: the study file, every resolved config,
+        seeds, jobs, and the versions of oneplan, Python and the packages that shape results."""
+        return {
+            "study": {
+                "name": self.name,
+                "description": self.description,
+                "file": str(self.path),
+                "sha256": hashlib.sha256(self.text.encode()).hexdigest(),
+                "text": self.text,
+            },
+            "oneplan_version": _version(),
+            "python": sys.version.split()[0],
+            "packages": _package_versions(),
+            "seed": self.seed,
+            "replication_seeds": list(self.seeds),
+            "days": self.days,
+            "factors": list(self.factor_paths),
+            "protocols": list(self.protocols),
+            "scenarios": list(self.scenarios),
+            "keep": {"kpis": _json_list(self.keep_kpis), "timeseries": self.keep_timeseries},
+            "configs": {h: c.model_dump(mode="json") for h, c in self.configs.items()},
+            "jobs": [
+                {"key": j.key, "index": j.index, "point": j.point, "seed": j.seed}
+                | j.labels()
+                | {"config": j.config_hash}
+                for j in self.jobs
+            ],
+        }
+
+
+def _json_list(values: tuple[str, ...] | None) -> list[str] | str:
+    return "all" if values is None else list(values)
+
+
+def _compact(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
+
+
+# ------------------------------------------------------------------------------- loading
+
+
+def load_study(path: Path | str) -> Study:
+    """Read and check a study file and every config it resolves to; expand it into jobs.
+
+    Raises :class:`sim.source.SourceError` listing every problem, each with file, line and
+    column; a problem written outside the study file names the point (and scenario) that
+    brings it about.
+    """
+    path = Path(path)
+    located = load_yaml(path, str(path))
+    if not isinstance(located.data, dict):
+        raise SourceError(
+            [SourceProblem(located.locate(()), "", "a study must be a mapping of keys to values")]
+        )
+    spec = validate_model(StudyFile, located)
+    return _expand(path, path.read_text(encoding="utf-8"), spec, located)
+
+
+def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
+    problems: list[SourceProblem] = []
+
+    def problem(where: tuple, message: str) -> None:
+        problems.append(SourceProblem(located.locate(where), ".".join(map(str, where)), message))
+
+    here = path.parent
+    base_path = here / spec.base
+    if not base_path.is_file():
+        problem(("base",), f"file not found: {spec.base} (paths are relative to the study file)")
+    overlay_files: list[Path] = []
+    inline: list[tuple[tuple[str, ...], Any, Location]] = []
+    for i, overlay in enumerate(spec.overlays):
+        if isinstance(overlay, str):
+            if not (here / overlay).is_file():
+                problem(("overlays", i), f"file not found: {overlay}")
+            elif inline:
+                problem(("overlays", i), "list overlay files before inline overlays")
+            overlay_files.append(here / overlay)
+        elif isinstance(overlay, dict) and all(
+            isinstance(k, str) and _is_dotted(k) for k in overlay
+        ):
+            for key, value in overlay.items():
+                inline.append((tuple(key.split(".")), value, located.locate(("overlays", i, key))))
+        else:
+            problem(
+                ("overlays", i),
+                "an overlay is a config file (a path) or a mapping of dotted.path: value",
+            )
+
+    factor_paths, points, point_where = _points(spec, problem)
+
+    for p in factor_paths:
+        where = ("points", 0, p) if spec.points else ("factors", p)
+        clash = [name for name, values in spec.scenarios.items() if p in values]
+        if clash:
+            problem(where, f"set by a factor and by scenario '{clash[0]}'; set it in one place")
+        if p in RESERVED:
+            problem(where, RESERVED[p])
+    for name, values in spec.scenarios.items():
+        for p in values:
+            if p in RESERVED:
+                problem(("scenarios", name, p), RESERVED[p])
+    if spec.days is not None and "horizon_days" in (*factor_paths, *_scenario_paths(spec)):
+        problem(("days",), "the study sets 'days' and also varies horizon_days; choose one")
+    if len(set(spec.protocols)) != len(spec.protocols):
+        problem(("protocols",), "each protocol once")
+    if problems:
+        raise SourceError(_unique(problems))
+
+    # The base and overlays alone must be valid before any point is tried.
+    base = compose(base_path, overlay_files)
+    for dotted, value, where in inline:
+        set_value(base, dotted, value, where)
+    base_config = validate(copy.deepcopy(base))
+    if isinstance(base_config, ChainConfig) and spec.protocols:
+        problem(("protocols",), "a serial chain has no protocols; remove 'protocols'")
+        raise SourceError(problems)
+    keep_kpis = _check_kpis(spec.keep.kpis, base_config, problem)
+
+    protocols: tuple[str | None, ...] = spec.protocols or (None,)
+    scenarios = spec.scenarios or {"base": {}}
+    configs: dict[str, Config] = {}
+    resolved: dict[tuple[int, str, str | None], tuple[str, Config]] = {}
+    for k, point in enumerate(points):
+        for scenario, assignments in scenarios.items():
+            for i, protocol in enumerate(protocols):
+                source = copy.deepcopy(base)
+                try:
+                    for p, value in assignments.items():
+                        where = located.locate(("scenarios", scenario, p))
+                        set_value(source, tuple(p.split(".")), value, where)
+                    for p, value in point:
+                        where = located.locate(point_where[k][p])
+                        set_value(source, tuple(p.split(".")), value, where)
+                    if protocol is not None:
+                        set_value(source, ("protocol",), protocol, located.locate(("protocols", i)))
+                    if spec.days is not None:
+                        set_value(source, ("horizon_days",), spec.days, located.locate(("days",)))
+                    config = validate(source)
+                except SourceError as error:
+                    context = _context(point, scenario if spec.scenarios else None)
+                    problems += [_in_context(p, str(path), context) for p in error.problems]
+                    continue
+                if _needs_policies(config):
+                    problem(
+                        ("protocols", i),
+                        "protocol 'classic' needs a 'policies' section in the config",
+                    )
+                    continue
+                digest = _hash(config.model_dump(mode="json"))
+                configs[digest] = config
+                resolved[(k, scenario, protocol)] = (digest, config)
+    if problems:
+        raise SourceError(_unique(problems))
+
+    seed = base_config.seed if spec.seed is None else spec.seed
+    seeds = tuple(replication_seeds(seed, spec.replications))
+    keep = {"kpis": _json_list(keep_kpis), "timeseries": spec.keep.timeseries}
+    jobs: list[Job] = []
+    for k, point in enumerate(points):
+        for scenario in scenarios:
+            for protocol in protocols:
+                digest, config = resolved[(k, scenario, protocol)]
+                for r, replication_seed in enumerate(seeds):
+                    job = Job(
+                        key="",
+                        index=len(jobs),
+                        point=k,
+                        factors=point,
+                        scenario=scenario,
+                        protocol=_own_protocol(config),
+                        replication=r,
+                        seed=replication_seed,
+                        config=config,
+                        config_hash=digest,
+                        kpis=keep_kpis,
+                        keep_timeseries=spec.keep.timeseries,
+                    )
+                    jobs.append(replace(job, key=_job_key(job, keep)))
+    own = (
+        protocols
+        if spec.protocols
+        else tuple(dict.fromkeys(_own_protocol(c) for _, c in resolved.values()))
+    )
+    return Study(
+        path=path,
+        text=text,
+        name=spec.name or path.stem,
+        description=spec.description,
+        seed=seed,
+        seeds=seeds,
+        days=spec.days,
+        factor_paths=factor_paths,
+        protocols=own,
+        scenarios=tuple(scenarios),
+        points=tuple(points),
+        keep_kpis=keep_kpis,
+        keep_timeseries=spec.keep.timeseries,
+        configs=configs,
+        jobs=tuple(jobs),
+    )
+
+
+def _points(spec: StudyFile, problem) -> tuple[tuple[str, ...], list[Point], list[dict]]:
+    """The factor paths, the points (listed, or the full factorial of the factors) and, per
+    point, where in the study each of its values was written."""
+    if spec.factors and spec.points:
+        problem(("points",), "give either 'factors' (a full factorial) or 'points', not both")
+    if spec.points:
+        first = list(spec.points[0])
+        for k, point in enumerate(spec.points):
+            if sorted(point) != sorted(first):
+                problem(
+                    ("points", k),
+                    f"every point sets the same paths ({', '.join(first)}); "
+                    f"this one sets {', '.join(point) or 'none'}",
+                )
+        points = [tuple((p, point[p]) for p in first if p in point) for point in spec.points]
+        written = [{p: ("points", k, p) for p in first} for k in range(len(spec.points))]
+        return tuple(first), points, written
+    paths = tuple(spec.factors)
+    combos = list(itertools.product(*(range(len(v)) for v in spec.factors.values())))
+    points = [tuple((p, spec.factors[p][i]) for p, i in zip(paths, c, strict=True)) for c in combos]
+    written = [{p: ("factors", p, i) for p, i in zip(paths, c, strict=True)} for c in combos]
+    return paths, points, written
+
+
+def _job_key(job: Job, keep: dict) -> str:
+    """SHA-256 of everything that makes a job's result: its config, seed, labels, what it
+    keeps and oneplan's version."""
+    return _hash(
+        {
+            "config": job.config_hash,
+            "seed": job.seed,
+            "labels": job.labels(),
+            "keep": keep,
+            "version": _version(),
+        }
+    )
+
+
+def _scenario_paths(spec: StudyFile) -> set[str]:
+    return {p for values in spec.scenarios.values() for p in values}
+
+
+def _is_dotted(text: str) -> bool:
+    return re.fullmatch(DOTTED_PATTERN, text) is not None
+
+
+def _needs_policies(config: Config) -> bool:
+    return (
+        isinstance(config, CompanyConfig)
+        and config.protocol == "classic"
+        and config.policies is None
+    )
+
+
+def _own_protocol(config: Config) -> str | None:
+    return config.protocol if isinstance(config, CompanyConfig) else None
+
+
+def _check_kpis(kept: Any, config: Config, problem) -> tuple[str, ...] | None:
+    if kept == "all":
+        return None
+    known = _kpi_names(config)
+    if not isinstance(kept, list) or not kept or not all(isinstance(k, str) for k in kept):
+        problem(("keep", "kpis"), "must be 'all' or a list of KPI names (see `oneplan kpis`)")
+        return None
+    for i, name in enumerate(kept):
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            problem(("keep", "kpis", i), f"unknown KPI '{name}'{hint}; see `oneplan kpis`")
+    return tuple(kept)
+
+
+def _kpi_names(config: Config) -> list[str]:
+    if isinstance(config, CompanyConfig):
+        return list(COMPANY_KPIS)
+    names = [
+        "fill_rate",
+        "cycle_service_level",
+        "lost_sales_units",
+        "backorder_units_avg",
+        "holding_cost",
+        "backorder_cost",
+        "total_cost",
+        "cost_per_period",
+    ]
+    for stage in config.stages:
+        names += [f"cost_{stage}", f"bullwhip_{stage}", f"on_hand_avg_{stage}"]
+    return names
+
+
+def _context(point: tuple, scenario: str | None) -> str:
+    """Where in the study a problem occurs: ``point a.b=1, c=x; scenario outage``."""
+    parts = []
+    if point:
+        parts.append("point " + ", ".join(f"{p}={_compact(v)}" for p, v in point))
+    if scenario is not None:
+        parts.append(f"scenario {scenario}")
+    return "; ".join(parts)
+
+
+def _in_context(problem: SourceProblem, study_file: str, context: str) -> SourceProblem:
+    """Problems written outside the study file say at which point of the study they occur."""
+    if problem.location.file == study_file or not context:
+        return problem
+    return SourceProblem(problem.location, problem.path, f"{problem.message} (at {context})")
+
+
+def _reading_order(problem: SourceProblem) -> tuple[str, int, int]:
+    where = problem.location
+    return where.file, where.line or 0, where.column or 0
+
+
+def _unique(problems: list[SourceProblem]) -> list[SourceProblem]:
+    """Each problem once, in reading order (file, line, column)."""
+    unique = list(dict.fromkeys(problems))
+    return sorted(unique, key=_reading_order)
+
+
+def _hash(payload: Any) -> str:
+    """SHA-256 of the canonical JSON of ``payload`` (sorted keys, no spaces)."""
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+@functools.cache
+def _version() -> str:
+    try:
+        return metadata.version("oneplan")
+    except metadata.PackageNotFoundError:  # pragma: no cover - running from a bare checkout
+        return "unknown"
+
+
+def _package_versions() -> dict[str, str]:
+    versions = {}
+    for name in ("simpy", "mesa", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "dask"):
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return versions
+
+
+# --------------------------------------------------------------------------------- running
+
+
+@dataclass(frozen=True)
+class JobResult:
+    """What a worker sends back: the KPIs kept (and time series), or the error and traceback."""
+
+    key: str
+    kpis: dict[str, float] | None
+    seconds: float
+    worker: str
+    timeseries: pd.DataFrame | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def run_job(job: Job) -> JobResult:
+    """Run one job (in any process); an exception becomes a failed result, never a raise."""
+    start = time.perf_counter()
+    worker = f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        result = simulate(job.config, seed=job.seed)
+        kpis = result.kpis if job.kpis is None else {k: result.kpis[k] for k in job.kpis}
+        series = timeseries(result.outcome) if job.keep_timeseries else None
+    except Exception as exc:
+        return JobResult(
+            key=job.key,
+            kpis=None,
+            seconds=time.perf_counter() - start,
+            worker=worker,
+            error=f"{type(exc).__name__}: {exc}",
+            traceback=traceback.format_exc(),
+        )
+    return JobResult(job.key, kpis, time.perf_counter() - start, worker, series)
+
+
+@dataclass(frozen=True)
+class Shard:
+    """Slice ``index`` (1-based) of ``count``: the jobs whose position modulo ``count`` is
+    ``index - 1``. The union of shards 1..count is the whole study, each job once."""
+
+    index: int
+    count: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.index <= self.count:
+            raise ValueError(f"shard {self.index}/{self.count}: need 1 <= i <= N")
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """``"2/3"`` -> ``Shard(2, 3)``."""
+        i, sep, n = text.partition("/")
+        if not sep or not i.strip().isdigit() or not n.strip().isdigit():
+            raise ValueError(f"expected i/N such as 1/4, got {text!r}")
+        return cls(int(i), int(n))
+
+    def __contains__(self, job: Job) -> bool:
+        return job.index % self.count == self.index - 1
+
+    def __str__(self) -> str:
+        return f"{self.index}/{self.count}"
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A job that raised: its labels, the error's last line, and where the details are."""
+
+    job: Job
+    error: str
+    record: Path
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What one invocation did."""
+
+    total: int
+    selected: int
+    already_done: int
+    ran: int
+    failures: tuple[Failure, ...]
+    seconds: float
+
+    @property
+    def complete(self) -> bool:
+        return self.already_done + self.ran - len(self.failures) == self.selected
+
+
+def pending(study: Study, store: Store, shard: Shard | None = None) -> tuple[list[Job], list[Job]]:
+    """The jobs of ``shard`` (default: all) and those of them ``store`` has not finished."""
+    selected = [j for j in study.jobs if shard is None or j in shard]
+    done = store.done()
+    return selected, [j for j in selected if j.key not in done]
+
+
+def run_study(
+    study: Study,
+    out: Path | str,
+    engine: Engine | None = None,
+    shard: Shard | None = None,
+    progress: bool | None = None,
+) -> RunSummary:
+    """Run every job of ``study`` (or of its ``shard``) that ``out`` does not hold yet.
+
+    Writes the manifest, then one result file per job as it finishes (atomically), so a study
+    stopped at any moment and run again resumes where it stopped. ``progress``: ``None`` shows
+    a progress bar on a terminal only. A job that raises is stored as a failure (inputs and
+    traceback) and the others go on.
+    """
+    from tqdm import tqdm
+
+    store = Store(Path(out))
+    store.write_manifest(study.manifest())
+    selected, todo = pending(study, store, shard)
+    by_key = {j.key: j for j in todo}
+    run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+    failures: list[Failure] = []
+    start = time.perf_counter()
+    engine = engine or InProcess()
+    bar = tqdm(
+        total=len(todo),
+        unit="job",
+        # None: tqdm shows the bar only when stderr is a terminal.
+        disable=True if not todo else (None if progress is None else not progress),
+        desc=study.name,
+        file=sys.stderr,
+        dynamic_ncols=True,
+    )
+    ran = 0
+    try:
+        for result in engine.map(run_job, todo):
+            job = by_key[result.key]
+            record = {
+                "key": job.key,
+                "index": job.index,
+                "labels": job.labels(),
+                "seed": job.seed,
+                "config": job.config_hash,
+                "seconds": result.seconds,
+                "worker": result.worker,
+                "run": run_id,
+                "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+            }
+            if result.ok:
+                store.put_result(job.key, record | {"kpis": result.kpis}, result.timeseries)
+            else:
+                failure = record | {
+                    "error": result.error,
+                    "traceback": result.traceback,
+                    "inputs": {"config": job.config.model_dump(mode="json"), "seed": job.seed},
+                }
+                path = store.put_failure(job.key, failure)
+                failures.append(Failure(job, result.error or "", path))
+            ran += 1
+            bar.update()
+    finally:
+        bar.close()
+    return RunSummary(
+        total=len(study.jobs),
+        selected=len(selected),
+        already_done=len(selected) - len(todo),
+        ran=ran,
+        failures=tuple(failures),
+        seconds=time.perf_counter() - start,
+    )
