@@ -33,6 +33,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BIN)/python benchmarks/study_throughput.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from experiments.engines import make_engine
 from sim.config import CompanyConfig
 from sim.rng import replication_seeds
 
@@ -33,11 +33,11 @@ def interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
-def _run(job: tuple[CompanyConfig, str, int]) -> dict[str, float]:
+def _run(job: tuple[int, CompanyConfig, str, int]) -> tuple[int, dict[str, float]]:
     from experiments.run import simulate
 
-    config, protocol, seed = job
-    return simulate(config, seed=seed, protocol=protocol).kpis
+    index, config, protocol, seed = job
+    return index, simulate(config, seed=seed, protocol=protocol).kpis
 
 
 @dataclass(frozen=True)
@@ -89,11 +89,9 @@ def compare(
     """Run every protocol ``reps`` times on common random numbers spawned from ``seed``."""
     seeds = tuple(replication_seeds(seed, reps))
     work = [(config, protocol, s) for s in seeds for protocol in protocols]
-    if jobs > 1:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            results = list(pool.map(_run, work, chunksize=1))
-    else:
-        results = [_run(job) for job in work]
+    engine = make_engine("local", jobs)
+    done = dict(engine.map(_run, [(i, *job) for i, job in enumerate(work)]))
+    results = [done[i] for i in range(len(work))]
     kpis: dict[str, dict[str, list[float]]] = {}
     for (_, protocol, _), values in zip(work, results, strict=True):
         for name, value in values.items():
