@@ -15,6 +15,12 @@ from sim.metrics import KPI_GROUPS, kpi_unit
 __all__ = ["main"]
 
 PROTOCOL_NAMES = ["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"]
+DAYS_OPTION = click.option(
+    "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
+)
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
 CONFIG_ARGUMENT = click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
 SET_OPTION = click.option(
     "--set",
@@ -65,13 +71,9 @@ def _describe(config: Config) -> str:
 @main.command()
 @CONFIG_ARGUMENT
 @click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the config's).")
-@click.option(
-    "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
-)
+@DAYS_OPTION
 @SET_OPTION
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@FORMAT_OPTION
 @click.option(
     "--timeseries",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -203,13 +205,9 @@ HEADLINE = (
 @click.option(
     "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
 )
-@click.option(
-    "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
-)
+@DAYS_OPTION
 @SET_OPTION
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@FORMAT_OPTION
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -477,9 +475,7 @@ def study(
     metavar="NAME",
     help="KPIs to print (repeatable; default: those the study kept, or the headline ones).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@FORMAT_OPTION
 def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: str) -> None:
     """Collect the jobs of the study in DIRECTORY into one tidy table (Parquet and CSV) and print
     means with 95% CIs per cell, paired differences between protocols, and the main effects."""

@@ -91,10 +91,7 @@ def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str 
         f"average inventory \\${kpis['avg_inventory_value'] / 1e3:,.0f}k over {outcome.days} days",
         fontsize=12,
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
 
 
 def plot_chain_orders(outcome: ChainOutcome, path: str | Path) -> Path:
@@ -125,10 +122,7 @@ def plot_chain_orders(outcome: ChainOutcome, path: str | Path) -> Path:
         f"{unit.split()[0]}s",
         fontsize=12,
     )
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    return path
+    return _save(fig, path)
 
 
 def plot_protocols(
@@ -179,6 +173,10 @@ def plot_protocols(
         f"{first.config.name}: one company, the same customers, {len(names)} ways to plan",
         fontsize=12,
     )
+    return _save(fig, path)
+
+
+def _save(fig: Figure, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=110)
