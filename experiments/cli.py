@@ -157,7 +157,9 @@ def _write_decision_log(outcome, path: Path) -> None:
     from sim.ledger import DecisionRecorded
 
     facts = outcome.ledger.facts
-    cycles = [f.entry for f in facts if type(f) is DecisionRecorded and "demand_review" in f.entry]
+    cycles = [
+        f.entry for f in facts if type(f) is DecisionRecorded and f.entry.get("kind") == "sop_cycle"
+    ]
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8") as out:
         for entry in cycles:
@@ -446,13 +448,8 @@ def study(
     )
     if summary.failures:
         click.echo(f"\n{len(summary.failures)} jobs failed (the others ran; a rerun retries them):")
-        for failure in summary.failures[:LISTED_FAILURES]:
-            click.echo(f"  job {failure.job.index}: {failure.job.describe()}")
-            click.echo(f"    {failure.error}")
-            click.echo(f"    inputs and traceback: {failure.record}")
-        if len(summary.failures) > LISTED_FAILURES:
-            more = len(summary.failures) - LISTED_FAILURES
-            click.echo(f"  ... and {more} more in {out / 'failures'}")
+        rows = [(f.job.index, f.job.describe(), f.error, f.record) for f in summary.failures]
+        click.echo("\n".join(_failure_lines(rows, out)))
         sys.exit(1)
     finished = len(store.done() & {j.key for j in plan.jobs})
     if finished == len(plan.jobs):
@@ -565,13 +562,8 @@ def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
                 lines.append(f"  {kpi:<{width}}  " + "; ".join(parts))
     if found.failures:
         lines.append(f"\n{len(found.failures)} jobs failed:")
-        for failure in found.failures[:LISTED_FAILURES]:
-            lines.append(f"  job {failure['index']}: {_labels(failure['labels'])}")
-            lines.append(f"    {failure['error']}")
-            lines.append(f"    inputs and traceback: {failure['record']}")
-        if len(found.failures) > LISTED_FAILURES:
-            more = len(found.failures) - LISTED_FAILURES
-            lines.append(f"  ... and {more} more in {found.directory / 'failures'}")
+        rows = [(f["index"], _labels(f["labels"]), f["error"], f["record"]) for f in found.failures]
+        lines += _failure_lines(rows, found.directory)
     if found.missing:
         lines.append(
             f"\n{len(found.missing)} jobs not run yet: run the study again with "
@@ -651,6 +643,16 @@ def schema() -> None:
     from experiments.reference import config_reference
 
     click.echo(config_reference(), nl=False)
+
+
+def _failure_lines(rows: list[tuple], directory: Path) -> list[str]:
+    """The first failed jobs of a study (index, labels, error, record), and how many more."""
+    lines = []
+    for index, labels, error, record in rows[:LISTED_FAILURES]:
+        lines += [f"  job {index}: {labels}", f"    {error}", f"    inputs and traceback: {record}"]
+    if len(rows) > LISTED_FAILURES:
+        lines.append(f"  ... and {len(rows) - LISTED_FAILURES} more in {directory / 'failures'}")
+    return lines
 
 
 def format_value(name: str, value: float) -> str:

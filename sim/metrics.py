@@ -424,7 +424,8 @@ def plan_nervousness(o: CompanyOutcome) -> float:
 def finance_cut_share(o: CompanyOutcome) -> float:
     """Share of weekly reviews in which Finance cut production and purchase orders because
     inventory was over its cap (0–1). NaN when Finance is not modelled."""
-    cuts = [f.entry.get("cut") for f in _facts(o, rec.DecisionRecorded) if "cut" in f.entry]
+    reviews = [f.entry for f in _facts(o, rec.DecisionRecorded)]
+    cuts = [e["cut"] for e in reviews if e.get("kind") == "finance_review"]
     return float(np.mean(cuts)) if cuts else float("nan")
 
 

@@ -181,6 +181,7 @@ def run_cycle(model, obs: CompanyObservation, pending: list[Promotion]) -> tuple
     # A promotion proposed since the last cycle starts no earlier than announced from today.
     pending = [replace(p, start_day=max(p.start_day, day + lead)) for p in pending]
     entry: dict = {
+        "kind": "sop_cycle",
         "day": day,
         "month": month_of_day(day),
         "protocol": protocol.name,

@@ -74,7 +74,7 @@ def test_same_seed_same_result(run, baseline):
 def test_decision_log_is_well_formed(run):
     name, result = run
     entries = [f.entry for f in result.outcome.ledger.facts if type(f) is rec.DecisionRecorded]
-    cycles = [e for e in entries if "demand_review" in e]
+    cycles = [e for e in entries if e.get("kind") == "sop_cycle"]
     protocol = PROTOCOLS[name]
     months = sum(1 for d in range(DAYS) if d in _month_starts())
     assert len(cycles) == (months if protocol.has_cycle else 0)

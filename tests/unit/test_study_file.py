@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from yaml_text import where
+from yaml_text import write as write_text
 
 from experiments.cli import main
 from experiments.study import Shard, load_study
@@ -36,16 +38,7 @@ keep:
 
 
 def write(directory: Path, text: str, name: str = "study.yaml") -> Path:
-    path = directory / name
-    path.write_text(text, encoding="utf-8")
-    return path
-
-
-def where(text: str, snippet: str) -> tuple[int, int]:
-    """1-based line and column of the one occurrence of ``snippet`` in ``text``."""
-    assert text.count(snippet) == 1, f"{snippet!r} must occur once"
-    before = text[: text.index(snippet)]
-    return before.count("\n") + 1, len(before) - (before.rfind("\n") + 1) + 1
+    return write_text(directory, text, name)
 
 
 def problems(path: Path) -> list[SourceProblem]:
