@@ -192,6 +192,15 @@ def test_line_capacity_is_respected(outcome):
     assert (d["line_overtime_used"] <= d["line_overtime_capacity"] + 1e-9).all()
 
 
-def test_strict_audit_runs_clean(configs_dir):
+def test_strict_audit_runs_clean_and_catches_a_lost_unit(configs_dir):
+    from sim.rng import Streams
+    from sim.world import World, WorldAuditError
+
     config = load_config(configs_dir / "baseline.yaml", {"strict_audit": True})
-    simulate(config, days=200)  # raises WorldAuditError on the first day anything is off
+    result = simulate(config, days=200)  # raises WorldAuditError on the first day anything is off
+    assert result.outcome.days == 200
+    world = World(config.model_copy(update={"protocol": "classic"}), Streams(1), lambda _: [], 5)
+    world.run()
+    world.fg[0] -= 1  # a unit vanishes without a posting
+    with pytest.raises(WorldAuditError, match="finished goods"):
+        world.audit(4)
