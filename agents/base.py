@@ -13,8 +13,8 @@ from dataclasses import dataclass
 import mesa
 import numpy as np
 
+from agents.config import CompanyConfig
 from sim.calendar import DAYS_PER_YEAR
-from sim.config import CompanyConfig
 from sim.world import CompanyObservation
 
 __all__ = ["FunctionAgent", "View", "seasonal_profile"]

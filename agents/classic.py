@@ -11,9 +11,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from agents.config import ChainConfig, CompanyConfig
 from agents.policies import Policy, StockView, make_policy
 from sim.chain import ChainObservation
-from sim.config import ChainConfig, CompanyConfig
 from sim.messages import DemandForecast, ProductionOrder, PurchaseOrder, ReplenishmentOrder
 from sim.world import CompanyObservation
 

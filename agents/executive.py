@@ -9,8 +9,8 @@ from __future__ import annotations
 import mesa
 
 from agents.base import FunctionAgent
+from agents.config import ExecutiveAgent
 from agents.finance import OptionValue
-from sim.config import ExecutiveAgent
 
 __all__ = ["Executive"]
 

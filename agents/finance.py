@@ -15,8 +15,8 @@ import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View
+from agents.config import CompanyConfig, FinanceAgent
 from sim.calendar import DAYS_PER_YEAR
-from sim.config import CompanyConfig, FinanceAgent
 from sim.ledger import Account
 
 __all__ = ["Finance", "OptionValue"]

@@ -22,6 +22,7 @@ import mesa
 import numpy as np
 
 from agents.base import View
+from agents.config import CompanyConfig
 from agents.executive import Executive
 from agents.finance import Finance
 from agents.operations import Operations
@@ -30,7 +31,6 @@ from agents.protocols import Protocol, make_protocol
 from agents.protocols.cycle import Plan, run_cycle
 from agents.sales import Sales
 from sim.calendar import DAYS_PER_WEEK, is_month_start
-from sim.config import CompanyConfig
 from sim.messages import DecisionRecord, DemandForecast, PlanRecord, ProductionOrder, Promotion
 from sim.rng import Streams
 from sim.world import CompanyObservation, CompanyOutcome, World

@@ -17,8 +17,8 @@ import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View
+from agents.config import CompanyConfig, OperationsAgent
 from sim.calendar import DAYS_PER_WEEK
-from sim.config import CompanyConfig, OperationsAgent
 
 __all__ = ["Operations", "ProductionProposal"]
 

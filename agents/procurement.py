@@ -12,8 +12,8 @@ import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View
+from agents.config import CompanyConfig, ProcurementAgent
 from sim.calendar import DAYS_PER_WEEK
-from sim.config import CompanyConfig, ProcurementAgent
 from sim.messages import PurchaseOrder
 from sim.world import mean_days as _mean_days
 

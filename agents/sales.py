@@ -12,7 +12,7 @@ import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View, seasonal_profile
-from sim.config import CompanyConfig, SalesAgent
+from agents.config import CompanyConfig, SalesAgent
 from sim.messages import Promotion
 
 __all__ = ["Sales"]

@@ -20,8 +20,8 @@ from pathlib import Path
 
 import simpy
 
+from agents.config import load_config
 from experiments.run import simulate
-from sim.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 

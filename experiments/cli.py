@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from sim.config import ChainConfig, CompanyConfig, Config, ConfigError, load_config
+from agents.config import ChainConfig, CompanyConfig, Config, load_config
+from sim.config import ConfigError
 from sim.metrics import KPI_GROUPS, kpi_unit
 
 __all__ = ["main"]

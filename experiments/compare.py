@@ -14,8 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from agents.config import CompanyConfig
 from experiments.engines import make_engine
-from sim.config import CompanyConfig
 from sim.rng import replication_seeds
 
 __all__ = ["Comparison", "compare", "interval"]

@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from sim.config import ChainConfig, CompanyConfig
+from agents.config import ChainConfig, CompanyConfig
 
 __all__ = ["config_reference"]
 
@@ -87,7 +87,8 @@ def config_reference() -> str:
     lines = [
         "# Config reference",
         "",
-        "Generated from the models in `sim/config.py` by `oneplan schema`; do not edit by hand.",
+        "Generated from the models in `sim/config.py` (the world) and `agents/config.py` (who",
+        "decides) by `oneplan schema`; do not edit by hand.",
         "A config is a YAML file: a company (`kind: company`, the default) or a serial chain",
         "(`kind: serial_chain`). Named things are mappings keyed by name; any value can be",
         "overridden with `--set dotted.path=value`. A file may `extends: base.yaml` and override",

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agents.classic import ChainPlanner, ClassicPlanner
+from agents.config import ChainConfig, CompanyConfig, Config
 from agents.model import OnePlanModel
 from sim.chain import Chain, ChainOutcome
-from sim.config import ChainConfig, CompanyConfig, Config
 from sim.metrics import kpis
 from sim.rng import Streams
 from sim.world import CompanyOutcome, World

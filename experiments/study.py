@@ -34,20 +34,11 @@ from typing import Annotated, Any, Literal
 import pandas as pd
 from pydantic import Field
 
+from agents.config import ChainConfig, CompanyConfig, Config, validate
 from experiments.engines import Engine, InProcess
 from experiments.run import simulate
 from experiments.store import Store
-from sim.config import (
-    ChainConfig,
-    CompanyConfig,
-    Config,
-    Name,
-    Strict,
-    compose,
-    set_value,
-    validate,
-    validate_model,
-)
+from sim.config import Name, Strict, compose, set_value, validate_model
 from sim.metrics import COMPANY_KPIS
 from sim.rng import replication_seeds
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml

@@ -31,7 +31,7 @@ import numpy as np
 import simpy
 
 from sim.calendar import Phase
-from sim.config import ChainConfig
+from sim.config import ChainWorldConfig
 from sim.demand import realise
 from sim.ledger import Account, Ledger
 from sim.messages import DecisionError, ReplenishmentOrder
@@ -85,7 +85,7 @@ class StagePeriod:
 class ChainOutcome:
     """What a chain run leaves behind: one row per period, one column per stage (picklable)."""
 
-    config: ChainConfig
+    config: ChainWorldConfig
     seed: int
     period_days: int
     stages: tuple[str, ...]
@@ -112,7 +112,7 @@ class Chain:
 
     def __init__(
         self,
-        config: ChainConfig,
+        config: ChainWorldConfig,
         streams: Streams,
         decider: ChainDecider,
         horizon_days: int | None = None,

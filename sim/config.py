@@ -1,8 +1,13 @@
-"""The one validation gate: YAML files and ``--set`` overrides become a frozen, typed config.
+"""The world's half of the one validation gate: YAML files and ``--set`` overrides become frozen,
+typed config, with every problem reported at once.
 
-Every problem is reported at once as ``file:line:col: dotted.path: what is wrong and what is
-allowed``. Unknown keys, duplicate keys, wrong types and dangling references (a BOM naming an
-unknown component) are all errors.
+This module holds the schema of the world (products, components, suppliers, modes, plant,
+books, shocks; a serial chain's stages and demand) and the machinery every YAML input of
+oneplan shares: reading with locations, ``extends:`` and overlays, ``--set`` overrides, and
+error messages of the form ``file:line:col: dotted.path: what is wrong and what is allowed``.
+It knows nothing of the functions that run a company or of the policies that drive a chain:
+those schemas, and the full configs that combine them with the world's, live in
+``agents.config``.
 
 A file may ``extends: other.yaml`` (a path relative to itself); its own keys are merged into the
 base, mapping by mapping, and a value given as ``null`` removes the base's value. Named things
@@ -14,7 +19,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
@@ -24,17 +29,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml, parse_scalar
 
 __all__ = [
-    "ChainConfig",
-    "CompanyConfig",
-    "Config",
+    "ChainStage",
+    "ChainWorldConfig",
     "ConfigError",
+    "WorldConfig",
     "compose",
-    "load_config",
+    "is_number",
+    "listed_names",
+    "load_source",
+    "mapping_at",
     "parse_overrides",
     "set_value",
-    "validate",
+    "unknown_name",
     "validate_model",
+    "world_references",
 ]
+
 
 ConfigError = SourceError
 
@@ -154,110 +164,6 @@ class Demand(Strict):
     promotions: Annotated[tuple[Promotion, ...], Field(strict=False)] = ()
 
 
-# ------------------------------------------------------------------------------ policies
-
-
-class Forecaster(Strict):
-    """A statistical forecaster of demand per period.
-
-    ``moving_average`` over the last ``periods`` periods; ``exponential_smoothing`` with
-    ``alpha``; ``naive`` repeats the last value.
-    """
-
-    method: Literal["moving_average", "exponential_smoothing", "naive"]
-    periods: Annotated[int, Field(ge=1)] = 28
-    alpha: Annotated[float, Field(gt=0, le=1)] = 0.2
-
-
-class OrderUpTo(Strict):
-    """Order up to ``S = f*T + safety_factor*sd*sqrt(T)`` every review, ``T = L + R - 1``.
-
-    ``f`` and ``sd`` are the forecast of demand per period and the sd of its error, from
-    ``forecaster``; L is the nominal lead time (``lead_time`` overrides it) and R the review
-    period. Orders are placed after the period's demand and arrive before demand L periods
-    later, so an order protects ``L + R - 1`` periods of demand.
-
-    Periods are days in a company and the chain's periods in a serial chain.
-    """
-
-    policy: Literal["order_up_to"]
-    forecaster: Forecaster = Forecaster(method="moving_average")
-    safety_factor: float = 1.65
-    review_period: Annotated[int, Field(ge=1)] = 1
-    lead_time: NonNeg | None = None
-
-
-class BaseStock(Strict):
-    """Order up to a fixed ``level`` every review."""
-
-    policy: Literal["base_stock"]
-    level: float
-    review_period: Annotated[int, Field(ge=1)] = 1
-
-
-class SS(Strict):
-    """(s, S): when the position is at or below ``reorder_point`` order up to ``order_up_to``."""
-
-    policy: Literal["s_S"]
-    reorder_point: float
-    order_up_to: float
-    review_period: Annotated[int, Field(ge=1)] = 1
-
-    @model_validator(mode="after")
-    def _ordered(self) -> SS:
-        if self.order_up_to < self.reorder_point:
-            raise ValueError("order_up_to must be >= reorder_point")
-        return self
-
-
-class RQ(Strict):
-    """(r, Q): when the position is at or below ``reorder_point``, order ``quantity`` (repeated
-    until the position is above r)."""
-
-    policy: Literal["r_Q"]
-    reorder_point: float
-    quantity: Positive
-    review_period: Annotated[int, Field(ge=1)] = 1
-
-
-class FixedPlan(Strict):
-    """Order the same ``quantity`` every review, whatever happens."""
-
-    policy: Literal["fixed_plan"]
-    quantity: NonNeg
-    review_period: Annotated[int, Field(ge=1)] = 1
-
-
-class AnchorAndAdjust(Strict):
-    """Sterman's (1989) anchoring-and-adjustment ordering heuristic, fitted to Beer Game players.
-
-    Every review the expected demand per period ``L̂`` moves a fraction ``theta`` toward the
-    latest demand the stage sees (its incoming order, or end-customer demand when the stage's
-    visibility is ``shared``), then the stage orders
-
-    ``max(0, R*L̂ + alpha_s * (s_prime - S - beta * SL))``
-
-    where ``S`` is effective stock (on hand − backlog), ``SL`` the supply line (ordered, not yet
-    received) and ``R`` the review period. ``alpha_s`` is the fraction of the stock gap closed
-    per review, ``beta`` the weight given to the supply line (1: counted in full, 0: ignored),
-    and ``s_prime`` the anchor for desired stock plus ``beta`` times the desired supply line.
-    ``L̂`` starts at the first demand seen. Sterman's average player: theta 0.36, alpha_s 0.26,
-    beta 0.34, s_prime 17.
-    """
-
-    policy: Literal["anchor_and_adjust"]
-    theta: Fraction
-    alpha_s: Fraction
-    beta: Fraction
-    s_prime: NonNeg
-    review_period: Annotated[int, Field(ge=1)] = 1
-
-
-PolicySpec = Annotated[
-    OrderUpTo | BaseStock | SS | RQ | FixedPlan | AnchorAndAdjust, Field(discriminator="policy")
-]
-
-
 # ------------------------------------------------------------------------------ company
 
 
@@ -370,143 +276,6 @@ class Shock(Strict):
     extra_days: Annotated[int, Field(ge=0)] = 0
 
 
-class ProductionPolicy(Strict):
-    """How finished goods are replenished: a policy per product (``default`` for the rest)."""
-
-    default: PolicySpec
-    products: dict[Name, PolicySpec] = Field(default_factory=dict)
-    allow_overtime: bool = True
-
-
-class PurchasingPolicy(Strict):
-    """How components are bought: a policy per component, a sourcing rule and a mode.
-
-    ``sourcing``: ``cheapest`` (lowest base price), ``fastest`` (shortest mean lead time) or
-    ``split`` (equal shares across all suppliers of the component).
-    """
-
-    default: PolicySpec
-    components: dict[Name, PolicySpec] = Field(default_factory=dict)
-    sourcing: Literal["cheapest", "fastest", "split"] = "cheapest"
-    mode: Name
-
-
-class Policies(Strict):
-    production: ProductionPolicy
-    purchasing: PurchasingPolicy
-
-
-# ------------------------------------------------------------------------ function agents
-
-
-class PromotionPlay(Strict):
-    """How Sales uses promotions to close a gap to its revenue target.
-
-    When revenue over the last 28 days is more than ``trigger_gap`` below target, Sales runs a
-    promotion of the product furthest behind, announced ``lead_days`` ahead, at most once every
-    ``min_days_between`` days.
-    """
-
-    enabled: bool = True
-    uplift: Annotated[float, Field(gt=0, le=3)] = 0.35
-    duration_days: Annotated[int, Field(ge=1)] = 14
-    price_discount: Annotated[float, Field(ge=0, lt=1)] = 0.08
-    cost: NonNeg = 15_000.0
-    trigger_gap: Annotated[float, Field(ge=0, le=1)] = 0.03
-    lead_days: Annotated[int, Field(ge=1)] = 7
-    min_days_between: Annotated[int, Field(ge=1)] = 56
-
-
-class SalesAgent(Strict):
-    """Sales: brings the demand forecast; paid on ``incentive``.
-
-    Sales knows its market's seasonal pattern and its own promotions, and smooths the
-    deseasonalised level of the orders it sees with ``level_alpha``. Paid on revenue, it adds
-    ``optimism_bias`` to its forecast and aims ``target_stretch`` above expected demand; paid on
-    operating profit, it does neither and promotes only when the promotion pays for itself.
-    """
-
-    incentive: Literal["revenue", "operating_profit"] = "revenue"
-    optimism_bias: Annotated[float, Field(ge=-0.5, le=2)] = 0.15
-    target_stretch: Annotated[float, Field(ge=0, le=1)] = 0.06
-    level_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
-    promotion: PromotionPlay = PromotionPlay()
-    plan_adherence: Fraction = 0.9
-
-
-class OperationsAgent(Strict):
-    """Operations: plans production weekly; paid on ``incentive`` (stable, cheap output).
-
-    Its own forecast is a moving average over ``forecast_days`` of what it can see (shipments
-    in silo). It aims at ``safety_days`` of cover beyond the lead time, moves a fraction
-    ``smoothing`` of the way from last week's plan to what is needed (1 = chase, 0 = level),
-    does not change the plan inside ``frozen_days``, makes lots of ``lot_size`` units, and
-    allows overtime only once the backlog exceeds ``overtime_trigger_days`` of demand.
-    """
-
-    incentive: Literal["unit_cost", "operating_profit"] = "unit_cost"
-    forecast_days: Annotated[int, Field(ge=1)] = 28
-    planned_lead_time_days: Annotated[int, Field(ge=1)] = 7
-    safety_days: NonNeg = 5.0
-    smoothing: Fraction = 0.6
-    frozen_days: Annotated[int, Field(ge=0)] = 0
-    lot_size: NonNeg = 100.0
-    overtime_trigger_days: NonNeg = 2.0
-    plan_adherence: Fraction = 0.9
-
-
-class ProcurementAgent(Strict):
-    """Procurement: buys components weekly; paid on ``incentive`` (low price, few surprises).
-
-    ``sourcing``: ``cheapest``, ``reliable`` (highest reliability) or ``dual`` (``dual_share``
-    to the cheapest, the rest to the most reliable). Buys by ``mode`` (default: each supplier's
-    cheapest), expedites by ``expedite_mode`` (default: each supplier's fastest) when a shortage
-    is near, rounds orders up to a volume price break when
-    ``buy_to_price_break`` and the order is at least ``price_break_reach`` of the break.
-    """
-
-    incentive: Literal["purchase_price", "operating_profit"] = "purchase_price"
-    sourcing: Literal["cheapest", "reliable", "dual"] = "cheapest"
-    dual_share: Fraction = 0.7
-    mode: Name | None = None
-    expedite_mode: Name | None = None
-    safety_lead_time_days: NonNeg = 7.0
-    forecast_days: Annotated[int, Field(ge=1)] = 28
-    buy_to_price_break: bool = True
-    price_break_reach: Fraction = 0.6
-    plan_adherence: Fraction = 0.9
-
-
-class FinanceAgent(Strict):
-    """Finance: budgets and caps; paid on ``incentive`` (cost, margin, cash).
-
-    Caps inventory at ``inventory_cap_days`` of cost of goods sold: over the cap, it cuts
-    production and purchase orders by ``cut_fraction``. Allows ``expedite_budget_per_month``
-    of air freight. Discounts Sales' forecast by ``skepticism``. Approves capital spending
-    that earns ``capex_hurdle_rate`` a year.
-    """
-
-    incentive: Literal["working_capital", "operating_profit"] = "working_capital"
-    inventory_cap_days: Positive = 25.0
-    cut_fraction: Fraction = 0.3
-    expedite_budget_per_month: NonNeg = 15_000.0
-    skepticism: Annotated[float, Field(ge=0, lt=1)] = 0.10
-    capex_hurdle_rate: NonNeg = 0.15
-
-
-class ExecutiveAgent(Strict):
-    """The executive: reads reports in silo; in S&OP chooses among costed options by weights.
-
-    An option is taken when ``service*revenue kept + cost*cost change + inventory*carrying
-    change + growth*revenue change`` is positive (all in dollars).
-    """
-
-    service_weight: NonNeg = 1.0
-    cost_weight: NonNeg = 1.0
-    inventory_weight: NonNeg = 1.0
-    growth_weight: NonNeg = 0.2
-
-
 class CapacityOption(Strict):
     """A capacity expansion the company could make: ``delta_per_day`` more on ``line`` for
     ``capex``, available ``lead_days`` after approval."""
@@ -517,24 +286,6 @@ class CapacityOption(Strict):
     lead_days: Annotated[int, Field(ge=1)] = 90
 
 
-class Agents(Strict):
-    sales: SalesAgent = SalesAgent()
-    operations: OperationsAgent = OperationsAgent()
-    procurement: ProcurementAgent = ProcurementAgent()
-    finance: FinanceAgent = FinanceAgent()
-    executive: ExecutiveAgent = ExecutiveAgent()
-
-
-class ProtocolOptions(Strict):
-    """Overrides of a protocol's pieces (unset: the protocol's own)."""
-
-    visibility: Literal["own", "shared"] | None = None
-    demand_review: bool | None = None
-    supply_review: bool | None = None
-    financial_reconciliation: bool | None = None
-    horizon_months: Annotated[int, Field(ge=1, le=24)] | None = None
-
-
 class Common(Strict):
     name: str = "oneplan"
     description: str = ""
@@ -543,13 +294,13 @@ class Common(Strict):
     strict_audit: bool = False
 
 
-class CompanyConfig(Common):
-    """A manufacturing company: products, components, suppliers, modes, a plant, the books.
+class WorldConfig(Common):
+    """The world of a manufacturing company: customers, products, components, suppliers,
+    transport modes, a plant, the books' opening position, and timed shocks.
 
-    ``protocol`` chooses who decides: ``classic`` (textbook ``policies``, no functions) or a
-    rung of the ladder from functional silos to IBP, played by the function ``agents``.
-    ``information_delay_days`` is how late a function sees another function's data when
-    visibility is ``own``.
+    ``information_delay_days`` is how late one function sees data that belongs to another
+    when they do not share it (a fact of the company's systems, used by the functions'
+    views); ``capacity_options`` are the expansions the company could buy.
     """
 
     kind: Literal["company"] = "company"
@@ -562,18 +313,13 @@ class CompanyConfig(Common):
     plant: Plant
     finance: Finance = Finance()
     shocks: Annotated[tuple[Shock, ...], Field(strict=False)] = ()
-    protocol: Literal["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"] = (
-        "classic"
-    )
-    protocol_options: ProtocolOptions = ProtocolOptions()
     information_delay_days: Annotated[int, Field(ge=0, le=90)] = 7
-    agents: Agents = Agents()
     capacity_options: Annotated[tuple[CapacityOption, ...], Field(strict=False)] = ()
-    policies: Policies | None = None
 
 
-class Stage(Strict):
-    """One stock point of a serial chain (listed from the customer upstream).
+class ChainStage(Strict):
+    """One stock point of a serial chain (listed from the customer upstream), as the world
+    knows it: delays, opening stock and costs (its ordering policy is the decider's).
 
     Its orders reach the stage upstream ``order_delay_periods`` later; what that stage ships
     arrives here ``lead_time_periods`` later (for the last stage: from an unlimited source).
@@ -592,7 +338,6 @@ class Stage(Strict):
     holding_cost_per_unit_per_period: NonNeg = 0.0
     backorder_cost_per_unit_per_period: NonNeg = 0.0
     visibility: Literal["local", "shared"] = "local"
-    policy: PolicySpec
     fixed_orders_until_period: Annotated[int, Field(ge=0)] = 0
     fixed_order_quantity: NonNeg = 0.0
 
@@ -611,7 +356,7 @@ class ChainDemand(Strict):
     whole_units: bool = False
 
 
-class ChainConfig(Common):
+class ChainWorldConfig(Common):
     """A serial chain of stock points, each ordering from the next (textbook networks).
 
     The chain moves in periods of ``period_days`` days: once a period every stage receives,
@@ -624,16 +369,13 @@ class ChainConfig(Common):
     demand: ChainDemand
     customer_patience_days: Annotated[int, Field(ge=0)] | None = None
     allow_negative_orders: bool = False
-    stages: dict[Name, Stage]
+    stages: dict[Name, ChainStage]
 
     @model_validator(mode="after")
-    def _stages(self) -> ChainConfig:
+    def _stages(self) -> ChainWorldConfig:
         if not self.stages:
             raise ValueError("a serial chain needs at least one stage")
         return self
-
-
-Config = CompanyConfig | ChainConfig
 
 
 # ------------------------------------------------------------------------------ loading
@@ -789,8 +531,8 @@ def compose(path: Path | str, overlays: Iterable[Path | str] = ()) -> Located:
     return located
 
 
-def load_config(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Config:
-    """Read, merge and validate a config file; raise :class:`ConfigError` listing every problem.
+def load_source(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Located:
+    """Read a config file (following its ``extends``) and apply ``overrides``; not validated.
 
     ``overrides`` are ``dotted.path=value`` strings (as given to ``--set``) or a mapping of
     dotted paths to Python values.
@@ -802,44 +544,37 @@ def load_config(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] =
         items = parse_overrides(overrides)
     for dotted, value, text in items:
         set_value(located, dotted, value, Location(f"--set {text}"))
-    return validate(located)
+    return located
 
 
-def validate(located: Located) -> Config:
-    """Validate merged data; every schema and cross-reference problem is reported together."""
-    data = located.data
-    model: type[CompanyConfig] | type[ChainConfig]
-    model = (
-        ChainConfig
-        if isinstance(data, dict) and data.get("kind") == "serial_chain"
-        else CompanyConfig
-    )
+References = Callable[[Any], list[tuple[tuple, str]]]
+"""A check of plain config data that the schema alone cannot make: ``[(path, message)]``."""
+
+
+def validate_model[M: BaseModel](
+    model: type[M], located: Located, references: Iterable[References] = ()
+) -> M:
+    """Validate ``located`` against the strict ``model`` and the ``references`` checks.
+
+    Every schema and cross-reference problem is reported together, in reading order, each at
+    the place it was written. Every YAML input of oneplan (configs, study files) goes through
+    here, so their errors read alike.
+    """
     problems: list[SourceProblem] = []
+    config = None
     try:
-        config = model.model_validate(data)
+        config = model.model_validate(located.data)
     except ValidationError as exc:
         problems = _problems_from(exc, located, model)
-    problems += [
-        SourceProblem(located.locate(path), ".".join(map(str, path)), message)
-        for path, message in _cross_references(data)
-    ]
+    for check in references:
+        problems += [
+            SourceProblem(located.locate(path), ".".join(map(str, path)), message)
+            for path, message in check(located.data)
+        ]
     if problems:
         problems.sort(key=_reading_order)
         raise SourceError(problems)
     return config
-
-
-def validate_model[M: BaseModel](model: type[M], located: Located) -> M:
-    """Validate ``located`` against any strict model, with this gate's located messages.
-
-    Other YAML inputs (study files) use it so their errors read like a config's.
-    """
-    try:
-        return model.model_validate(located.data)
-    except ValidationError as exc:
-        problems = _problems_from(exc, located, model)
-        problems.sort(key=_reading_order)
-        raise SourceError(problems) from None
 
 
 def _reading_order(problem: SourceProblem) -> tuple[str, int, int]:
@@ -979,8 +714,8 @@ def _model_fields(annotation: Any) -> dict | None:
     return None
 
 
-def _cross_references(data: Any) -> list[tuple[tuple, str]]:
-    """References between named things that the schema alone cannot check.
+def world_references(data: Any) -> list[tuple[tuple, str]]:
+    """References between the world's named things that the schema alone cannot check.
 
     Works on the plain data, so it runs even when the schema found problems and every problem
     is reported at once; a part that does not have the expected shape is skipped (the schema
@@ -989,87 +724,52 @@ def _cross_references(data: Any) -> list[tuple[tuple, str]]:
     if not isinstance(data, dict) or data.get("kind", "company") != "company":
         return []
     problems: list[tuple[tuple, str]] = []
-
-    def mapping(node: Any, *path: str) -> dict:
-        for key in path:
-            node = node.get(key) if isinstance(node, dict) else None
-        return node if isinstance(node, dict) else {}
-
-    def listed(value: Any) -> list[tuple[int, str]]:
-        items = value if isinstance(value, list | tuple) else []
-        return [(i, item) for i, item in enumerate(items) if isinstance(item, str)]
-
-    def unknown(what: str, name: str, known: set[str]) -> str:
-        names = ", ".join(sorted(known)) or "none defined"
-        return f"unknown {what} '{name}'; defined {what}s: {names}"
-
-    products, components = set(mapping(data, "products")), set(mapping(data, "components"))
-    modes, suppliers = set(mapping(data, "transport_modes")), set(mapping(data, "suppliers"))
-    for pname, product in mapping(data, "products").items():
-        for cname in mapping(product, "bom"):
+    products, components = set(mapping_at(data, "products")), set(mapping_at(data, "components"))
+    modes, suppliers = set(mapping_at(data, "transport_modes")), set(mapping_at(data, "suppliers"))
+    for pname, product in mapping_at(data, "products").items():
+        for cname in mapping_at(product, "bom"):
             if cname not in components:
                 where = ("products", pname, "bom", cname)
-                problems.append((where, unknown("component", cname, components)))
+                problems.append((where, unknown_name("component", cname, components)))
     supplied: set[str] = set()
-    for sname, supplier in mapping(data, "suppliers").items():
-        for cname in mapping(supplier, "components"):
+    for sname, supplier in mapping_at(data, "suppliers").items():
+        for cname in mapping_at(supplier, "components"):
             supplied.add(cname)
             if cname not in components:
                 where = ("suppliers", sname, "components", cname)
-                problems.append((where, unknown("component", cname, components)))
-        for i, mode in listed(mapping(supplier).get("modes")):
+                problems.append((where, unknown_name("component", cname, components)))
+        for i, mode in listed_names(mapping_at(supplier).get("modes")):
             if mode not in modes:
                 where = ("suppliers", sname, "modes", i)
-                problems.append((where, unknown("transport mode", mode, modes)))
+                problems.append((where, unknown_name("transport mode", mode, modes)))
         if isinstance(supplier, dict) and supplier.get("modes") == []:
             problems.append((("suppliers", sname, "modes"), "list at least one transport mode"))
     for cname in sorted(components - supplied):
         message = "no supplier sells this component; add it to a supplier"
         problems.append((("components", cname), message))
     made: set[str] = set()
-    for lname, line in mapping(data, "plant", "lines").items():
-        for i, pname in listed(mapping(line).get("products")):
+    for lname, line in mapping_at(data, "plant", "lines").items():
+        for i, pname in listed_names(mapping_at(line).get("products")):
             if pname not in products:
                 where = ("plant", "lines", lname, "products", i)
-                problems.append((where, unknown("product", pname, products)))
+                problems.append((where, unknown_name("product", pname, products)))
             made.add(pname)
     for pname in sorted(products - made):
         message = "no production line makes this product; list it in a line"
         problems.append((("products", pname), message))
     if "markets" in data:
-        shares = [mapping(m).get("share", 1.0) for m in mapping(data, "markets").values()]
-        if all(_is_number(s) for s in shares):
+        shares = [mapping_at(m).get("share", 1.0) for m in mapping_at(data, "markets").values()]
+        if all(is_number(s) for s in shares):
             share = sum(shares)
             if abs(share - 1.0) > 1e-9:
                 message = f"market shares must add up to 1 (they add up to {share:g})"
                 problems.append((("markets",), message))
-    for pname in mapping(data, "policies", "production", "products"):
-        if pname not in products:
-            where = ("policies", "production", "products", pname)
-            problems.append((where, unknown("product", pname, products)))
-    for cname in mapping(data, "policies", "purchasing", "components"):
-        if cname not in components:
-            where = ("policies", "purchasing", "components", cname)
-            problems.append((where, unknown("component", cname, components)))
-    purchase_mode = mapping(data, "policies", "purchasing").get("mode")
-    if isinstance(purchase_mode, str) and purchase_mode not in modes:
-        where = ("policies", "purchasing", "mode")
-        problems.append((where, unknown("transport mode", purchase_mode, modes)))
-    for key in ("mode", "expedite_mode"):
-        mode = mapping(data, "agents", "procurement").get(key)
-        if isinstance(mode, str) and mode not in modes:
-            where = ("agents", "procurement", key)
-            problems.append((where, unknown("transport mode", mode, modes)))
-    lines = set(mapping(data, "plant", "lines"))
+    lines = set(mapping_at(data, "plant", "lines"))
     options = data.get("capacity_options")
     for i, option in enumerate(options if isinstance(options, list | tuple) else []):
-        line = mapping(option).get("line")
+        line = mapping_at(option).get("line")
         if isinstance(line, str) and line not in lines:
-            problems.append((("capacity_options", i, "line"), unknown("line", line, lines)))
-    protocol = data.get("protocol", "classic")
-    if protocol == "classic" and "policies" not in data:
-        message = "protocol 'classic' needs a 'policies' section (or choose a function protocol)"
-        problems.append((("protocol",), message))
+            problems.append((("capacity_options", i, "line"), unknown_name("line", line, lines)))
     targets = {
         "demand": products | {"all"},
         "supplier_failure": suppliers,
@@ -1077,7 +777,7 @@ def _cross_references(data: Any) -> list[tuple[tuple, str]]:
     }
     shocks = data.get("shocks")
     for i, shock in enumerate(shocks if isinstance(shocks, list | tuple) else []):
-        shock = mapping(shock)
+        shock = mapping_at(shock)
         kind, target = shock.get("kind"), shock.get("target")
         known = targets.get(kind) if isinstance(kind, str) else None
         if known is not None and isinstance(target, str) and target not in known:
@@ -1086,10 +786,29 @@ def _cross_references(data: Any) -> list[tuple[tuple, str]]:
             )
             problems.append((("shocks", i, "target"), message))
         start, end = shock.get("start_day"), shock.get("end_day")
-        if _is_number(start) and _is_number(end) and end <= start:
+        if is_number(start) and is_number(end) and end <= start:
             problems.append((("shocks", i, "end_day"), "end_day must be after start_day"))
     return problems
 
 
-def _is_number(value: Any) -> bool:
+def mapping_at(node: Any, *path: str) -> dict:
+    """The mapping at ``path`` in plain config data, or an empty one if it is not there."""
+    for key in path:
+        node = node.get(key) if isinstance(node, dict) else None
+    return node if isinstance(node, dict) else {}
+
+
+def listed_names(value: Any) -> list[tuple[int, str]]:
+    """The (index, name) pairs of a list of names in plain config data."""
+    items = value if isinstance(value, list | tuple) else []
+    return [(i, item) for i, item in enumerate(items) if isinstance(item, str)]
+
+
+def unknown_name(what: str, name: str, known: set[str]) -> str:
+    """The message for a reference to a named thing that is not defined."""
+    names = ", ".join(sorted(known)) or "none defined"
+    return f"unknown {what} '{name}'; defined {what}s: {names}"
+
+
+def is_number(value: Any) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)

@@ -29,7 +29,7 @@ import simpy
 
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
-from sim.config import CompanyConfig, Constant, Delay, Gamma, LogNormal, Normal, Uniform
+from sim.config import Constant, Delay, Gamma, LogNormal, Normal, Uniform, WorldConfig
 from sim.demand import mean_schedule, realise, split_by_share
 from sim.ledger import Account, Ledger
 from sim.messages import (
@@ -165,7 +165,7 @@ class CompanyOutcome:
     Holds no simulation objects, so it pickles and can be sent between processes.
     """
 
-    config: CompanyConfig
+    config: WorldConfig
     seed: int
     days: int
     topology: Topology
@@ -185,7 +185,7 @@ class World:
 
     def __init__(
         self,
-        config: CompanyConfig,
+        config: WorldConfig,
         streams: Streams,
         decider: Decider,
         horizon_days: int | None = None,

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import load_config
+from agents.config import load_config
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIGS = ROOT / "configs"

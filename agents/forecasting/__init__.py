@@ -13,7 +13,7 @@ from math import sqrt
 
 import numpy as np
 
-from sim.config import Forecaster as ForecasterSpec
+from agents.config import Forecaster as ForecasterSpec
 
 __all__ = ["FORECASTERS", "Forecaster", "make_forecaster"]
 

@@ -14,8 +14,8 @@ from math import sqrt
 
 import numpy as np
 
+from agents.config import RQ, SS, AnchorAndAdjust, BaseStock, FixedPlan, OrderUpTo, PolicySpec
 from agents.forecasting import Forecaster, make_forecaster
-from sim.config import RQ, SS, AnchorAndAdjust, BaseStock, FixedPlan, OrderUpTo, PolicySpec
 
 __all__ = ["POLICIES", "Policy", "StockView", "make_policy"]
 
@@ -61,7 +61,7 @@ class Policy:
 
 
 class OrderUpToPolicy(Policy):
-    """Order up to ``f*T + z*sd*sqrt(T)``, ``T = L + R - 1`` (see ``sim.config.OrderUpTo``)."""
+    """Order up to ``f*T + z*sd*sqrt(T)``, ``T = L + R - 1`` (see ``agents.config.OrderUpTo``)."""
 
     def __init__(self, spec: OrderUpTo) -> None:
         super().__init__(spec.review_period)
@@ -122,7 +122,7 @@ class FixedPlanPolicy(Policy):
 
 
 class AnchorAndAdjustPolicy(Policy):
-    """Sterman's anchoring and adjustment (see ``sim.config.AnchorAndAdjust``).
+    """Sterman's anchoring and adjustment (see ``agents.config.AnchorAndAdjust``).
 
     ``order = max(0, R*L̂ + alpha_s * (s_prime - S - beta * SL))``. The expectation ``L̂``
     takes in every demand value not seen yet, the current period's included (a Beer Game

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from sim.config import ProtocolOptions
+from agents.config import ProtocolOptions
 
 __all__ = ["PROTOCOLS", "Protocol", "make_protocol"]
 

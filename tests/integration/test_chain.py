@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.config import load_config
 from experiments.run import simulate
-from sim.config import load_config
 
 
 @pytest.fixture(scope="module")

@@ -11,8 +11,8 @@ import pickle
 import numpy as np
 import pandas as pd
 
+from agents.config import load_config
 from experiments.run import simulate
-from sim.config import load_config
 from sim.timeseries import timeseries
 
 DAYS = 400

@@ -9,9 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.config import load_config
 from experiments.run import simulate
 from sim import ledger as rec
-from sim.config import load_config
 from sim.ledger import ASSETS, EQUITY, EXPENSES, INCOME, LIABILITIES, Account
 
 VARIANTS = {

@@ -29,9 +29,9 @@ from typing import Any
 import numpy as np
 import pytest
 
+from agents.config import CompanyConfig, validate
 from experiments.run import RunResult, simulate
 from sim import ledger as rec
-from sim.config import CompanyConfig, validate
 from sim.ledger import ASSETS, EQUITY, EXPENSES, INCOME, LIABILITIES, Account
 from sim.source import Located, parse_yaml
 

@@ -106,8 +106,8 @@ def _month_starts() -> set[int]:
 
 
 def test_protocol_pieces_can_be_overridden():
+    from agents.config import ProtocolOptions
     from agents.protocols import make_protocol
-    from sim.config import ProtocolOptions
 
     p = make_protocol("sop", ProtocolOptions(visibility="own", horizon_months=6))
     assert (p.visibility, p.demand_review, p.supply_review, p.horizon_months) == (

@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.config import load_config
 from experiments.compare import compare
 from experiments.run import simulate
-from sim.config import load_config
 
 PIECES_OF_SILO = {
     "protocol_options.visibility": "own",

@@ -19,8 +19,9 @@ from click.testing import CliRunner
 from yaml_text import where
 from yaml_text import write as write_text
 
+from agents.config import CompanyConfig, load_config
 from experiments.cli import main
-from sim.config import CompanyConfig, ConfigError, load_config
+from sim.config import ConfigError
 from sim.source import SourceProblem
 
 MINIMAL = """\

@@ -50,3 +50,22 @@ def test_observations_handed_to_deciders_are_read_only(baseline):
         observation.demand_history[0, 0] = 1e9
     with pytest.raises(AttributeError):
         observation.day = 99
+
+
+def test_the_worlds_config_knows_no_decider():
+    """Who decides (protocols, functions, policies) is configured in agents/, never in sim/."""
+    import inspect
+
+    from pydantic import BaseModel
+
+    import sim.config
+
+    deciding = {"agents", "protocol", "protocol_options", "policies", "policy", "incentive"}
+    models = [
+        m
+        for _, m in inspect.getmembers(sim.config, inspect.isclass)
+        if issubclass(m, BaseModel) and m.__module__ == "sim.config"
+    ]
+    assert models
+    offenders = {m.__name__: sorted(deciding & set(m.model_fields)) for m in models}
+    assert not any(offenders.values()), offenders

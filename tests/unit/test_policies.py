@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from pydantic import TypeAdapter
 
+from agents.config import Forecaster, PolicySpec
 from agents.forecasting import make_forecaster
 from agents.policies import POLICIES, StockView, make_policy
-from sim.config import Forecaster, PolicySpec
 
 SPEC = TypeAdapter(PolicySpec)
 

@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import pytest
 
+from agents.config import ChainConfig
 from experiments.run import simulate
-from sim.config import ChainConfig
 from sim.metrics import chain_kpis
 from sim.rng import replication_seeds
 

@@ -29,10 +29,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from agents.config import AnchorAndAdjust, ChainConfig, load_config
 from agents.policies import StockView, make_policy
 from experiments.plots import plot_chain_orders
 from experiments.run import RunResult, simulate
-from sim.config import AnchorAndAdjust, ChainConfig, load_config
 
 STAGES = ("retailer", "wholesaler", "distributor", "factory")
 

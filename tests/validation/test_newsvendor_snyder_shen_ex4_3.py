@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from scipy import stats
 
+from agents.config import ChainConfig
 from experiments.run import simulate
-from sim.config import ChainConfig
 from sim.rng import replication_seeds
 
 H, P, MU, SIGMA = 0.18, 0.70, 50.0, 8.0

@@ -22,8 +22,8 @@ deterministic service.
 
 from __future__ import annotations
 
+from agents.config import CompanyConfig
 from experiments.run import simulate
-from sim.config import CompanyConfig
 from sim.rng import replication_seeds
 
 RHO = 0.8
