@@ -1,78 +1,121 @@
-"""What every function agent shares: a Mesa identity, a goal, and a view of the world.
+"""What every function agent shares: a Mesa identity, its own objective, its own view.
 
-A function agent is a ``mesa.Agent`` that decides and never acts: its methods take a
-read-only observation (through a :class:`View`) and the inputs the protocol hands it, and
-return requests. It holds no reference to another agent; the model passes messages between
-them.
+A function agent is a ``mesa.Agent`` with one entry point, :meth:`FunctionAgent.decide`: it
+receives its :class:`View` of the world and the messages in its inbox, and returns messages —
+requests for the world (production orders, purchase orders, promotions, records) and messages
+for other functions (a forecast report, orders to approve, a proposal for the meeting). It
+never changes the world and holds no reference to another agent; the model carries the
+messages. Its randomness comes from its own decision stream, spawned from the model's seeded
+generator.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import ClassVar
 
 import mesa
 import numpy as np
 
-from agents.config import CompanyConfig
-from sim.calendar import DAYS_PER_YEAR
-from sim.world import CompanyObservation
+from agents.objective import Objective
+from sim.ledger import INVENTORY, Account
+from sim.world import CompanyObservation, Topology
 
-__all__ = ["FunctionAgent", "View", "seasonal_profile"]
+__all__ = ["FunctionAgent", "View"]
+
+# Observation fields whose end-of-day history the world keeps (their name in state_history).
+_HISTORY_OF = {
+    "finished_on_hand": "finished_on_hand",
+    "backlog": "backlog",
+    "production_queued": "production_queued",
+    "production_in_process": "production_in_process",
+    "component_on_hand": "component_on_hand",
+    "component_on_order": "component_on_order",
+    "line_capacity_per_day": "line_capacity",
+}
 
 
 @dataclass(frozen=True)
 class View:
-    """An observation as one function sees it.
+    """The observation as one function sees it.
 
-    With ``shared`` visibility every history is current. Otherwise data that belongs to another
-    function is seen ``delay_days`` late: :meth:`late` cuts a history to what had been reported.
+    Data the function owns (``own``: observation field and history names) is current. Data of
+    other functions is ``delay_days`` late — as it was reported at the close of day
+    ``day - delay_days`` — unless the protocol shares it (``delay_days`` 0).
     """
 
     obs: CompanyObservation
-    shared: bool
+    own: frozenset[str]
     delay_days: int
 
     @property
     def day(self) -> int:
         return self.obs.day
 
-    def late(self, history: np.ndarray) -> np.ndarray:
-        """``history`` (one row per day up to today) as reported to another function."""
-        if self.shared or self.delay_days == 0:
-            return history
-        return history[: max(0, len(history) - self.delay_days)]
+    @property
+    def topology(self) -> Topology:
+        return self.obs.topology
+
+    def _current(self, name: str) -> bool:
+        return self.delay_days == 0 or name in self.own
+
+    def state(self, name: str) -> np.ndarray:
+        """The state ``name`` (an observation field) as this function knows it today."""
+        if self._current(name):
+            return getattr(self.obs, name)
+        records = self.obs.state_history[_HISTORY_OF[name]]
+        if not len(records):
+            return getattr(self.obs, name)  # nothing reported yet: the opening state
+        return records[max(0, min(len(records), self.day - self.delay_days + 1) - 1)]
+
+    def history(self, name: str) -> np.ndarray:
+        """The daily history ``name`` (``demand_history``, ``shipped_history``...) as reported
+        to this function: every day up to today, or up to ``delay_days`` ago."""
+        rows = getattr(self.obs, name)
+        return rows if self._current(name) else rows[: max(0, len(rows) - self.delay_days)]
+
+    def records(self, name: str) -> np.ndarray:
+        """End-of-day records ``name`` of the world (``state_history``), as reported."""
+        rows = self.obs.state_history[name]
+        return rows if self._current(name) else rows[: max(0, len(rows) - self.delay_days)]
+
+    def inventory_value(self) -> float:
+        """Inventory at standard cost, from the books as reported to this function."""
+        if self._current("balances"):
+            return float(self.obs.inventory_value)
+        balances = self.records("balances")
+        return float(balances[-1, list(INVENTORY)].sum()) if len(balances) else 0.0
+
+    def balance(self, account: Account) -> float:
+        balances = self.records("balances")
+        return float(balances[-1, account]) if len(balances) else 0.0
 
 
 class FunctionAgent(mesa.Agent):
-    """Base of Sales, Operations, Procurement, Finance and the Executive."""
+    """Base of Sales, Operations, Procurement and Finance.
 
-    function: str = "function"
+    ``role`` names the function in records and messages; ``OWN`` lists the data it owns (its
+    view of them is never late). ``objective`` is what it is paid on; ``adherence`` how far it
+    adopts an agreed plan instead of its own numbers. ``learning`` says whether it adapts.
+    """
 
-    def __init__(self, model: mesa.Model, goal: str) -> None:
+    role: ClassVar[str] = "function"
+    OWN: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(self, model: mesa.Model, objective: Objective, adherence: float) -> None:
         super().__init__(model)
-        self.goal = goal  # the KPI the function is paid on
+        self.stream: np.random.Generator = model.rng.spawn(1)[0]  # its decision stream
+        self.objective = objective
+        self.adherence = adherence
+
+    def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
+        """React to ``inbox`` with what this function sees; return outgoing messages."""
+        raise NotImplementedError  # pragma: no cover
+
+    def learned(self) -> dict[tuple[str, str], float]:
+        """The current value of every knob it adapts, keyed ``(knob, item)``."""
+        return {}
 
     def __repr__(self) -> str:
-        return f"{type(self).__name__}(goal={self.goal!r})"
-
-
-def seasonal_profile(config: CompanyConfig, days: np.ndarray) -> np.ndarray:
-    """Market knowledge: relative demand per product on ``days`` (trend × season), [P, days].
-
-    What a sales team knows of its markets' shape, not their level; planned promotions of the
-    config are included (the market expects them).
-    """
-    t = np.asarray(days, dtype=float)
-    rows = []
-    for product in config.products.values():
-        d = product.demand
-        shape = (1.0 + d.trend_per_year * t / DAYS_PER_YEAR) * (
-            1.0
-            + d.seasonality.amplitude
-            * np.cos(2 * np.pi * (t - d.seasonality.peak_day) / DAYS_PER_YEAR)
-        )
-        for promo in d.promotions:
-            inside = (t >= promo.start_day) & (t < promo.start_day + promo.duration_days)
-            shape = np.where(inside, shape * (1.0 + promo.uplift), shape)
-        rows.append(shape)
-    return np.maximum(np.array(rows), 1e-9)
+        return f"{type(self).__name__}(paid on {self.objective.describe()})"

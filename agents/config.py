@@ -25,6 +25,7 @@ from sim.config import (
     Name,
     NonNeg,
     Positive,
+    Seasonality,
     Strict,
     WorldConfig,
     load_source,
@@ -183,106 +184,225 @@ class Policies(Strict):
 # ------------------------------------------------------------------------ function agents
 
 
-class PromotionPlay(Strict):
-    """How Sales uses promotions to close a gap to its revenue target.
+# ------------------------------------------------------------------------ function agents
+#
+# Each function decides by scoring candidate actions on its own objective: a weighted sum of
+# the terms it is paid on, each estimated from its own view. ``incentive`` names a preset of
+# weights (the presets are listed in ``agents.objective``); ``pay`` overrides any weight.
 
-    When revenue over the last 28 days is more than ``trigger_gap`` below target, Sales runs a
-    promotion of the product furthest behind, announced ``lead_days`` ahead, at most once every
-    ``min_days_between`` days.
+
+class DemandForecasterSpec(Strict):
+    """How a function forecasts daily demand per product from what it sees.
+
+    ``holt_winters``: level, trend and an annual seasonal wave (``harmonics`` sine-cosine
+    pairs), each updated recursively with every day observed (smoothing ``alpha`` for the
+    level, ``beta`` for the trend, ``gamma`` for the season); ``exponential_smoothing``: the
+    level only (``alpha``); ``moving_average``: the mean of the last ``window_days``. Each
+    tracks the spread of its own one-day-ahead errors, which a function uses for safety stock.
+    """
+
+    method: Literal["holt_winters", "exponential_smoothing", "moving_average"] = "holt_winters"
+    alpha: Annotated[float, Field(gt=0, le=1)] = 0.015
+    beta: Annotated[float, Field(ge=0, le=1)] = 0.0005
+    gamma: Annotated[float, Field(ge=0, le=1)] = 0.01
+    harmonics: Annotated[int, Field(ge=1, le=6)] = 1
+    window_days: Annotated[int, Field(ge=1)] = 28
+
+
+class MarketPrior(Strict):
+    """What a function believes of one product's market before it has seen demand: the
+    seasonal wave (relative amplitude and peak day) and the trend. It is only a prior: the
+    forecaster's own estimates move away from it as demand is observed."""
+
+    trend_per_year: Annotated[float, Field(gt=-1)] = 0.0
+    seasonality: Seasonality = Seasonality()
+
+
+class PromotionPlay(Strict):
+    """How Sales runs promotions.
+
+    Each quarter Sales may run up to ``per_quarter`` promotions of ``duration_days`` at
+    ``price_discount`` off list, each costing ``cost`` (media, displays), announced
+    ``lead_days`` ahead and at least ``min_days_between`` apart for a product. Every week it
+    scores running one now for each product against the best slots left in the quarter, on its
+    own objective, expecting demand to rise by ``expected_uplift`` (its belief; with adaptation
+    on it learns the market's real answer from the promotions it runs).
     """
 
     enabled: bool = True
-    uplift: Annotated[float, Field(gt=0, le=3)] = 0.35
-    duration_days: Annotated[int, Field(ge=1)] = 14
+    per_quarter: Annotated[int, Field(ge=0, le=13)] = 2
+    duration_days: Annotated[int, Field(ge=1, le=91)] = 14
     price_discount: Annotated[float, Field(ge=0, lt=1)] = 0.08
     cost: NonNeg = 15_000.0
-    trigger_gap: Annotated[float, Field(ge=0, le=1)] = 0.03
     lead_days: Annotated[int, Field(ge=1)] = 7
     min_days_between: Annotated[int, Field(ge=1)] = 56
+    expected_uplift: Annotated[float, Field(ge=0, le=5)] = 0.35
+
+
+class SalesLearning(Strict):
+    """How Sales learns its forecast inflation: it tries its inflation ``step`` higher for one
+    period of ``period_days`` and ``step`` lower for the next (in a random order), scores each
+    period on its pay after a ``washout_days`` (what it sells in the first days of a trial was
+    planned on the last trial's forecast), then moves
+    it by ``rate ×`` the slope of its pay between the two (pay per dollar of demand, per unit
+    of inflation), within
+    ``±max_inflation`` (:class:`agents.learning.HillClimb`); it learns a promotion's real
+    uplift with weight ``uplift_weight`` per promotion."""
+
+    period_days: Annotated[int, Field(ge=14)] = 56
+    washout_days: Annotated[int, Field(ge=0)] = 21
+    step: Annotated[float, Field(gt=0, le=0.5)] = 0.08
+    rate: Annotated[float, Field(ge=0)] = 0.25
+    max_inflation: Annotated[float, Field(ge=0, le=0.5)] = 0.5
+    uplift_weight: Fraction = 0.5
 
 
 class SalesAgent(Strict):
-    """Sales: brings the demand forecast; paid on ``incentive``.
+    """Sales: brings the demand forecast (and its optimism), runs promotions; paid on
+    ``incentive`` (``revenue``, ``volume`` or ``operating_profit``; ``pay`` overrides weights of
+    the terms ``revenue``, ``volume``, ``service``, ``forecast_accuracy``, ``operating_profit``).
 
-    Sales knows its market's seasonal pattern and its own promotions, and smooths the
-    deseasonalised level of the orders it sees with ``level_alpha``. Paid on revenue, it adds
-    ``optimism_bias`` to its forecast and aims ``target_stretch`` above expected demand; paid on
-    operating profit, it does neither and promotes only when the promotion pays for itself.
+    Sales forecasts every product with its ``forecaster`` on the customer orders it sees,
+    starting from its ``market_intelligence`` (per product), and submits that forecast raised
+    by its inflation (per product), which starts at ``optimism_bias`` and, with
+    adaptation on, is learned from what it was paid. ``plan_adherence``: how far it adopts an
+    agreed consensus as the number it works to.
     """
 
-    incentive: Literal["revenue", "operating_profit"] = "revenue"
+    incentive: Literal["revenue", "volume", "operating_profit"] = "revenue"
+    pay: dict[
+        Literal["revenue", "volume", "service", "forecast_accuracy", "operating_profit"], float
+    ] = Field(default_factory=dict)
     optimism_bias: Annotated[float, Field(ge=-0.5, le=2)] = 0.15
-    target_stretch: Annotated[float, Field(ge=0, le=1)] = 0.06
-    level_alpha: Annotated[float, Field(gt=0, le=1)] = 0.1
+    forecaster: DemandForecasterSpec = DemandForecasterSpec()
+    market_intelligence: dict[Name, MarketPrior] = Field(default_factory=dict)
     promotion: PromotionPlay = PromotionPlay()
+    learning: SalesLearning = SalesLearning()
     plan_adherence: Fraction = 0.9
 
 
 class OperationsAgent(Strict):
-    """Operations: plans production weekly; paid on ``incentive`` (stable, cheap output).
+    """Operations: plans production weekly; paid on ``incentive`` (``unit_cost`` or
+    ``operating_profit``; ``pay`` overrides weights of the terms ``overtime``, ``utilization``,
+    ``schedule_changes``, ``shortage``, ``holding``, ``operating_profit``).
 
-    Its own forecast is a moving average over ``forecast_days`` of what it can see (shipments
-    in silo). It aims at ``safety_days`` of cover beyond the lead time, moves a fraction
-    ``smoothing`` of the way from last week's plan to what is needed (1 = chase, 0 = level),
-    does not change the plan inside ``frozen_days``, makes lots of ``lot_size`` units, and
-    allows overtime only once the backlog exceeds ``overtime_trigger_days`` of demand.
+    Its demand belief is the official forecast with weight ``trust_in_official`` and its own
+    ``forecaster`` (on shipments it sees, or on customer orders when they are shared) with the
+    rest. Every week it scores candidate plans — safety stock, how far to move from last
+    week's quantities, overtime or not — on its objective, with a cover of
+    ``planned_lead_time_days`` plus a week; makes lots of ``lot_size`` units and does not
+    change what it released within ``frozen_weeks``. ``plan_adherence``: how closely it makes
+    the agreed plan.
     """
 
     incentive: Literal["unit_cost", "operating_profit"] = "unit_cost"
-    forecast_days: Annotated[int, Field(ge=1)] = 28
-    planned_lead_time_days: Annotated[int, Field(ge=1)] = 7
-    safety_days: NonNeg = 5.0
-    smoothing: Fraction = 0.6
-    frozen_days: Annotated[int, Field(ge=0)] = 0
+    pay: dict[
+        Literal[
+            "overtime", "utilization", "schedule_changes", "shortage", "holding", "operating_profit"
+        ],
+        float,
+    ] = Field(default_factory=dict)
+    trust_in_official: Fraction = 1.0
+    forecaster: DemandForecasterSpec = DemandForecasterSpec()
+    planned_lead_time_days: Annotated[int, Field(ge=1, le=90)] = 7
     lot_size: NonNeg = 100.0
-    overtime_trigger_days: NonNeg = 2.0
+    frozen_weeks: Annotated[int, Field(ge=0, le=12)] = 0
     plan_adherence: Fraction = 0.9
+
+
+class ProcurementLearning(Strict):
+    """How Procurement learns its suppliers: each week's deliveries move its estimate of a
+    supplier's on-time share and of its average lateness by ``weight`` (a recency-weighted
+    average), and units overdue at a supplier count as late."""
+
+    weight: Fraction = 0.15
 
 
 class ProcurementAgent(Strict):
-    """Procurement: buys components weekly; paid on ``incentive`` (low price, few surprises).
+    """Procurement: buys components weekly; paid on ``incentive`` (``purchase_price`` or
+    ``operating_profit``; ``pay`` overrides weights of the terms ``purchase_price_variance``,
+    ``freight``, ``component_inventory``, ``supply_risk``, ``operating_profit``).
 
-    ``sourcing``: ``cheapest``, ``reliable`` (highest reliability) or ``dual`` (``dual_share``
-    to the cheapest, the rest to the most reliable). Buys by ``mode`` (default: each supplier's
-    cheapest), expedites by ``expedite_mode`` (default: each supplier's fastest) when a shortage
-    is near, rounds orders up to a volume price break when
-    ``buy_to_price_break`` and the order is at least ``price_break_reach`` of the break.
+    Without an agreed plan it buys to the official forecast through the bill of materials
+    (``plans_to: official``) or to its own ``forecaster`` on what production consumed
+    (``own``). Every week, for each component, it scores candidate orders — which supplier (or
+    two), which mode, how many weeks to cover, whether to round up to a price break — on its
+    objective, with ``safety_days`` of need as a buffer; and scores rushing what would run
+    out before a regular order can arrive. Its beliefs about suppliers start from their quoted
+    reliability and, with adaptation on, follow the surprises it has had.
     """
 
     incentive: Literal["purchase_price", "operating_profit"] = "purchase_price"
-    sourcing: Literal["cheapest", "reliable", "dual"] = "cheapest"
-    dual_share: Fraction = 0.7
-    mode: Name | None = None
-    expedite_mode: Name | None = None
-    safety_lead_time_days: NonNeg = 7.0
-    forecast_days: Annotated[int, Field(ge=1)] = 28
-    buy_to_price_break: bool = True
-    price_break_reach: Fraction = 0.6
+    pay: dict[
+        Literal[
+            "purchase_price_variance",
+            "freight",
+            "component_inventory",
+            "supply_risk",
+            "operating_profit",
+        ],
+        float,
+    ] = Field(default_factory=dict)
+    plans_to: Literal["official", "own"] = "official"
+    forecaster: DemandForecasterSpec = DemandForecasterSpec(
+        method="exponential_smoothing", alpha=0.05
+    )
+    safety_days: NonNeg = 7.0
+    learning: ProcurementLearning = ProcurementLearning()
     plan_adherence: Fraction = 0.9
 
 
-class FinanceAgent(Strict):
-    """Finance: budgets and caps; paid on ``incentive`` (cost, margin, cash).
+class FinanceLearning(Strict):
+    """How Finance tunes its inventory cap: at each month's close it moves the cap by
+    ``rate`` × the relative gap between the inventory it held last month, in days of what was
+    actually sold, and its target (tighter when over), within
+    ``[min_cap_days, max_cap_days]``."""
 
-    Caps inventory at ``inventory_cap_days`` of cost of goods sold: over the cap, it cuts
-    production and purchase orders by ``cut_fraction``. Allows ``expedite_budget_per_month``
-    of air freight. Discounts Sales' forecast by ``skepticism``. Approves capital spending
-    that earns ``capex_hurdle_rate`` a year.
+    rate: Annotated[float, Field(ge=0, le=2)] = 0.1
+    min_cap_days: Positive = 15.0
+    max_cap_days: Positive = 120.0
+
+
+class FinanceAgent(Strict):
+    """Finance: budgets and controls working capital; paid on ``incentive``
+    (``working_capital`` or ``operating_profit``; ``pay`` overrides weights of the terms
+    ``budget_excess``, ``working_capital``, ``margin``, ``operating_profit``).
+
+    Every month it sets an inventory target of ``inventory_cap_days`` of its own forecast of
+    cost of goods sold — the official forecast less its ``skepticism`` — and an expediting
+    budget. Every week it reviews the orders of Operations and Procurement against that target:
+    it scores cutting nothing, part or all of the inventory it holds over the target out of
+    the week's orders (``cut_order``: purchases first, production first, or across the board)
+    on its objective, counting the capital charge over ``review_weeks``, and releases the rest;
+    rush orders are released within the expediting budget.
+    With adaptation on it tunes the cap so that inventory comes to ``inventory_target_days``
+    of the cost of goods actually sold (its working-capital target for inventory: the cap is
+    set on its own, skeptical forecast, the target is measured on what happened).
+    Capital spending must earn ``capex_hurdle_rate`` a year.
     """
 
     incentive: Literal["working_capital", "operating_profit"] = "working_capital"
+    pay: dict[Literal["budget_excess", "working_capital", "margin", "operating_profit"], float] = (
+        Field(default_factory=dict)
+    )
     inventory_cap_days: Positive = 25.0
-    cut_fraction: Fraction = 0.3
+    inventory_target_days: Positive = 25.0
+    review_weeks: Annotated[int, Field(ge=1, le=13)] = 1
+    cut_order: Literal["purchases_first", "production_first", "across_the_board"] = (
+        "purchases_first"
+    )
     expedite_budget_per_month: NonNeg = 15_000.0
     skepticism: Annotated[float, Field(ge=0, lt=1)] = 0.10
     capex_hurdle_rate: NonNeg = 0.15
+    learning: FinanceLearning = FinanceLearning()
+    plan_adherence: Fraction = 0.9
 
 
 class ExecutiveAgent(Strict):
     """The executive: reads reports in silo; in S&OP chooses among costed options by weights.
 
-    An option is taken when ``service*revenue kept + cost*cost change + inventory*carrying
-    change + growth*revenue change`` is positive (all in dollars).
+    An option is taken when ``service_weight*margin kept - cost_weight*cost -
+    inventory_weight*capital charge + growth_weight*revenue`` is positive (all in dollars).
     """
 
     service_weight: NonNeg = 1.0
@@ -292,6 +412,11 @@ class ExecutiveAgent(Strict):
 
 
 class Agents(Strict):
+    """The functions. ``adaptation``: they learn from what their pay rewarded (Sales its
+    forecast inflation and a promotion's uplift, Finance its inventory cap, Procurement its
+    suppliers' reliability); off, every learned knob keeps its configured value."""
+
+    adaptation: bool = False
     sales: SalesAgent = SalesAgent()
     operations: OperationsAgent = OperationsAgent()
     procurement: ProcurementAgent = ProcurementAgent()

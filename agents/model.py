@@ -1,44 +1,121 @@
 """The Mesa model: the company's functions as agents, a protocol, and the world they act in.
 
 The model owns the world's SimPy environment and advances it one day per :meth:`step`; SimPy
-stays the only clock. Each day, in the world's DECIDE phase, the model hands the observation to
-the agents as the protocol says, passes their messages between them, and returns the requests
-the world will execute. Order of decisions on a day:
+stays the only clock. Each day, in the world's DECIDE phase, the model runs the functions in
+this order (the only sequence written anywhere):
 
-1. Sales updates its view of demand (every day).
-2. On the first day of a month: the S&OP cycle, if the protocol has one (its plan replaces the
-   last), then Finance closes the month (inventory cap, expediting budget).
-3. On the first day of a week: Sales forecasts and may propose a promotion (run at once in
-   silo, put to the next cycle under a demand review); Operations proposes production, blended
-   with the agreed plan by its adherence; Finance cuts orders if stock is over its cap;
-   Procurement buys to its need (or the plan's) and expedites what would come too late.
+1. **Views.** Each function gets its :class:`agents.base.View` of the day's observation: its
+   own data current, the rest ``information_delay_days`` late unless the protocol shares it.
+2. **Meeting** (first day of a month, if the protocol meets). Every function, and the
+   executive, is sent :class:`~agents.messages.MeetingCalled` and answers with its proposal;
+   the protocol's :class:`~agents.protocols.meeting.Meeting` reconciles them into the plan,
+   which goes to every function's inbox as :class:`~agents.messages.PlanIssued`.
+3. **Weekly review** (first day of a week). The functions decide in turn — Sales, Operations,
+   Procurement, Finance — each on its inbox: Sales reports its forecast, Operations and
+   Procurement send their orders to Finance for approval, Finance releases them (cut or not)
+   to the world. Functions also act on any message that reaches them on another day.
+4. **Record.** Learned knobs that changed are written to the model's tidy record.
+
+Messages for the world (``sim.messages``) are executed by it; messages between functions are
+delivered by the model: reports ``information_delay_days`` late when data is not shared, the
+approval workflow and the meeting at once. No function reads another's internals.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections import defaultdict
+from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
 
-from agents.base import View
+from agents.base import FunctionAgent, View
 from agents.config import CompanyConfig
-from agents.executive import Executive
+from agents.executive import Executive, Mandate
 from agents.finance import Finance
+from agents.messages import (
+    Decided,
+    DemandProposal,
+    FinanceProposal,
+    ForApproval,
+    ForecastReport,
+    MaterialProposal,
+    MeetingCalled,
+    OrdersReleased,
+    PlanIssued,
+    Review,
+    SupplyProposal,
+)
 from agents.operations import Operations
 from agents.procurement import Procurement
-from agents.protocols import Protocol, make_protocol
-from agents.protocols.cycle import Plan, run_cycle
+from agents.protocols import make_protocol
+from agents.protocols.meeting import (
+    DAYS_PER_MONTH,
+    SLACK_DAYS,
+    Meeting,
+    MeetingContext,
+    Proposals,
+    weekly,
+)
 from agents.sales import Sales
-from sim.calendar import DAYS_PER_WEEK, is_month_start
-from sim.messages import DecisionRecord, DemandForecast, PlanRecord, ProductionOrder, Promotion
+from sim.calendar import DAYS_PER_WEEK, is_month_start, is_week_start
+from sim.ledger import PlanKind
+from sim.messages import (
+    CapacityChange,
+    DecisionRecord,
+    DemandForecast,
+    OrdersReview,
+    PlanRecord,
+    ProductionOrder,
+    Promotion,
+    PurchaseOrder,
+)
 from sim.rng import Streams
 from sim.world import CompanyObservation, CompanyOutcome, World
 
-__all__ = ["OnePlanModel"]
+__all__ = ["AgentRecord", "OnePlanModel"]
 
-FORECAST_DAYS = 28  # the horizon of the forecasts the functions exchange (per day, averaged)
-BIAS_MEMORY_DAYS = 182  # how far back the demand review looks to measure Sales' bias
+RECORD_DAYS = 28
+_WORLD = (
+    ProductionOrder,
+    PurchaseOrder,
+    DemandForecast,
+    PlanRecord,
+    Promotion,
+    CapacityChange,
+    DecisionRecord,
+    OrdersReview,
+)  # the requests the world executes
+
+
+@dataclass(frozen=True)
+class AgentRecord:
+    """What the functions learned and decided, as tidy rows (picklable, no simulation objects).
+
+    ``learned``: one row per day a knob took a new value — (day, function, knob, item, value);
+    :meth:`daily` spreads them over every day of the run. ``decisions``: (day, function,
+    decision, item, value) for what each function chose at its reviews.
+    """
+
+    days: int
+    learned: list[tuple[int, str, str, str, float]] = field(default_factory=list)
+    decisions: list[tuple[int, str, str, str, float]] = field(default_factory=list)
+
+    def daily(self) -> dict[tuple[str, str, str], np.ndarray]:
+        """Each learned knob's value on every day, keyed ``(function, knob, item)``."""
+        out: dict[tuple[str, str, str], np.ndarray] = {}
+        for day, function, knob, item, value in self.learned:
+            series = out.setdefault((function, knob, item), np.full(self.days, np.nan))
+            series[day:] = value
+        return out
+
+    def final(self, function: str, knob: str) -> dict[str, float]:
+        """The last value of ``function``'s learned ``knob``, per item."""
+        return {
+            item: float(series[-1])
+            for (f, k, item), series in self.daily().items()
+            if f == function and k == knob
+        }
 
 
 class OnePlanModel(mesa.Model):
@@ -48,31 +125,64 @@ class OnePlanModel(mesa.Model):
         self, config: CompanyConfig, seed: int | None = None, days: int | None = None
     ) -> None:
         seed = config.seed if seed is None else seed
-        super().__init__(rng=seed)
+        streams = Streams(seed)
+        super().__init__(rng=streams.decision("model"))
         self.config = config
-        self.agents_config = config.agents
-        self.protocol: Protocol = make_protocol(config.protocol, config.protocol_options)
-        self.world = World(config, Streams(seed), self.decide, horizon_days=days)
+        self.pieces = make_protocol(config.protocol, config.protocol_options)
+        self.world = World(config, streams, self.decide, horizon_days=days, decides=self.decides)
         self.horizon = self.world.horizon
         top = self.world.topology
-        self.products, self.components = top.products, top.components
-        self.bom = np.array(top.bom)
-        self.price = np.array(top.price)
-        self.unit_cost = np.array(top.product_standard_cost)
-        lines = config.plant.lines.values()
-        self.overtime_fraction = np.array([line.overtime_max_fraction for line in lines])
-        self.overtime_premium = np.array([line.overtime_premium_per_unit for line in lines])
-        agents = config.agents
-        self.sales = Sales(self, config, agents.sales)
-        self.operations = Operations(self, config, agents.operations)
-        self.procurement = Procurement(self, config, agents.procurement)
-        self.finance = Finance(self, config, agents.finance)
+        books = config.finance
+        holding = books.capital_charge_rate_per_year + books.storage_cost_rate_per_year
+        markets = config.markets.values()
+        penalty = sum(m.share * m.lost_sale_penalty_per_unit for m in markets)
+        agents, adapt = config.agents, config.agents.adaptation
+        Sales(self, agents.sales, top, adapt, self.pieces.demand_review, holding)
+        Operations(self, agents.operations, top, config.plant, holding, penalty)
+        Procurement(
+            self,
+            agents.procurement,
+            top,
+            config.suppliers,
+            config.transport_modes,
+            books.capital_charge_rate_per_year,
+            books.storage_cost_rate_per_year,
+            adapt,
+        )
+        Finance(
+            self,
+            agents.finance,
+            top,
+            books,
+            config.transport_modes,
+            self.world.conversion_cost,
+            adapt,
+        )
         self.executive = Executive(self, agents.executive)
-        self.plan: Plan | None = None
-        self.pending: list[Promotion] = []
-        self.sales_forecasts: list[tuple[int, np.ndarray]] = []
-        self._expansions: set[int] = set()
-        self._approved_changes: list = []
+        # The functions, in the order they decide at a weekly review.
+        order = {Sales: 0, Operations: 1, Procurement: 2, Finance: 3}
+        self.functions = self.agents.select(agent_type=FunctionAgent).sort(
+            lambda a: order[type(a)], ascending=True
+        )
+        self.meeting = (
+            Meeting(
+                self.pieces,
+                top.products,
+                agents.sales.forecaster,
+                agents.sales.market_intelligence,
+            )
+            if self.pieces.meets
+            else None
+        )
+        self.plan = None
+        self._mail: dict[str, list[tuple[int, object]]] = defaultdict(list)
+        self._recorded: dict[tuple[str, str, str], float] = {}
+        self.datacollector = mesa.DataCollector(
+            tables={
+                "learned": ["day", "function", "knob", "item", "value"],
+                "decisions": ["day", "function", "decision", "item", "value"],
+            }
+        )
         self.day = 0
         self.world.start()
 
@@ -89,153 +199,172 @@ class OnePlanModel(mesa.Model):
             self.step()
         return self.world.outcome()
 
-    # -------------------------------------------------------------- services for the cycle
-
-    def view_for(self, function: str, obs: CompanyObservation) -> View:
-        """``obs`` as ``function`` sees it under the protocol."""
-        del function  # every function has the same delay on others' data today
-        delay = self.config.information_delay_days
-        # Another function's data seen with no delay is as good as shared.
-        return View(obs, self.protocol.shared or delay == 0, delay)
-
-    def measured_sales_bias(self, obs: CompanyObservation) -> float:
-        """Σ(Sales' forecast − actual) / Σ actual over forecasts whose horizon has passed."""
-        day, demand = obs.day, obs.demand_history
-        forecast_sum = actual_sum = 0.0
-        for made, per_day in self.sales_forecasts:
-            if made + FORECAST_DAYS >= day or made < day - BIAS_MEMORY_DAYS:
-                continue
-            actual = demand[made + 1 : made + 1 + FORECAST_DAYS].sum(axis=0) / FORECAST_DAYS
-            forecast_sum += float(per_day.sum())
-            actual_sum += float(actual.sum())
-        return forecast_sum / actual_sum - 1.0 if actual_sum > 0 else 0.0
-
-    def expansion_taken(self, index: int) -> bool:
-        """Whether ``config.capacity_options[index]`` has been approved already."""
-        return index in self._expansions
-
-    def capacity_coming(self, day: int) -> np.ndarray:
-        """Regular capacity per line approved but not yet in force on ``day``."""
-        coming = np.zeros(len(self.config.plant.lines))
-        lines = list(self.config.plant.lines)
-        for change in self._approved_changes:
-            if change.start_day > day:
-                coming[lines.index(change.line)] += change.delta_per_day
-        return coming
+    def record(self) -> AgentRecord:
+        """What the functions learned and decided so far."""
+        learned = self.datacollector.tables["learned"]
+        decisions = self.datacollector.tables["decisions"]
+        return AgentRecord(
+            self.horizon,
+            list(zip(*(learned[c] for c in learned), strict=True)),
+            list(zip(*(decisions[c] for c in decisions), strict=True)),
+        )
 
     # -------------------------------------------------------------- the day's decisions
 
+    def decides(self, day: int) -> bool:
+        """The days anything is decided: weekly reviews, and meetings on the first of a month."""
+        return is_week_start(day) or (self.pieces.meets and is_month_start(day))
+
+    def view(self, agent: FunctionAgent, obs: CompanyObservation) -> View:
+        """``obs`` as ``agent`` sees it under the protocol."""
+        delay = 0 if self.pieces.shared else self.config.information_delay_days
+        return View(obs, agent.OWN, delay)
+
     def decide(self, obs: CompanyObservation) -> list[object]:
         """The requests of the day (called by the world in its DECIDE phase)."""
-        return list(self._decide(obs))
-
-    def _decide(self, obs: CompanyObservation) -> Iterator[object]:
         day = obs.day
-        view = self.view_for("all", obs)
-        self.sales.observe(view)
-        if is_month_start(day):
-            yield from self._month(obs, view)
-        if day % DAYS_PER_WEEK == 0:
-            yield from self._week(obs, view)
+        world: list[object] = []
+        views = {agent.role: self.view(agent, obs) for agent in self.functions}
+        if self.meeting is not None and is_month_start(day):
+            world += self._meet(obs, views)
+        review = is_week_start(day)
+        for agent in self.functions:
+            inbox = self._collect(agent.role, day)
+            if review:
+                inbox.append(Review(day))
+            if inbox:
+                world += self._route(agent.role, agent.decide(views[agent.role], inbox), day)
+        if review and self.plan is not None and self.pieces.demand_review:
+            consensus = self.plan.demand_from(day, RECORD_DAYS)
+            if consensus is not None:
+                for p, name in enumerate(obs.topology.products):
+                    world.append(
+                        DemandForecast(
+                            "consensus",
+                            name,
+                            float(consensus[p].mean()),
+                            RECORD_DAYS,
+                            official=True,
+                            acted_on=False,
+                        )
+                    )
+        self._record_learning(day)
+        return world
 
-    def _official_forecast(self, day: int, consensus: np.ndarray | None) -> np.ndarray | None:
-        """The demand forecast of record per product and day, as Procurement receives it: the
-        consensus under a demand review, else Sales' number as reported (late, in silo)."""
-        if consensus is not None:
-            return consensus[:, :FORECAST_DAYS].mean(axis=1)
-        delay = 0 if self.protocol.shared else self.config.information_delay_days
-        reported = [f for made, f in self.sales_forecasts if made <= day - delay]
-        return reported[-1] if reported else None
+    def _collect(self, role: str, day: int) -> list[object]:
+        due = [m for d, m in self._mail[role] if d <= day]
+        self._mail[role] = [(d, m) for d, m in self._mail[role] if d > day]
+        return due
 
-    def _month(self, obs: CompanyObservation, view: View) -> Iterator[object]:
+    def _route(self, sender: str, messages: list[object], day: int) -> list[object]:
+        """Deliver ``sender``'s messages; return those for the world."""
+        world = []
+        delay = 0 if self.pieces.shared else self.config.information_delay_days
+        for message in messages:
+            match message:
+                case ForecastReport():
+                    for agent in self.functions:
+                        if agent.role != sender:
+                            self._mail[agent.role].append((day + delay, message))
+                case ForApproval():
+                    self._mail["finance"].append((day, message))
+                case OrdersReleased():
+                    self._mail[message.owner].append((day, message))
+                case Decided():
+                    self.datacollector.add_table_row(
+                        "decisions",
+                        {
+                            "day": day,
+                            "function": message.function,
+                            "decision": message.decision,
+                            "item": message.item,
+                            "value": message.value,
+                        },
+                    )
+                case _ if isinstance(message, _WORLD):
+                    world.append(message)
+                case _:
+                    raise TypeError(f"{sender} sent {message!r}, which nobody receives")
+        return world
+
+    def _meet(self, obs: CompanyObservation, views: dict[str, View]) -> list[object]:
+        """The monthly meeting: proposals in, one plan out (see the module docstring)."""
         day = obs.day
-        if self.protocol.has_cycle:
-            plan, entry = run_cycle(self, obs, self.pending)
-            self.pending = []
-            self.plan = plan
-            for promotion in plan.promotions:
-                if promotion.start_day > day:
-                    self.sales.commit(promotion, day)
-                    yield promotion
-            for index, change in plan.capacity:
-                self._expansions.add(index)
-                self._approved_changes.append(change)
-                yield change
-            yield DecisionRecord(entry)
-            weeks = plan.demand.shape[1] // DAYS_PER_WEEK
-            weekly_demand = (
-                plan.demand[:, : weeks * DAYS_PER_WEEK]
-                .reshape(len(self.products), weeks, DAYS_PER_WEEK)
-                .sum(axis=2)
-            )
-            for p, name in enumerate(self.products):
-                yield PlanRecord(
-                    "consensus", "demand", name, plan.start_day + 1, tuple(weekly_demand[p])
+        start = day + (-day) % DAYS_PER_WEEK  # the first weekly review at or after today
+        weeks = int(np.ceil(self.pieces.horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK))
+        context_days = weeks * DAYS_PER_WEEK + SLACK_DAYS
+        call = MeetingCalled(day, start, weeks, context_days)
+        found: dict[type, object] = {}
+        for agent in (*self.functions, self.executive):
+            view = views.get(agent.role) or View(obs, frozenset(), 0)
+            for message in agent.decide(view, [call]):
+                found[type(message)] = message
+        top = obs.topology
+        context = MeetingContext(
+            day=day,
+            plan_start=start,
+            weeks=weeks,
+            demand_history=np.asarray(obs.demand_history),
+            products=top.products,
+            components=top.components,
+            lines=top.lines,
+            bom=np.asarray(top.bom),
+            price=np.asarray(top.price),
+            unit_cost=np.asarray(top.product_standard_cost),
+            capacity_options=self.config.capacity_options,
+            depreciation_years=self.config.finance.depreciation_years,
+            expected_uplift=found[DemandProposal].expected_uplift,
+        )
+        proposals = Proposals(
+            found[DemandProposal],
+            found[SupplyProposal],
+            found[MaterialProposal],
+            found[FinanceProposal],
+            found[Mandate],
+        )
+        plan, entry = self.meeting.reconcile(proposals, context)
+        self.plan = plan
+        for agent in self.functions:
+            self._mail[agent.role].append((day, PlanIssued(plan, tuple(plan.promotions))))
+        out: list[object] = [DecisionRecord("sop_cycle", entry)]
+        demand_weeks = weekly(plan.demand, weeks)
+        for p, name in enumerate(top.products):
+            out.append(
+                PlanRecord(
+                    "consensus",
+                    PlanKind.DEMAND,
+                    name,
+                    plan.start_day + 1,
+                    tuple(float(x) for x in demand_weeks[p]),
+                    agreed=True,
                 )
-                if plan.production is not None:
-                    quantities = tuple(plan.production[p])
-                    yield PlanRecord("sop", "production", name, plan.start_day, quantities)
-        supply = self.plan if (self.plan is not None and self.protocol.supply_review) else None
-        self.finance.close_month(
-            view,
-            supply.planned_inventory_value if supply else None,
-            supply.approved_expedite if supply else None,
-        )
+            )
+            if plan.production is not None:
+                out.append(
+                    PlanRecord(
+                        "meeting",
+                        PlanKind.PRODUCTION,
+                        name,
+                        plan.start_day,
+                        tuple(float(x) for x in plan.production[p]),
+                        agreed=True,
+                    )
+                )
+        return out
 
-    def _week(self, obs: CompanyObservation, view: View) -> Iterator[object]:
-        day, agents = obs.day, self.agents_config
-        sales_forecast = self.sales.forecast(view, FORECAST_DAYS)
-        sales_per_day = sales_forecast.mean(axis=1)
-        self.sales_forecasts.append((day, sales_per_day))
-        promotion = self.sales.propose_promotion(view)
-        if promotion is not None:
-            if self.protocol.has_cycle:
-                self.pending.append(promotion)
-                self.sales.last_promotion_day = day
-            else:
-                self.sales.commit(promotion, day)
-                yield promotion
-        plan = self.plan
-        trusted = (
-            plan.demand_from(day) if plan is not None and self.protocol.demand_review else None
-        )
-        agreed = plan.agreed(day) if plan is not None else None
-        proposal = self.operations.propose(view, trusted, agreed, agents.operations.plan_adherence)
-        finance_view = (
-            trusted[:, :FORECAST_DAYS].mean(axis=1)
-            if trusted is not None
-            else self.finance.skeptical(sales_per_day)
-        )
-        sales_view = (
-            trusted[:, :FORECAST_DAYS].mean(axis=1) if trusted is not None else sales_per_day
-        )
-        for p, name in enumerate(self.products):
-            yield DemandForecast("sales", name, float(sales_view[p]), FORECAST_DAYS)
-            yield DemandForecast("operations", name, float(proposal.forecast[p]), FORECAST_DAYS)
-            yield DemandForecast("finance", name, float(finance_view[p]), FORECAST_DAYS)
-            yield DemandForecast("plan", name, float(proposal.forecast[p]), FORECAST_DAYS)
-            yield PlanRecord("operations", "production", name, day, tuple(proposal.plan[p]))
-        cut = self.finance.review(view)
-        yield DecisionRecord({"day": day, "kind": "finance_review", "cut": int(cut < 1.0)})
-        quantities = proposal.quantities
-        overtime = proposal.overtime or bool(plan is not None and plan.overtime)
-        for p, name in enumerate(self.products):
-            q = float(quantities[p]) * cut
-            if q >= 1:
-                yield ProductionOrder(name, q, overtime=overtime)
-        need = plan.need_from(day) if plan is not None else None  # None without a supply review
-        orders = self.procurement.propose(
-            view,
-            self.bom,
-            need,
-            agents.procurement.plan_adherence,
-            plan.alternate if plan is not None else frozenset(),
-            official=self._official_forecast(day, trusted),
-        )
-        for order in orders:
-            yield type(order)(order.component, order.quantity * cut, order.supplier, order.mode)
-        rush, spent = self.procurement.expedite(
-            view, self.bom, need, self.finance.expedite_allowance()
-        )
-        self.finance.spend_expedite(spent)
-        yield from rush
+    def _record_learning(self, day: int) -> None:
+        for agent in self.functions:
+            for (knob, item), value in agent.learned().items():
+                key = (agent.role, knob, item)
+                if self._recorded.get(key) != value:
+                    self._recorded[key] = value
+                    self.datacollector.add_table_row(
+                        "learned",
+                        {
+                            "day": day,
+                            "function": agent.role,
+                            "knob": knob,
+                            "item": item,
+                            "value": value,
+                        },
+                    )

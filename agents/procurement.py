@@ -1,187 +1,529 @@
-"""Procurement: buys components weekly; wants low prices and few surprises.
+"""Procurement: buys components weekly by its own objective; brings supplier risks and lead times.
 
-It picks suppliers by its sourcing rule, buys by the cheap mode, rounds orders up to a volume
-price break when it is close to one, and expedites by the fast mode when a shortage is near.
-In silo it sees only what production consumed (and the orders Operations already released),
-so a change of plan reaches it late; with a plan it buys to the plan's material needs.
+Procurement sees its components — on hand, on order, due, overdue at each supplier — and its
+suppliers' deliveries at once; everything else is other functions' data. Without an agreed
+plan it buys to the official forecast exploded through the bill of materials (or, by its
+knobs, to its own forecast of what production consumed); with one, to the plan's component
+needs to the degree of its adherence.
+
+For each component, every week, it scores candidate orders on its objective: which supplier
+(or two, split), which transport mode, how many weeks of need to cover beyond the lead time,
+and whether to round up to a volume price break. For each candidate it estimates, per unit
+bought, the purchase price variance, the freight, the cost of holding the lot and what is in
+transit, and the units at risk of arriving too late — from each supplier's quoted lead time,
+its capacity, and Procurement's belief of its lateness. Paid on purchase price, only the price
+(and a little of the risk) counts: it buys the cheap far source in the lots that earn the
+discount. Paid on operating profit, holding, freight and the margin at risk count too.
+
+It also scores rushing what would run out before a regular order can arrive (air freight, or
+a near supplier) against what the shortage would cost it; Finance releases rushes within the
+expediting budget. With adaptation on, its belief of each supplier's lateness follows the
+surprises it has had (:class:`agents.learning.RecencyWeighted`): late deliveries and units
+overdue make a supplier look riskier, so a failing supplier loses its orders.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View
-from agents.config import CompanyConfig, ProcurementAgent
-from sim.calendar import DAYS_PER_WEEK
-from sim.messages import PurchaseOrder
-from sim.world import mean_days as _mean_days
+from agents.config import ProcurementAgent
+from agents.forecasting.demand import make_demand_forecaster
+from agents.learning import RecencyWeighted
+from agents.messages import (
+    ComponentSupply,
+    Decided,
+    ForApproval,
+    ForecastReport,
+    MaterialProposal,
+    MeetingCalled,
+    PlanIssued,
+    Review,
+)
+from agents.objective import objective_for
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.config import Supplier, TransportMode
+from sim.messages import DemandForecast, PurchaseOrder
+from sim.world import Topology
 
 __all__ = ["Procurement"]
 
+COVER_WEEKS = np.array([1, 2, 3, 4, 6, 8])  # candidate lots: weeks of need beyond the lead time
+SPLITS = (0.5, 0.7)  # candidate dual-sourcing shares of the first supplier
+RECORD_DAYS = 28
+NEED_DAYS = 180  # how far ahead need is projected
+
+
+@dataclass(frozen=True)
+class Source:
+    """One way to get a component: a supplier and a transport mode."""
+
+    supplier: int
+    name: str
+    mode: str
+    lead_days: float  # quoted: the supplier's mean lead time plus the mode's mean transit
+    transit_days: float
+    freight: float  # per unit
+    prices: tuple[tuple[float, float], ...]  # (min quantity, price), ascending
+    capacity_per_week: float | None
+
+    def price(self, quantity: float) -> float:
+        price = self.prices[0][1]
+        for minimum, tier in self.prices:
+            if quantity >= minimum:
+                price = tier
+        return price
+
+    def next_break(self, quantity: float) -> float:
+        """The smallest price-break quantity above ``quantity`` (or ``quantity`` itself)."""
+        above = [m for m, _ in self.prices if m > quantity]
+        return min(above) if above else quantity
+
 
 class Procurement(FunctionAgent):
-    function = "procurement"
+    """The buying side of the company (see the module docstring)."""
 
-    def __init__(self, model: mesa.Model, config: CompanyConfig, knobs: ProcurementAgent) -> None:
-        super().__init__(model, goal=knobs.incentive)
-        self.config = config
+    role = "procurement"
+    OWN = frozenset(
+        {
+            "component_on_hand",
+            "component_on_order",
+            "component_requirements_queued",
+            "component_arrivals",
+            "supplier_on_order",
+            "supplier_overdue",
+            "supplier_days_overdue",
+            "consumption_history",
+            "supplier_received",
+            "supplier_late_unit_days",
+        }
+    )
+
+    def __init__(
+        self,
+        model: mesa.Model,
+        knobs: ProcurementAgent,
+        topology: Topology,
+        suppliers: dict[str, Supplier],
+        modes: dict[str, TransportMode],
+        capital_rate_per_year: float,
+        storage_rate_per_year: float,
+        adaptation: bool,
+    ) -> None:
+        super().__init__(
+            model, objective_for("procurement", knobs.incentive, knobs.pay), knobs.plan_adherence
+        )
         self.knobs = knobs
-        self.components = tuple(config.components)
-        self.suppliers = tuple(config.suppliers)
-        modes = config.transport_modes
-        self._mode_days = {m: _mean_days(t.lead_time_days) for m, t in modes.items()}
-        self._mode_cost = {m: t.cost_per_unit for m, t in modes.items()}
-        self.sources: list[list[tuple[str, float]]] = [self._sources(c) for c in self.components]
-
-    # -- who sells what, how fast
-
-    def supplier_mode(self, supplier: str, fast: bool) -> str:
-        modes = self.config.suppliers[supplier].modes
-        wanted = self.knobs.expedite_mode if fast else self.knobs.mode
-        if wanted in modes:
-            return wanted
-        if fast:
-            return min(modes, key=lambda m: (self._mode_days[m], self._mode_cost[m], m))
-        return min(modes, key=lambda m: (self._mode_cost[m], self._mode_days[m], m))
-
-    def lead_days(self, supplier: str, fast: bool = False) -> float:
-        sup = self.config.suppliers[supplier]
-        return _mean_days(sup.lead_time_days) + max(
-            1.0, self._mode_days[self.supplier_mode(supplier, fast)]
+        self.adaptation = adaptation
+        self.products, self.components = topology.products, topology.components
+        self.suppliers = topology.suppliers
+        self.bom = np.asarray(topology.bom, dtype=float)
+        self.standard_cost = np.asarray(topology.component_standard_cost, dtype=float)
+        price = np.asarray(topology.price, dtype=float)
+        margin = price - np.asarray(topology.product_standard_cost, dtype=float)
+        # Margin one unit of a component makes possible (averaged over the products using it).
+        self.unit_margin = np.array(
+            [
+                float(np.mean(margin[self.bom[:, c] > 0] / self.bom[self.bom[:, c] > 0, c]))
+                if (self.bom[:, c] > 0).any()
+                else 0.0
+                for c in range(len(self.components))
+            ]
         )
-
-    def _sources(self, component: str) -> list[tuple[str, float]]:
-        """Suppliers of ``component`` with the share each gets, by the sourcing rule."""
-        sellers = [s for s, sup in self.config.suppliers.items() if component in sup.components]
-
-        def price(s: str) -> float:
-            return self.config.suppliers[s].components[component].price
-
-        cheapest = min(sellers, key=lambda s: (price(s), s))
-        reliable = max(sellers, key=lambda s: (self.config.suppliers[s].reliability, -price(s), s))
-        rule = self.knobs.sourcing
-        if rule == "cheapest" or (rule == "dual" and cheapest == reliable):
-            return [(cheapest, 1.0)]
-        if rule == "reliable":
-            return [(reliable, 1.0)]
-        return [(cheapest, self.knobs.dual_share), (reliable, 1.0 - self.knobs.dual_share)]
-
-    def alternate(self, c: int) -> str | None:
-        """The most reliable supplier other than the current main one, if there is one."""
-        main = self.sources[c][0][0]
-        component = self.components[c]
-        others = [
-            s
-            for s, sup in self.config.suppliers.items()
-            if component in sup.components and s != main
+        self.capital_rate, self.storage_rate = capital_rate_per_year, storage_rate_per_year
+        self.sources: list[list[Source]] = [
+            self._sources_of(component, suppliers, modes) for component in self.components
         ]
-        return (
-            max(others, key=lambda s: (self.config.suppliers[s].reliability, s)) if others else None
+        self.forecaster = make_demand_forecaster(knobs.forecaster, len(self.components))
+        quoted = [(1 - sup.reliability) * sup.late_by_days.mean for sup in suppliers.values()]
+        self.lateness = RecencyWeighted(np.array(quoted), knobs.learning.weight)
+        self.official: ForecastReport | None = None
+        self.plan = None
+        self.main: list[int] = [
+            min(range(len(src)), key=lambda i: (src[i].price(0), src[i].lead_days))
+            for src in self.sources
+        ]  # index of the source last bought from, per component
+        self.last_choice: list[dict] = [{} for _ in self.components]
+        # The latest a supplier's quote allows: its lateness at worst, plus the transit spread.
+        self.worst_late = np.array(
+            [
+                sup.late_by_days.high
+                + max(
+                    modes[m].lead_time_days.high - modes[m].lead_time_days.mean for m in sup.modes
+                )
+                for sup in suppliers.values()
+            ]
         )
 
-    # -- weekly buying
+    @staticmethod
+    def _sources_of(
+        component: str, suppliers: dict[str, Supplier], modes: dict[str, TransportMode]
+    ) -> list[Source]:
+        out = []
+        for s, (name, sup) in enumerate(suppliers.items()):
+            terms = sup.components.get(component)
+            if terms is None:
+                continue
+            breaks = sorted((b.min_quantity, b.price) for b in terms.price_breaks)
+            prices = ((0.0, terms.price), *breaks)
+            for mode in sup.modes:
+                transit = max(1.0, modes[mode].lead_time_days.mean)
+                out.append(
+                    Source(
+                        s,
+                        name,
+                        mode,
+                        sup.lead_time_days.mean + transit,
+                        transit,
+                        modes[mode].cost_per_unit,
+                        prices,
+                        terms.capacity_per_week,
+                    )
+                )
+        return out
 
-    def own_need_rate(self, view: View, bom: np.ndarray) -> np.ndarray:
-        """Component need per day as Procurement sees it without a plan."""
-        if view.shared:
-            window = view.obs.demand_history[-self.knobs.forecast_days :]
-            return window.mean(axis=0) @ bom if len(window) else np.zeros(len(self.components))
-        window = view.obs.consumption_history[-self.knobs.forecast_days :]
-        return window.mean(axis=0) if len(window) else np.zeros(len(self.components))
+    # ------------------------------------------------------------------ what it needs
 
-    def propose(
+    def need(self, view: View) -> np.ndarray:
+        """Component need per day from tomorrow [C, NEED_DAYS], as Procurement plans it."""
+        own = self.forecaster.ahead(view.day, NEED_DAYS)
+        if self.knobs.plans_to == "official" and self.official is not None:
+            silo = self.bom.T @ self.official.from_day(view.day, NEED_DAYS)
+        else:
+            silo = own
+        planned = self.plan.need_from(view.day, NEED_DAYS) if self.plan is not None else None
+        if planned is None:
+            return silo
+        return self.adherence * planned + (1 - self.adherence) * silo
+
+    def product_forecast(self, view: View) -> np.ndarray | None:
+        """The product forecast it buys to (per day over the next weeks), if it uses one."""
+        silo = None
+        if self.knobs.plans_to == "official" and self.official is not None:
+            silo = self.official.from_day(view.day, RECORD_DAYS).mean(axis=1)
+        consensus = self.plan.demand_from(view.day, RECORD_DAYS) if self.plan is not None else None
+        if consensus is None:
+            return silo
+        agreed = consensus.mean(axis=1)
+        return agreed if silo is None else self.adherence * agreed + (1 - self.adherence) * silo
+
+    # ------------------------------------------------------------------ deciding
+
+    def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
+        consumed = view.history("consumption_history")
+        first = self.forecaster.last_day + 1
+        if first < len(consumed):
+            self.forecaster.observe(first, consumed[first:])
+        out: list[object] = []
+        for message in inbox:
+            match message:
+                case ForecastReport():
+                    self.official = message
+                case PlanIssued():
+                    self.plan = message.plan
+                case MeetingCalled():
+                    out.append(self._proposal(view))
+                case Review():
+                    if self.adaptation:
+                        self._learn(view)
+                    out += self._week(view)
+        return out
+
+    def _learn(self, view: View) -> None:
+        """The week's deliveries: how late, per unit, each supplier's were."""
+        received = view.records("supplier_received")[-DAYS_PER_WEEK:].sum(axis=0)
+        late = view.records("supplier_late_unit_days")[-DAYS_PER_WEEK:].sum(axis=0)
+        self.lateness.learn(late / np.maximum(received, 1e-9), received > 0)
+
+    def _watch_overdue(self, view: View) -> None:
+        """Note since when each supplier has had units overdue (what is stuck is seen at once,
+        learning or not: it is Procurement's own order book)."""
+        stuck = np.asarray(view.state("supplier_overdue"), dtype=float).sum(axis=1) >= 1
+        self.overdue_since = np.where(stuck, np.minimum(self.overdue_since, view.day), np.inf)
+
+    def _week(self, view: View) -> list[object]:
+        need = self.need(view)
+        cumulative = np.cumsum(need, axis=1)
+        on_hand = np.asarray(view.state("component_on_hand"), dtype=float)
+        position = (
+            on_hand
+            + np.asarray(view.state("component_on_order"), dtype=float)
+            - np.asarray(view.state("component_requirements_queued"), dtype=float)
+        )
+        cover = self.finished_cover(view)
+        orders, rushes, decided = [], [], []
+        for c, component in enumerate(self.components):
+            rate = max(float(cumulative[c, RECORD_DAYS - 1]) / RECORD_DAYS, 1e-9)
+            lateness = self._lateness(view)
+            chosen = self.choose(c, cumulative[c], position[c], rate, lateness, cover[c])
+            if chosen is not None:
+                self.last_choice[c] = chosen
+                for source, quantity in chosen["orders"]:
+                    orders.append(PurchaseOrder(component, quantity, source.name, source.mode))
+                decided.append(Decided(self.role, "cover_weeks", component, chosen["weeks"]))
+                decided.append(Decided(self.role, "lot", component, chosen["bought"]))
+            rush = self._rush(view, c, need[c], on_hand[c], rate, lateness)
+            if rush is not None:
+                rushes.append(rush)
+        out: list[object] = [ForApproval(self.role, tuple(orders)), *decided]
+        if rushes:
+            out.append(ForApproval(self.role, tuple(rushes), rush=True))
+        forecast = self.product_forecast(view)
+        if forecast is not None:
+            for p, name in enumerate(self.products):
+                out.append(DemandForecast(self.role, name, float(forecast[p]), RECORD_DAYS))
+        return out
+
+    def finished_cover(self, view: View) -> np.ndarray:
+        """Days the finished goods on hand would sell for, per component (weighted by the
+        products that use it): how long production could stop before a late component cost
+        a sale. Finished goods are Operations' data: Procurement sees them as reported."""
+        stock = np.asarray(view.state("finished_on_hand"), dtype=float)
+        demand = np.asarray(view.history("demand_history"), dtype=float)[-28:]
+        rate = demand.mean(axis=0) if len(demand) else np.zeros(len(self.products))
+        units = self.bom.T @ stock
+        need = self.bom.T @ rate
+        return np.where(need > 0, units / np.maximum(need, 1e-9), 0.0)
+
+    def _lateness(self, view: View) -> np.ndarray:
+        """Days late Procurement expects per unit from each supplier: what it has learned —
+        and, when an order is overdue by more than the supplier ever quoted it could be late (a
+        failure, not a late ship), at least as long as that order has been overdue. What is
+        stuck is seen at once, learning or not: it is Procurement's own order book."""
+        days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
+        failing = days > self.worst_late
+        return np.where(failing, np.maximum(self.lateness.value, days), self.lateness.value)
+
+    def _plans(self, c: int) -> tuple[np.ndarray, np.ndarray]:
+        """Sourcing plans for component ``c``: each source alone, and every pair of suppliers
+        (each by its cheapest mode) split at the candidate shares. Returns the source of each
+        leg [plans, 2] (-1: no second leg) and its share [plans, 2]."""
+        sources = self.sources[c]
+        cheapest: dict[int, int] = {}
+        for i, src in enumerate(sources):
+            best = cheapest.get(src.supplier)
+            if best is None or (src.freight, src.lead_days) < (
+                sources[best].freight,
+                sources[best].lead_days,
+            ):
+                cheapest[src.supplier] = i
+        regular = sorted(cheapest.values(), key=lambda i: sources[i].price(0))
+        legs = [(i, -1, 1.0, 0.0) for i in range(len(sources))]
+        for a in range(len(regular)):
+            for b in range(a + 1, len(regular)):
+                for share in SPLITS:
+                    legs.append((regular[a], regular[b], share, 1 - share))
+                    if share != 0.5:
+                        legs.append((regular[b], regular[a], share, 1 - share))
+        table = np.array(legs)
+        return table[:, :2].astype(int), table[:, 2:]
+
+    def candidates(
+        self,
+        c: int,
+        cumulative: np.ndarray,
+        position: float,
+        rate: float,
+        lateness: np.ndarray,
+        cover: float = 0.0,
+    ) -> dict[str, np.ndarray]:
+        """Every candidate order for component ``c`` — sourcing plan × weeks covered × rounded
+        up to a price break or not — with its terms per unit bought, as arrays
+        [plan, weeks, rounding] (``quantities``: per leg, one more axis)."""
+        sources = self.sources[c]
+        legs, shares = self._plans(c)
+        second = legs[:, 1] >= 0
+        pick = np.where(second, legs[:, 1], legs[:, 0])
+        leg_index = np.stack([legs[:, 0], pick], axis=1)  # [P, 2]
+        lead = np.array([s.lead_days for s in sources])[leg_index]
+        transit = np.array([s.transit_days for s in sources])[leg_index]
+        freight = np.array([s.freight for s in sources])[leg_index]
+        supplier = np.array([s.supplier for s in sources])[leg_index]
+        capacity = np.array([s.capacity_per_week or np.inf for s in sources])[leg_index]
+        tiers = max(len(s.prices) for s in sources)
+        minimum = np.full((len(sources), tiers), np.inf)
+        tier_price = np.zeros((len(sources), tiers))
+        for i, src in enumerate(sources):
+            for t, (m, p) in enumerate(src.prices):
+                minimum[i, t], tier_price[i, t] = m, p
+        minimum, tier_price = minimum[leg_index], tier_price[leg_index]  # [P, 2, T]
+
+        plan_lead = (shares * lead).sum(axis=1)  # [P]
+        buffer = self.knobs.safety_days
+        days = np.minimum(
+            len(cumulative),
+            np.ceil(plan_lead[:, None] + DAYS_PER_WEEK * COVER_WEEKS[None, :] + buffer),
+        ).astype(int)  # [P, K]
+        total = cumulative[days - 1] - position  # [P, K]
+        q = total[:, :, None, None] * shares[:, None, None, :]  # [P, K, R, 2]
+        q = np.repeat(q, 2, axis=2)
+        # Rounded candidates buy up to the smallest price break above what is needed.
+        above = np.where(
+            minimum[:, None, None, :, :] > q[..., None], minimum[:, None, None], np.inf
+        )
+        next_break = above.min(axis=-1)
+        rounded = np.where(np.isfinite(next_break), next_break, q)
+        q[:, :, 1, :] = rounded[:, :, 1, :]
+        q = np.where(shares[:, None, None, :] > 0, np.ceil(np.maximum(q, 0.0) - 1e-9), 0.0)
+        tier = (minimum[:, None, None] <= q[..., None]).sum(axis=-1) - 1  # [P, K, R, 2]
+        price = np.take_along_axis(
+            np.broadcast_to(tier_price[:, None, None], (*q.shape, tiers)),
+            np.maximum(tier, 0)[..., None],
+            axis=-1,
+        )[..., 0]
+        bought = np.maximum(q.sum(axis=-1), 1e-9)
+        std = self.standard_cost[c]
+        hold = (self.capital_rate + self.storage_rate) / DAYS_PER_YEAR
+        ppv = ((price - std) * q).sum(axis=-1)
+        paid_freight = (freight[:, None, None, :] * q).sum(axis=-1)
+        # A lot is used up over bought/rate days: each unit waits half of that on hand, and
+        # the whole lot waits its transit at the capital charge.
+        inventory = bought * std * hold * bought / (2 * rate) + std * (
+            self.capital_rate / DAYS_PER_YEAR
+        ) * (transit[:, None, None, :] * q).sum(axis=-1)
+        waiting = np.maximum(0.0, q / capacity[:, None, None, :] - 1) * DAYS_PER_WEEK / 2
+        late = lateness[supplier][:, None, None, :] + waiting
+        # Sales are lost if a delivery comes later than the buffer of components and the
+        # finished goods already made (``cover`` days) can bridge; lateness taken as
+        # exponential with the expected days late. Units lost per unit bought.
+        bridge = buffer + cover
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            short = np.where(late > 0, rate * late * np.exp(-bridge / late), 0.0)
+        risk = (short * q).sum(axis=-1) / bought**2
+        valid = np.broadcast_to((total >= 1)[:, :, None], bought.shape)
+        return {
+            "valid": valid,
+            "quantities": q,
+            "legs": leg_index,
+            "bought": bought,
+            "purchase_price_variance": -ppv / bought,
+            "freight": -paid_freight / bought,
+            "component_inventory": -inventory / bought,
+            "supply_risk": -risk,
+            "operating_profit": -(ppv + paid_freight + inventory) / bought
+            - risk * self.unit_margin[c],
+        }
+
+    def choose(
+        self,
+        c: int,
+        cumulative: np.ndarray,
+        position: float,
+        rate: float,
+        lateness: np.ndarray,
+        cover: float = 0.0,
+    ) -> dict | None:
+        """The best candidate order for component ``c`` on Procurement's objective, per unit
+        bought (None when the position already covers a week beyond the lead time)."""
+        terms = self.candidates(c, cumulative, position, rate, lateness, cover)
+        valid = terms["valid"]
+        if not valid[:, 0, :].any():
+            return None
+        score = np.where(valid, np.asarray(self.objective.score(terms)), -np.inf)
+        p, k, r = np.unravel_index(int(np.argmax(score)), score.shape)
+        sources = self.sources[c]
+        orders = [
+            (sources[int(terms["legs"][p, leg])], float(terms["quantities"][p, k, r, leg]))
+            for leg in range(2)
+            if terms["quantities"][p, k, r, leg] >= 1
+        ]
+        return {
+            "orders": orders,
+            "bought": float(terms["bought"][p, k, r]),
+            "weeks": int(COVER_WEEKS[k]),
+            "rounded": bool(r),
+        }
+
+    def _rush(
         self,
         view: View,
-        bom: np.ndarray,
-        planned_need: np.ndarray | None,
-        adherence: float,
-        alternate: frozenset[int] = frozenset(),
-        official: np.ndarray | None = None,
-    ) -> list[PurchaseOrder]:
-        """Regular purchase orders for this week.
+        c: int,
+        need: np.ndarray,
+        on_hand: float,
+        rate: float,
+        lateness: np.ndarray,
+    ) -> PurchaseOrder | None:
+        """A rush order for what would run out after a rush could land and before a regular
+        order could, if it pays on Procurement's objective."""
+        sources = self.sources[c]
+        fast = min(sources, key=lambda s: (s.lead_days, s.freight, s.name))
+        regular = sources[self.main[c]] if self.main[c] < len(sources) else fast
+        if self.last_choice[c]:
+            regular = max((s for s, _ in self.last_choice[c]["orders"]), key=lambda s: s.lead_days)
+        if fast.lead_days >= regular.lead_days:
+            return None
+        # A rush lands after the fast lead time: it cannot save what runs out before, only
+        # what would run out between then and the arrival of an order placed the regular way.
+        first, last = int(np.ceil(fast.lead_days)), int(np.ceil(regular.lead_days))
+        arrivals = np.asarray(view.state("component_arrivals"))[:, c]
+        queued = float(np.asarray(view.state("component_requirements_queued"))[c])
+        in_transit = float(arrivals.sum())
+        not_dispatched = max(0.0, float(view.state("component_on_order")[c]) - in_transit)
+        at_landing = on_hand - queued + float(arrivals[:first].sum()) - float(need[:first].sum())
+        later = float(arrivals[first:last].sum()) + not_dispatched
+        short = float(need[first:last].sum()) - max(at_landing, 0.0) - later
+        if short < max(1.0, rate):
+            return None
+        quantity = float(np.ceil(short))
+        premium = fast.price(quantity) - regular.price(quantity)
+        terms = {
+            "purchase_price_variance": -(fast.price(quantity) - self.standard_cost[c]) * quantity,
+            "freight": -fast.freight * quantity,
+            "supply_risk": quantity,  # units no longer at risk
+            "operating_profit": quantity * (self.unit_margin[c] - fast.freight - premium),
+        }
+        if float(self.objective.score(terms)) <= 0:
+            return None
+        return PurchaseOrder(self.components[c], quantity, fast.name, fast.mode)
 
-        ``planned_need`` is the plan's component need per day ahead [C, days], or None;
-        ``official`` the company's official demand forecast per product and day (Sales' number,
-        or the consensus), which Procurement explodes through the BOM when there is no supply
-        plan; components in ``alternate`` are split evenly between the main and the alternate
-        supplier.
-        """
-        obs, k = view.obs, self.knobs
-        own_rate = self.own_need_rate(view, bom) if official is None else official @ bom
-        orders = []
-        for c, component in enumerate(self.components):
-            lead = max(self.lead_days(s) for s, _ in self.sources[c])
-            cover = int(np.ceil(lead + DAYS_PER_WEEK - 1 + k.safety_lead_time_days))
-            need = own_rate[c] * cover
-            if planned_need is not None:
-                planned = planned_need[c, :cover].sum() + own_rate[c] * max(
-                    0, cover - planned_need.shape[1]
-                )
-                need = adherence * planned + (1 - adherence) * need
-            position = (
-                obs.component_on_hand[c]
-                + obs.component_on_order[c]
-                - obs.component_requirements_queued[c]
-            )
-            quantity = need - position
-            if quantity <= 0:
-                continue
+    # ------------------------------------------------------------------ the meeting
+
+    def _proposal(self, view: View) -> MaterialProposal:
+        on_hand = np.asarray(view.state("component_on_hand"), dtype=float)
+        available = (
+            on_hand
+            + np.asarray(view.state("component_on_order"), dtype=float)
+            - np.asarray(view.state("component_requirements_queued"), dtype=float)
+        )
+        overdue = np.asarray(view.state("supplier_overdue"), dtype=float)
+        out = []
+        for c in range(len(self.components)):
             sources = self.sources[c]
-            other = self.alternate(c) if c in alternate and len(sources) == 1 else None
-            if other is not None:
-                sources = [(sources[0][0], 0.5), (other, 0.5)]
-            for supplier, share in sources:
-                q = self._to_price_break(supplier, component, quantity * share)
-                orders.append(
-                    PurchaseOrder(component, q, supplier, self.supplier_mode(supplier, fast=False))
+            if self.last_choice[c]:
+                main = max(self.last_choice[c]["orders"], key=lambda x: x[1])[0]
+            else:
+                main = sources[self.main[c]]
+            fast = min(sources, key=lambda s: (s.lead_days, s.freight, s.name))
+            others = [s for s in sources if s.supplier != main.supplier]
+            alternate = (
+                min(others, key=lambda s: (self.lateness.value[s.supplier], s.price(0), s.name))
+                if others
+                else None
+            )
+            out.append(
+                ComponentSupply(
+                    main.name,
+                    main.lead_days,
+                    fast.name,
+                    fast.mode,
+                    fast.lead_days,
+                    fast.freight,
+                    fast.price(0) - main.price(0),
+                    alternate.name if alternate else None,
+                    alternate.price(0) - main.price(0) if alternate else 0.0,
+                    main.capacity_per_week,
+                    float(available[c]),
+                    float(overdue[:, c].sum()),
                 )
-        return orders
+            )
+        return MaterialProposal(self.role, tuple(out))
 
-    def _to_price_break(self, supplier: str, component: str, quantity: float) -> float:
-        # Paid on purchase price, Procurement chases volume discounts; on operating profit it
-        # buys what is needed.
-        if not self.knobs.buy_to_price_break or self.knobs.incentive == "operating_profit":
-            return quantity
-        for tier in self.config.suppliers[supplier].components[component].price_breaks:
-            if self.knobs.price_break_reach * tier.min_quantity <= quantity < tier.min_quantity:
-                return tier.min_quantity
-        return quantity
-
-    def expedite(
-        self, view: View, bom: np.ndarray, planned_need: np.ndarray | None, budget: float
-    ) -> tuple[list[PurchaseOrder], float]:
-        """Fast orders for shortages expected before a regular order could arrive, within
-        ``budget`` dollars of fast freight; returns the orders and what they spend.
-
-        Without a plan, any shortage over a day's need is rushed. With one, rushing was decided
-        in the review; between reviews only a disruption (a week's need or more) is rushed."""
-        obs = view.obs
-        rate = self.own_need_rate(view, bom)
-        orders, spent = [], 0.0
-        for c, component in enumerate(self.components):
-            sellers = [s for s, sup in self.config.suppliers.items() if component in sup.components]
-            fast = min(sellers, key=lambda s: (self.lead_days(s, fast=True), s))
-            regular = min(self.lead_days(s) for s, _ in self.sources[c])
-            if self.lead_days(fast, fast=True) >= regular:
-                continue  # no faster way: the regular order is the rush order
-            # Expedite only what would run out before anything sent now by the fast way arrives.
-            horizon = int(np.ceil(self.lead_days(fast, fast=True)))
-            need = rate[c] * horizon if planned_need is None else planned_need[c, :horizon].sum()
-            # Production already released needs its parts first; it is part of the same need.
-            need = max(need, obs.component_requirements_queued[c])
-            coming = obs.component_arrivals[:horizon, c].sum()
-            short = need - obs.component_on_hand[c] - coming
-            threshold = rate[c] * (1 if planned_need is None else DAYS_PER_WEEK)
-            if short <= threshold:
-                continue
-            mode = self.supplier_mode(fast, fast=True)
-            freight = self._mode_cost[mode] * short
-            if spent + freight > budget:
-                short = max(0.0, (budget - spent) / max(self._mode_cost[mode], 1e-9))
-                freight = self._mode_cost[mode] * short
-            if short < 1:
-                continue
-            orders.append(PurchaseOrder(component, short, fast, mode))
-            spent += freight
-        return orders, spent
+    def learned(self) -> dict[tuple[str, str], float]:
+        return {
+            ("expected_days_late", name): float(v)
+            for name, v in zip(self.suppliers, self.lateness.value, strict=True)
+        }

@@ -9,13 +9,12 @@ from pathlib import Path
 
 import click
 
-from agents.config import ChainConfig, CompanyConfig, Config, load_config
+from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config, load_config
 from sim.config import ConfigError
 from sim.metrics import KPI_GROUPS, kpi_unit
 
 __all__ = ["main"]
 
-PROTOCOL_NAMES = ["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"]
 DAYS_OPTION = click.option(
     "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
 )
@@ -300,9 +299,37 @@ def format_comparison(summary: dict) -> str:
                 f"  {name:<{width - 2}}  {format_difference(name, d['mean']):>16}   "
                 f"[{format_difference(name, lo)}, {format_difference(name, hi)}]"
             )
+    lines += format_learned(summary, width, col)
     lines.append("")
     lines.append(verdict(summary))
     return "\n".join(lines)
+
+
+def format_learned(summary: dict, width: int, col: int) -> list[str]:
+    """What the functions learned, where they adapt: each knob's mean value at the end."""
+    learned = summary.get("learned") or {}
+    if not learned:
+        return []
+    protocols = summary["protocols"]
+    width = max(width, *(len(name) + 2 for name in learned))
+    lines = ["\nWhat the functions learned (value at the end of the run, mean)"]
+    for name in sorted(learned):
+        cells = "".join(
+            f"{_knob(name, learned[name][p]['mean']) if p in learned[name] else '':>{col}}"
+            for p in protocols
+        )
+        lines.append(f"  {name:<{width - 2}}  {cells}")
+    return lines
+
+
+def _knob(name: str, value: float | None) -> str:
+    if value is None:
+        return "n/a"
+    if ".inflation." in name or ".promotion_uplift." in name:
+        return f"{100 * value:+.1f}%"
+    if name.endswith("_days.all") or "_days" in name:
+        return f"{value:.1f} days"
+    return f"{value:.3g}"
 
 
 def format_difference(name: str, value: float | None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
@@ -33,11 +33,22 @@ def interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, 
     return mean, mean - half, mean + half
 
 
-def _run(job: tuple[int, CompanyConfig, str, int]) -> tuple[int, dict[str, float]]:
+def _run(job: tuple[int, CompanyConfig, str, int]) -> tuple[int, dict[str, float], dict]:
     from experiments.run import simulate
 
     index, config, protocol, seed = job
-    return index, simulate(config, seed=seed, protocol=protocol).kpis
+    result = simulate(config, seed=seed, protocol=protocol)
+    return index, result.kpis, learned_at_end(result)
+
+
+def learned_at_end(result) -> dict[str, float]:
+    """What the functions learned, at the end of a run: ``function.knob.item`` -> value."""
+    if result.agents is None:
+        return {}
+    return {
+        f"{function}.{knob}.{item}": float(series[-1])
+        for (function, knob, item), series in result.agents.daily().items()
+    }
 
 
 @dataclass(frozen=True)
@@ -48,6 +59,7 @@ class Comparison:
     seed: int
     seeds: tuple[int, ...]
     kpis: dict[str, dict[str, list[float]]]  # kpi -> protocol -> value per replication
+    learned: dict[str, dict[str, list[float]]] = field(default_factory=dict)  # knob, likewise
 
     @property
     def reps(self) -> int:
@@ -71,11 +83,18 @@ class Comparison:
                 mean, lo, hi = interval(diffs)
                 entry["diff"][protocol] = {"mean": _json(mean), "ci": [_json(lo), _json(hi)]}
             out[name] = entry
+        learned = {}
+        for name, by_protocol in self.learned.items():
+            learned[name] = {}
+            for protocol, values in by_protocol.items():
+                mean, lo, hi = interval(values)
+                learned[name][protocol] = {"mean": _json(mean), "ci": [_json(lo), _json(hi)]}
         return {
             "protocols": list(self.protocols),
             "reps": self.reps,
             "seed": self.seed,
             "kpis": out,
+            "learned": learned,
         }
 
 
@@ -90,10 +109,14 @@ def compare(
     seeds = tuple(replication_seeds(seed, reps))
     work = [(config, protocol, s) for s in seeds for protocol in protocols]
     engine = make_engine("local", jobs)
-    done = dict(engine.map(_run, [(i, *job) for i, job in enumerate(work)]))
-    results = [done[i] for i in range(len(work))]
+    done = {i: rest for i, *rest in engine.map(_run, [(i, *job) for i, job in enumerate(work)])}
     kpis: dict[str, dict[str, list[float]]] = {}
-    for (_, protocol, _), values in zip(work, results, strict=True):
+    learned: dict[str, dict[str, list[float]]] = {}
+    for i, (_, protocol, _) in enumerate(work):
+        values, knobs = done[i]
         for name, value in values.items():
             kpis.setdefault(name, {p: [] for p in protocols})[protocol].append(value)
-    return Comparison(tuple(protocols), seed, seeds, kpis)
+        for name, value in knobs.items():
+            learned.setdefault(name, {})
+            learned[name].setdefault(protocol, []).append(value)
+    return Comparison(tuple(protocols), seed, seeds, kpis, learned)

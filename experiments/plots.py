@@ -13,6 +13,8 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from sim import ledger as rec
+from sim.calendar import weekly_totals
 from sim.chain import ChainOutcome
 from sim.ledger import INVENTORY, Account
 from sim.world import CompanyOutcome
@@ -20,11 +22,6 @@ from sim.world import CompanyOutcome
 __all__ = ["plot_chain_orders", "plot_company_run"]
 
 _DOLLARS = FuncFormatter(lambda x, _: f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x / 1e3:,.0f}k")
-
-
-def _weekly(values: np.ndarray) -> np.ndarray:
-    weeks = len(values) // 7
-    return values[: weeks * 7].reshape(weeks, 7, *values.shape[1:]).sum(axis=1)
 
 
 def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str | Path) -> Path:
@@ -41,13 +38,16 @@ def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str 
     axes = fig.subplots(2, 2)
     ax = axes[0, 0]
     ax.plot(
-        weeks, _weekly(products["demand"].to_numpy()), label="ordered by customers", color="#555"
+        weeks,
+        weekly_totals(products["demand"].to_numpy()),
+        label="ordered by customers",
+        color="#555",
     )
-    ax.plot(weeks, _weekly(products["shipped"].to_numpy()), label="shipped", color="#1f77b4")
+    ax.plot(weeks, weekly_totals(products["shipped"].to_numpy()), label="shipped", color="#1f77b4")
     ax.fill_between(
         weeks,
         0,
-        _weekly(products["lost"].to_numpy()),
+        weekly_totals(products["lost"].to_numpy()),
         color="#d62728",
         alpha=0.5,
         label="lost sales",
@@ -138,10 +138,10 @@ def plot_protocols(
     for name, o in outcomes.items():
         lost = np.zeros(o.days)
         for f in o.ledger.facts:
-            if type(f).__name__ == "SaleLost":
+            if isinstance(f, rec.SaleLost):
                 lost[f.day] += f.quantity
         weeks = np.arange(o.days // 7)
-        axes[0, 0].plot(weeks, _weekly(lost), label=name, color=colours[name], lw=1.4)
+        axes[0, 0].plot(weeks, weekly_totals(lost), label=name, color=colours[name], lw=1.4)
         axes[0, 1].plot(
             o.daily["finished_on_hand"].sum(axis=1), label=name, color=colours[name], lw=1
         )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from agents.classic import ChainPlanner, ClassicPlanner
 from agents.config import ChainConfig, CompanyConfig, Config
-from agents.model import OnePlanModel
+from agents.model import AgentRecord, OnePlanModel
 from sim.chain import Chain, ChainOutcome
 from sim.metrics import kpis
 from sim.rng import Streams
@@ -22,10 +22,12 @@ __all__ = ["RunResult", "simulate"]
 
 @dataclass(frozen=True)
 class RunResult:
-    """The outcome of one run and its KPIs."""
+    """The outcome of one run, its KPIs, and (when functions ran the company) what they
+    learned and decided."""
 
     outcome: CompanyOutcome | ChainOutcome
     kpis: dict[str, float]
+    agents: AgentRecord | None = None
 
     @property
     def seed(self) -> int:
@@ -50,7 +52,9 @@ def simulate(
             raise ValueError("protocol 'classic' needs the config's 'policies' section")
         outcome = World(config, streams, ClassicPlanner(config), horizon_days=days).run()
     elif isinstance(config, CompanyConfig):
-        outcome = OnePlanModel(config, seed, days).run()
+        model = OnePlanModel(config, seed, days)
+        outcome = model.run()
+        return RunResult(outcome, kpis(outcome), model.record())
     else:  # pragma: no cover
         raise TypeError(f"unknown config type {type(config).__name__}")
     return RunResult(outcome, kpis(outcome))

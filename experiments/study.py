@@ -29,12 +29,12 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import pandas as pd
 from pydantic import Field
 
-from agents.config import ChainConfig, CompanyConfig, Config, validate
+from agents.config import ChainConfig, CompanyConfig, Config, ProtocolName, validate
 from experiments.engines import Engine, InProcess
 from experiments.run import simulate
 from experiments.store import Store
@@ -59,7 +59,6 @@ __all__ = [
 
 DOTTED_PATTERN = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"
 DottedPath = Annotated[str, Field(pattern=DOTTED_PATTERN)]
-ProtocolName = Literal["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"]
 Loose = Field(strict=False)  # YAML lists may fill tuples
 Point = tuple[tuple[str, Any], ...]  # (dotted path, value) for each factor
 

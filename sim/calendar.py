@@ -15,7 +15,15 @@ from enum import Enum
 
 import numpy as np
 
-__all__ = ["DAYS_PER_YEAR", "Phase", "at", "is_month_start", "is_week_start", "month_of_day"]
+__all__ = [
+    "DAYS_PER_YEAR",
+    "Phase",
+    "at",
+    "is_month_start",
+    "is_week_start",
+    "month_of_day",
+    "weekly_totals",
+]
 
 DAYS_PER_YEAR = 365
 DAYS_PER_WEEK = 7
@@ -49,11 +57,6 @@ def at(day: int, phase: Phase) -> float:
     return day + phase.value
 
 
-def day_of(time: float) -> int:
-    """The day a clock time falls in."""
-    return int(time)
-
-
 def month_of_day(day: int) -> int:
     """The month index (0 = first January of the run) of ``day``."""
     year, day_in_year = divmod(day, DAYS_PER_YEAR)
@@ -71,3 +74,12 @@ def is_week_start(day: int) -> bool:
 
 
 _MONTH_STARTS_SET = frozenset(int(x) for x in _MONTH_STARTS)
+
+
+def weekly_totals(per_day: np.ndarray, axis: int = 0, weeks: int | None = None) -> np.ndarray:
+    """Sums over whole weeks of a per-day array along ``axis`` (the first ``weeks`` weeks, or
+    every whole week; a partial last week is dropped)."""
+    values = np.moveaxis(np.asarray(per_day), axis, 0)
+    weeks = len(values) // DAYS_PER_WEEK if weeks is None else weeks
+    summed = values[: weeks * DAYS_PER_WEEK].reshape(weeks, DAYS_PER_WEEK, *values.shape[1:])
+    return np.moveaxis(summed.sum(axis=1), 0, axis)

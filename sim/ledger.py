@@ -12,8 +12,9 @@ KPIs are computed from these records after a run (``sim.metrics``); nothing here
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from enum import IntEnum
+from enum import IntEnum, StrEnum
 
 import numpy as np
 
@@ -45,8 +46,8 @@ class Account(IntEnum):
     PROMOTION = 19
     DEPRECIATION = 20
     INTEREST = 21
-    CONVERSION_VARIANCE = 22
-    OVERHEAD = 23
+    OVERHEAD = 22
+    OBSOLESCENCE = 23
 
 
 ASSETS = (
@@ -73,8 +74,8 @@ EXPENSES = (
     Account.PROMOTION,
     Account.DEPRECIATION,
     Account.INTEREST,
-    Account.CONVERSION_VARIANCE,
     Account.OVERHEAD,
+    Account.OBSOLESCENCE,
 )
 DEBIT_NORMAL = frozenset(ASSETS + EXPENSES)
 INVENTORY = (
@@ -186,13 +187,20 @@ class SaleLost:
 
 @dataclass(frozen=True, slots=True)
 class ForecastIssued:
-    """A forecast of demand per day for ``product`` over days ``[day+1, day+horizon_days]``."""
+    """A demand forecast of ``per_day`` units a day over the ``horizon_days`` after ``day``.
+
+    ``official``: the company's published demand forecast of record (the one every function is
+    handed). ``acted_on``: the number its owner used for its own decisions that day (a
+    proposal to a meeting is neither).
+    """
 
     day: int
     owner: str
     product: int
     per_day: float
     horizon_days: int
+    official: bool
+    acted_on: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +263,15 @@ class ShipmentReceived:
 
 
 @dataclass(frozen=True, slots=True)
+class StockScrapped:
+    """Finished goods of ``product`` scrapped because they reached their shelf life."""
+
+    day: int
+    product: int
+    quantity: float
+
+
+@dataclass(frozen=True, slots=True)
 class PurchaseOrderCancelled:
     day: int
     po_id: int
@@ -284,17 +301,47 @@ class CapacityChanged:
     capex: float
 
 
+class PlanKind(StrEnum):
+    """What a plan's quantities count, week by week."""
+
+    DEMAND = "demand"  # units customers are expected to order
+    PRODUCTION = "production"  # units to make
+
+
 @dataclass(frozen=True, slots=True)
 class PlanRecorded:
+    """A plan per week from ``start_day``; ``agreed``: reconciled across functions (a plan of
+    record everyone executes), else one function's own."""
+
     day: int
     owner: str
-    kind: str
+    kind: PlanKind
     product: int
     start_day: int
     quantities: tuple[float, ...]
+    agreed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersReviewed:
+    """A review of the week's orders against a working-capital control: the value proposed,
+    the value cut, and how far inventory was projected over its target (0 = within it)."""
+
+    day: int
+    owner: str
+    proposed_value: float
+    cut_value: float
+    excess_value: float
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecorded:
+    """A line of the decision log, kept as JSON text so that the record cannot change."""
+
     day: int
-    entry: dict
+    kind: str
+    text: str
+
+    @property
+    def entry(self) -> dict:
+        return json.loads(self.text)

@@ -8,10 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sim.ledger import PlanKind
+
 __all__ = [
+    "CapacityChange",
     "DecisionError",
+    "DecisionRecord",
     "DemandForecast",
+    "OrdersReview",
+    "PlanRecord",
     "ProductionOrder",
+    "Promotion",
     "PurchaseOrder",
     "ReplenishmentOrder",
 ]
@@ -46,12 +53,18 @@ class PurchaseOrder:
 
 @dataclass(frozen=True, slots=True)
 class DemandForecast:
-    """A forecast of demand per day for the next ``horizon_days`` (recorded, not executed)."""
+    """A forecast of demand per day for the next ``horizon_days`` (recorded, not executed).
+
+    ``official``: it is the company's published forecast of record; ``acted_on``: its owner
+    used it for its own decisions (see :class:`sim.ledger.ForecastIssued`).
+    """
 
     owner: str
     product: str
     per_day: float
     horizon_days: int = 28
+    official: bool = False
+    acted_on: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +77,15 @@ class ReplenishmentOrder:
 
 @dataclass(frozen=True, slots=True)
 class Promotion:
-    """Run a promotion: demand of ``product`` rises by ``uplift`` on days
-    ``[start_day, start_day + duration_days)`` and sells at ``1 - price_discount`` of list price;
-    ``cost`` (media, displays) is paid on the first day. ``start_day`` must be in the future."""
+    """Run a promotion: ``product`` sells at ``1 - price_discount`` of list price on days
+    ``[start_day, start_day + duration_days)``; ``cost`` (media, displays) is paid on the first
+    day. ``start_day`` must be in the future. How much demand rises is the market's answer
+    (``products.*.demand.price_elasticity``), not the requester's."""
 
     product: str
     start_day: int
     duration_days: int
-    uplift: float
-    price_discount: float = 0.0
+    price_discount: float
     cost: float = 0.0
 
 
@@ -91,19 +104,32 @@ class CapacityChange:
 class PlanRecord:
     """A plan to record (not executed): ``quantities`` per week from ``start_day`` on.
 
-    ``kind`` says what is planned: ``demand`` (units demanded per week) or ``production``
-    (units to make per week); ``owner`` who made it (``sales``, ``operations``, ``consensus``...).
+    ``kind`` says what is counted (:class:`sim.ledger.PlanKind`); ``owner`` who made it;
+    ``agreed``: the plan was reconciled across functions, not one function's own.
     """
 
     owner: str
-    kind: str
+    kind: PlanKind
     product: str
     start_day: int
     quantities: tuple[float, ...]
+    agreed: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class OrdersReview:
+    """Record a review of orders against a working-capital control (see
+    :class:`sim.ledger.OrdersReviewed`)."""
+
+    owner: str
+    proposed_value: float
+    cut_value: float
+    excess_value: float
 
 
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
-    """A line of the decision log (recorded, not executed): a JSON-able mapping."""
+    """A line of the decision log (recorded, not executed): ``entry`` must be JSON-able."""
 
+    kind: str
     entry: dict

@@ -17,7 +17,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim import ledger as rec
-from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, weekly_totals
 from sim.chain import ChainOutcome
 from sim.ledger import Account
 from sim.world import CompanyOutcome
@@ -25,11 +25,24 @@ from sim.world import CompanyOutcome
 __all__ = ["COMPANY_KPIS", "chain_kpis", "company_kpis", "kpis"]
 
 COMPANY_KPIS: dict[str, Callable[[CompanyOutcome], float]] = {}
+KPI_UNITS: dict[str, str] = {}  # how each KPI reads: share, money, units, days, per_year, ratio
+KPI_GROUPS: dict[str, tuple[str, ...]] = {}  # the sections of a KPI table, in order
 
 
-def kpi(function: Callable[[CompanyOutcome], float]) -> Callable[[CompanyOutcome], float]:
-    COMPANY_KPIS[function.__name__] = function
-    return function
+def kpi(unit: str, group: str) -> Callable:
+    """Register a company KPI under its function's name, with how it reads and its section."""
+
+    def register(function: Callable[[CompanyOutcome], float]) -> Callable[[CompanyOutcome], float]:
+        _declare(function.__name__, unit, group)
+        COMPANY_KPIS[function.__name__] = function
+        return function
+
+    return register
+
+
+def _declare(name: str, unit: str, group: str) -> None:
+    KPI_UNITS[name] = unit
+    KPI_GROUPS[group] = (*KPI_GROUPS.get(group, ()), name)
 
 
 # ------------------------------------------------------------------------- helpers
@@ -58,16 +71,9 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else float("nan")
 
 
-def _weekly(series: np.ndarray) -> np.ndarray:
-    weeks = len(series) // DAYS_PER_WEEK
-    return (
-        series[: weeks * DAYS_PER_WEEK].reshape(weeks, DAYS_PER_WEEK, *series.shape[1:]).sum(axis=1)
-    )
-
-
 def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
     """Mean over columns of var(weekly orders) / var(weekly demand) (columns with demand)."""
-    o, d = _weekly(orders), _weekly(demand)
+    o, d = weekly_totals(orders), weekly_totals(demand)
     ratios = [
         o[:, j].var(ddof=1) / d[:, j].var(ddof=1)
         for j in range(d.shape[1])
@@ -79,7 +85,7 @@ def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
 # ------------------------------------------------------------------------- service
 
 
-@kpi
+@kpi(unit="share", group="Service")
 def fill_rate(o: CompanyOutcome) -> float:
     """Units shipped from stock on the day they were ordered / units ordered (0–1)."""
     demanded = float(o.demand.sum())
@@ -87,7 +93,7 @@ def fill_rate(o: CompanyOutcome) -> float:
     return _safe_ratio(on_time, demanded)
 
 
-@kpi
+@kpi(unit="share", group="Service")
 def otif(o: CompanyOutcome) -> float:
     """Share of customer orders shipped on time and in full (on their order day, every unit)."""
     orders = _facts(o, rec.OrderReceived)
@@ -101,13 +107,13 @@ def otif(o: CompanyOutcome) -> float:
     return full / len(orders)
 
 
-@kpi
+@kpi(unit="units", group="Service")
 def lost_sales_units(o: CompanyOutcome) -> float:
     """Units ordered by customers and never shipped because they waited past their patience."""
     return float(sum(f.quantity for f in _facts(o, rec.SaleLost)))
 
 
-@kpi
+@kpi(unit="units", group="Service")
 def backorder_units_avg(o: CompanyOutcome) -> float:
     """Average end-of-day backlog of customer orders, in units (all products)."""
     return float(o.daily["backlog"].sum(axis=1).mean())
@@ -116,67 +122,74 @@ def backorder_units_avg(o: CompanyOutcome) -> float:
 # ------------------------------------------------------------------------- profit and loss
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def revenue(o: CompanyOutcome) -> float:
     """Sales value of units shipped (price × units), over the run."""
     return _flow(o, Account.REVENUE)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def cogs(o: CompanyOutcome) -> float:
     """Cost of goods sold at standard cost (materials + conversion), over the run."""
     return _flow(o, Account.COGS)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def purchase_price_variance(o: CompanyOutcome) -> float:
     """Actual minus standard cost of components dispatched (positive = paid more)."""
     return _flow(o, Account.PURCHASE_PRICE_VARIANCE)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def gross_margin(o: CompanyOutcome) -> float:
     """Revenue − COGS − purchase price variance: margin on goods at actual material prices."""
     return revenue(o) - cogs(o) - purchase_price_variance(o)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def holding_cost(o: CompanyOutcome) -> float:
     """Capital charge on all inventory value plus storage of stock on hand, over the run."""
     return _flow(o, Account.HOLDING_CAPITAL) + _flow(o, Account.HOLDING_STORAGE)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def transport_cost(o: CompanyOutcome) -> float:
     """Freight on standard (non-expedited) transport modes, over the run."""
     return _flow(o, Account.TRANSPORT)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def expedite_cost(o: CompanyOutcome) -> float:
     """Freight on expedited transport modes (e.g. air), over the run."""
     return _flow(o, Account.EXPEDITING)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def overtime_cost(o: CompanyOutcome) -> float:
     """Overtime premium paid for units made beyond regular line capacity, over the run."""
     return _flow(o, Account.OVERTIME)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def penalty_cost(o: CompanyOutcome) -> float:
     """Contractual penalties for lost sales, over the run."""
     return _flow(o, Account.PENALTIES)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def promotion_cost(o: CompanyOutcome) -> float:
     """Cost of promotions run, over the run."""
     return _flow(o, Account.PROMOTION)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
+def obsolescence_cost(o: CompanyOutcome) -> float:
+    """Finished goods written off at standard cost because they reached their shelf life
+    (excess that never sold), over the run."""
+    return _flow(o, Account.OBSOLESCENCE)
+
+
+@kpi(unit="money", group="Profit and loss")
 def capex(o: CompanyOutcome) -> float:
     """Capital expenditure on new capacity during the run (excludes the opening plant)."""
     return sum(
@@ -186,17 +199,17 @@ def capex(o: CompanyOutcome) -> float:
     )
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def overhead_cost(o: CompanyOutcome) -> float:
     """Fixed overhead (salaries, rent, systems) over the run."""
     return _flow(o, Account.OVERHEAD)
 
 
-@kpi
+@kpi(unit="money", group="Profit and loss")
 def operating_profit(o: CompanyOutcome) -> float:
     """Gross margin − holding − transport − expediting − overtime − penalties − promotions −
-    overhead − depreciation, over the run. Interest is below this line; the capital charge on
-    inventory is above it (it is what the inventory costs the company)."""
+    overhead − depreciation − obsolescence, over the run. Interest is below this line; the
+    capital charge on inventory is above it (it is what the inventory costs the company)."""
     b = _flow
     return (
         gross_margin(o)
@@ -208,7 +221,7 @@ def operating_profit(o: CompanyOutcome) -> float:
         - b(o, Account.PROMOTION)
         - b(o, Account.OVERHEAD)
         - b(o, Account.DEPRECIATION)
-        - b(o, Account.CONVERSION_VARIANCE)
+        - b(o, Account.OBSOLESCENCE)
     )
 
 
@@ -219,25 +232,31 @@ def _inventory_value(o: CompanyOutcome) -> np.ndarray:
     return _balances(o, *rec.INVENTORY)
 
 
-@kpi
+@kpi(unit="money", group="Working capital and cash")
 def avg_inventory_value(o: CompanyOutcome) -> float:
     """Average end-of-day inventory at standard cost: components, in transit, WIP, finished."""
     return float(_inventory_value(o).mean())
 
 
-@kpi
+@kpi(unit="units", group="Working capital and cash")
+def scrapped_units(o: CompanyOutcome) -> float:
+    """Finished units scrapped because they reached their shelf life, over the run."""
+    return float(sum(f.quantity for f in _facts(o, rec.StockScrapped)))
+
+
+@kpi(unit="per_year", group="Working capital and cash")
 def inventory_turns(o: CompanyOutcome) -> float:
     """COGS per year / average inventory value (times per year)."""
     return _safe_ratio(cogs(o) / _years(o), avg_inventory_value(o))
 
 
-@kpi
+@kpi(unit="days", group="Working capital and cash")
 def dio_days(o: CompanyOutcome) -> float:
     """Days inventory outstanding: average inventory value / COGS per day."""
     return _safe_ratio(avg_inventory_value(o), cogs(o) / o.days)
 
 
-@kpi
+@kpi(unit="days", group="Working capital and cash")
 def dso_days(o: CompanyOutcome) -> float:
     """Days sales outstanding: average receivables / revenue per day."""
     return _safe_ratio(float(_balances(o, Account.RECEIVABLES).mean()), revenue(o) / o.days)
@@ -248,13 +267,13 @@ def _purchases(o: CompanyOutcome) -> float:
     return sum(e.amount for e in o.ledger.books.journal if e.credit == Account.PAYABLES)
 
 
-@kpi
+@kpi(unit="days", group="Working capital and cash")
 def dpo_days(o: CompanyOutcome) -> float:
     """Days payables outstanding: average payables / purchases (components + freight) per day."""
     return _safe_ratio(float(_balances(o, Account.PAYABLES).mean()), _purchases(o) / o.days)
 
 
-@kpi
+@kpi(unit="days", group="Working capital and cash")
 def cash_to_cash_days(o: CompanyOutcome) -> float:
     """DIO + DSO − DPO, in days."""
     return dio_days(o) + dso_days(o) - dpo_days(o)
@@ -264,19 +283,19 @@ def _working_capital(o: CompanyOutcome) -> np.ndarray:
     return _balances(o, Account.RECEIVABLES, *rec.INVENTORY) - _balances(o, Account.PAYABLES)
 
 
-@kpi
+@kpi(unit="money", group="Working capital and cash")
 def working_capital_avg(o: CompanyOutcome) -> float:
     """Average end-of-day receivables + inventory − payables."""
     return float(_working_capital(o).mean())
 
 
-@kpi
+@kpi(unit="money", group="Working capital and cash")
 def ending_cash(o: CompanyOutcome) -> float:
     """Cash at the close of the last day (negative = overdraft)."""
     return float(o.daily["balances"][-1, int(Account.CASH)])
 
 
-@kpi
+@kpi(unit="share", group="Working capital and cash")
 def roi(o: CompanyOutcome) -> float:
     """Operating profit per year / average capital employed (working capital + fixed assets)."""
     employed = float((_working_capital(o) + _balances(o, Account.FIXED_ASSETS)).mean())
@@ -286,48 +305,59 @@ def roi(o: CompanyOutcome) -> float:
 # ------------------------------------------------------------------------- planning
 
 
-def _forecast_of_record(o: CompanyOutcome) -> list:
-    """The company's demand forecast: what Sales submits (the consensus under a demand review),
-    or, with no Sales function, the forecast the plan was made with."""
-    issued = _facts(o, rec.ForecastIssued)
-    owners = {f.owner for f in issued}
-    owner = "sales" if "sales" in owners else "plan"
-    return [f for f in issued if f.owner == owner]
-
-
-def _forecast_errors(o: CompanyOutcome) -> tuple[np.ndarray, np.ndarray]:
-    forecasts, actuals = [], []
+def _scored(o: CompanyOutcome, keep) -> tuple[np.ndarray, np.ndarray]:
+    """(forecast, actual) per day for the forecasts ``keep`` selects whose horizon has passed."""
     cumulative = np.vstack([np.zeros((1, o.demand.shape[1])), np.cumsum(o.demand, axis=0)])
-    for f in _forecast_of_record(o):
+    forecasts, actuals = [], []
+    for f in _facts(o, rec.ForecastIssued):
         end = f.day + 1 + f.horizon_days
-        if end > o.days:
+        if not keep(f) or end > o.days:
             continue
-        actual = (cumulative[end, f.product] - cumulative[f.day + 1, f.product]) / f.horizon_days
         forecasts.append(f.per_day)
-        actuals.append(actual)
+        actuals.append(
+            (cumulative[end, f.product] - cumulative[f.day + 1, f.product]) / f.horizon_days
+        )
     return np.array(forecasts), np.array(actuals)
 
 
-@kpi
-def forecast_mape(o: CompanyOutcome) -> float:
-    """Mean absolute percentage error of the demand forecast of record (Sales' number, or the
-    consensus under a demand review; the planner's with classic policies) per day against the
-    average demand actually seen over each forecast's horizon (0.1 = 10%); forecasts whose
-    horizon had no demand are left out."""
-    f, a = _forecast_errors(o)
+def _mape(f: np.ndarray, a: np.ndarray) -> float:
     mask = a > 0
     return float(np.mean(np.abs(f[mask] - a[mask]) / a[mask])) if mask.any() else float("nan")
 
 
-@kpi
+@kpi(unit="share", group="Planning")
+def forecast_mape(o: CompanyOutcome) -> float:
+    """Mean absolute percentage error of the demand forecasts the decision makers acted on
+    (each function's own number as it used it, the planner's under classic policies), per day
+    against the average demand actually seen over each forecast's horizon (0.1 = 10%);
+    forecasts whose horizon had no demand are left out. NaN when nothing acted on a forecast."""
+    return _mape(*_scored(o, lambda f: f.acted_on))
+
+
+@kpi(unit="share", group="Planning")
 def forecast_bias(o: CompanyOutcome) -> float:
-    """Σ(forecast − actual) / Σ actual over the demand forecasts of record (positive =
-    over-forecasting)."""
-    f, a = _forecast_errors(o)
+    """Σ(forecast − actual) / Σ actual over the demand forecasts the decision makers acted on
+    (positive = over-forecasting)."""
+    f, a = _scored(o, lambda f: f.acted_on)
     return _safe_ratio(float((f - a).sum()), float(a.sum()))
 
 
-@kpi
+@kpi(unit="share", group="Planning")
+def demand_plan_mape(o: CompanyOutcome) -> float:
+    """Mean absolute percentage error of the company's published demand forecast of record
+    (Sales' number, or the consensus under a demand review; the planner's under classic
+    policies), measured like ``forecast_mape``."""
+    return _mape(*_scored(o, lambda f: f.official))
+
+
+@kpi(unit="share", group="Planning")
+def demand_plan_bias(o: CompanyOutcome) -> float:
+    """Σ(forecast − actual) / Σ actual of the published demand forecast of record."""
+    f, a = _scored(o, lambda f: f.official)
+    return _safe_ratio(float((f - a).sum()), float(a.sum()))
+
+
+@kpi(unit="ratio", group="Planning")
 def bullwhip_production(o: CompanyOutcome) -> float:
     """Var(weekly production ordered) / var(weekly customer demand), averaged over products."""
     ordered = np.zeros_like(o.demand)
@@ -336,7 +366,7 @@ def bullwhip_production(o: CompanyOutcome) -> float:
     return _variance_ratio(ordered, o.demand)
 
 
-@kpi
+@kpi(unit="ratio", group="Planning")
 def bullwhip_procurement(o: CompanyOutcome) -> float:
     """Var(weekly components purchased) / var(weekly component needs implied by customer
     demand through the BOM), averaged over components."""
@@ -348,27 +378,31 @@ def bullwhip_procurement(o: CompanyOutcome) -> float:
     return _variance_ratio(bought, o.demand @ o.topology.bom)
 
 
-@kpi
+@kpi(unit="share", group="Planning")
 def forecast_disagreement(o: CompanyOutcome) -> float:
-    """Versions of the truth: for every product and weekly review where Sales, Operations and
-    Finance each issued a forecast, (highest − lowest) / mean of their numbers; averaged
-    (0 = one number). NaN when the functions are not modelled."""
-    by_review: dict[tuple[int, int], list[float]] = {}
+    """Versions of the truth: for every product and review where two or more decision makers
+    acted on their own demand forecast, (highest − lowest) / mean of those numbers; averaged
+    (0 = one number). NaN when no two forecasts were acted on the same day."""
+    by_review: dict[tuple[int, int], dict[str, float]] = {}
     for f in _facts(o, rec.ForecastIssued):
-        if f.owner in ("sales", "operations", "finance"):
-            by_review.setdefault((f.day, f.product), []).append(f.per_day)
+        if f.acted_on:
+            by_review.setdefault((f.day, f.product), {})[f.owner] = f.per_day
     spreads = [
-        (max(v) - min(v)) / np.mean(v) for v in by_review.values() if len(v) == 3 and np.mean(v) > 0
+        (max(v) - min(v)) / np.mean(v)
+        for numbers in by_review.values()
+        if len(numbers) >= 2 and np.mean(v := list(numbers.values())) > 0
     ]
     return float(np.mean(spreads)) if spreads else float("nan")
 
 
 def _production_plans(o: CompanyOutcome) -> list:
-    """The agreed production plans (made by a supply review); none in silo."""
-    return [f for f in _facts(o, rec.PlanRecorded) if f.kind == "production" and f.owner == "sop"]
+    """The agreed production plans (reconciled across functions); none in silo."""
+    return [
+        f for f in _facts(o, rec.PlanRecorded) if f.kind is rec.PlanKind.PRODUCTION and f.agreed
+    ]
 
 
-@kpi
+@kpi(unit="share", group="Planning")
 def plan_adherence(o: CompanyOutcome) -> float:
     """1 − Σ|production ordered − production agreed| / Σ agreed, week by week and product by
     product while each agreed plan is in force (1 = executed exactly as agreed). NaN where no
@@ -400,7 +434,7 @@ def plan_adherence(o: CompanyOutcome) -> float:
     return 1.0 - gap / planned if planned else float("nan")
 
 
-@kpi
+@kpi(unit="share", group="Planning")
 def plan_nervousness(o: CompanyOutcome) -> float:
     """How much each new agreed production plan changes the weeks the previous one already
     covered: Σ|new − old| / Σ old over overlapping weeks, averaged over successive plans
@@ -420,23 +454,30 @@ def plan_nervousness(o: CompanyOutcome) -> float:
     return float(np.mean(changes)) if changes else float("nan")
 
 
-@kpi
+@kpi(unit="share", group="Planning")
 def finance_cut_share(o: CompanyOutcome) -> float:
-    """Share of weekly reviews in which Finance cut production and purchase orders because
-    inventory was over its cap (0–1). NaN when Finance is not modelled."""
-    reviews = [f.entry for f in _facts(o, rec.DecisionRecorded)]
-    cuts = [e["cut"] for e in reviews if e.get("kind") == "finance_review"]
-    return float(np.mean(cuts)) if cuts else float("nan")
+    """Share of the reviews of orders against a working-capital control in which orders were
+    cut because inventory was projected over its target (0–1). NaN when no such control
+    reviewed orders (classic policies)."""
+    reviews = _facts(o, rec.OrdersReviewed)
+    return float(np.mean([r.cut_value > 0 for r in reviews])) if reviews else float("nan")
 
 
-@kpi
+@kpi(unit="money", group="Planning")
+def orders_cut_value(o: CompanyOutcome) -> float:
+    """Value of production and purchase orders cut by working-capital reviews, over the run
+    (production at the conversion it would have added, purchases at standard cost)."""
+    return float(sum(r.cut_value for r in _facts(o, rec.OrdersReviewed)))
+
+
+@kpi(unit="share", group="Planning")
 def capacity_utilization(o: CompanyOutcome) -> float:
     """Units made on regular time / regular capacity, over all lines and days (0–1)."""
     capacity = float(o.daily["line_capacity"].sum())
     return _safe_ratio(float(o.daily["line_regular_used"].sum()), capacity)
 
 
-@kpi
+@kpi(unit="share", group="Planning")
 def overtime_share(o: CompanyOutcome) -> float:
     """Share of units made on overtime (0–1)."""
     regular = float(o.daily["line_regular_used"].sum())
@@ -497,100 +538,14 @@ def kpis(outcome: CompanyOutcome | ChainOutcome) -> dict[str, float]:
     return company_kpis(outcome)
 
 
-# How each KPI reads: used by reports and tables (anything not listed reads as a plain number).
-KPI_UNITS: dict[str, str] = {
-    "fill_rate": "share",
-    "otif": "share",
-    "cycle_service_level": "share",
-    "lost_sales_units": "units",
-    "backorder_units_avg": "units",
-    "revenue": "money",
-    "cogs": "money",
-    "purchase_price_variance": "money",
-    "gross_margin": "money",
-    "holding_cost": "money",
-    "transport_cost": "money",
-    "expedite_cost": "money",
-    "overtime_cost": "money",
-    "penalty_cost": "money",
-    "promotion_cost": "money",
-    "overhead_cost": "money",
-    "capex": "money",
-    "operating_profit": "money",
-    "avg_inventory_value": "money",
-    "inventory_turns": "per_year",
-    "dio_days": "days",
-    "dso_days": "days",
-    "dpo_days": "days",
-    "cash_to_cash_days": "days",
-    "working_capital_avg": "money",
-    "ending_cash": "money",
-    "roi": "share",
-    "forecast_mape": "share",
-    "forecast_bias": "share",
-    "forecast_disagreement": "share",
-    "plan_adherence": "share",
-    "plan_nervousness": "share",
-    "finance_cut_share": "share",
-    "bullwhip_production": "ratio",
-    "bullwhip_procurement": "ratio",
-    "capacity_utilization": "share",
-    "overtime_share": "share",
-    "backorder_cost": "money",
-    "total_cost": "money",
-    "cost_per_period": "money",
-}
-
-KPI_GROUPS: dict[str, tuple[str, ...]] = {
-    "Service": (
-        "fill_rate",
-        "otif",
-        "cycle_service_level",
-        "lost_sales_units",
-        "backorder_units_avg",
-    ),
-    "Profit and loss": (
-        "revenue",
-        "cogs",
-        "purchase_price_variance",
-        "gross_margin",
-        "holding_cost",
-        "transport_cost",
-        "expedite_cost",
-        "overtime_cost",
-        "penalty_cost",
-        "promotion_cost",
-        "overhead_cost",
-        "operating_profit",
-        "capex",
-        "backorder_cost",
-        "total_cost",
-        "cost_per_period",
-    ),
-    "Working capital and cash": (
-        "avg_inventory_value",
-        "inventory_turns",
-        "dio_days",
-        "dso_days",
-        "dpo_days",
-        "cash_to_cash_days",
-        "working_capital_avg",
-        "ending_cash",
-        "roi",
-    ),
-    "Planning": (
-        "forecast_mape",
-        "forecast_bias",
-        "forecast_disagreement",
-        "plan_adherence",
-        "plan_nervousness",
-        "finance_cut_share",
-        "bullwhip_production",
-        "bullwhip_procurement",
-        "capacity_utilization",
-        "overtime_share",
-    ),
-}
+# The serial chain's own KPIs (the ones a company shares with a chain are declared above).
+for _name, _unit, _group in (
+    ("cycle_service_level", "share", "Service"),
+    ("backorder_cost", "money", "Profit and loss"),
+    ("total_cost", "money", "Profit and loss"),
+    ("cost_per_period", "money", "Profit and loss"),
+):
+    _declare(_name, _unit, _group)
 
 
 def kpi_unit(name: str) -> str:

@@ -20,6 +20,7 @@ products, components and lines live in numpy arrays.
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from sim.messages import (
     DecisionError,
     DecisionRecord,
     DemandForecast,
+    OrdersReview,
     PlanRecord,
     ProductionOrder,
     Promotion,
@@ -93,18 +95,6 @@ def draw_days(delay: Delay, rng: np.random.Generator) -> int:
     return max(0, round(x))
 
 
-def mean_days(delay: Delay) -> float:
-    """The nominal (mean) number of days of ``delay``."""
-    match delay:
-        case Constant(value=value):
-            return float(value)
-        case Uniform(low=low, high=high):
-            return (low + high) / 2
-        case Normal(mean=mean) | LogNormal(mean=mean) | Gamma(mean=mean):
-            return float(mean)
-    raise TypeError(delay)  # pragma: no cover
-
-
 @dataclass(frozen=True)
 class Topology:
     """What a decision maker may know of the network's structure (static over a run)."""
@@ -153,6 +143,9 @@ class CompanyObservation:
     line_capacity_per_day: np.ndarray  # [line] regular capacity in force today
     inventory_value: float  # at standard cost, all stages
     component_arrivals: np.ndarray  # [day ahead 1..ARRIVALS_AHEAD, component] dispatched, due
+    supplier_on_order: np.ndarray  # [supplier, component] ordered, not yet received
+    supplier_overdue: np.ndarray  # [supplier, component] of that, past the supplier's quote
+    supplier_days_overdue: np.ndarray  # [supplier] how long ago its oldest open quote fell due
 
 
 Decider = Callable[[CompanyObservation], Iterable[object]]
@@ -175,6 +168,18 @@ class CompanyOutcome:
     daily: dict[str, np.ndarray]  # end-of-day state, see World._close_phase
 
 
+def _take_oldest(lots: deque, quantity: float) -> None:
+    """Take ``quantity`` units out of ``lots`` ([day made, units], oldest first)."""
+    while quantity > _TOL and lots:
+        oldest = lots[0]
+        if oldest[1] <= quantity + _TOL:
+            quantity -= oldest[1]
+            lots.popleft()
+        else:
+            oldest[1] -= quantity
+            quantity = 0.0
+
+
 def _readonly(array: np.ndarray) -> np.ndarray:
     """A view of ``array`` that cannot be written, nor be made writable again."""
     return np.lib.stride_tricks.as_strided(array, writeable=False)
@@ -190,10 +195,14 @@ class World:
         decider: Decider,
         horizon_days: int | None = None,
         env: simpy.Environment | None = None,
+        decides: Callable[[int], bool] | None = None,
     ) -> None:
         self.config = config
         self.streams = streams
         self.decider = decider
+        # Days the decider acts on (every day unless it says otherwise): on other days nothing
+        # is observed for it and it is not called.
+        self.decides = decides or (lambda day: True)
         self.horizon = int(horizon_days or config.horizon_days)
         self.env = env or simpy.Environment()
         self.ledger = Ledger()
@@ -270,12 +279,12 @@ class World:
             line_makes=_readonly(line_makes),
             supplier_price=_readonly(supplier_price),
             supplier_lead_time_days=_readonly(
-                np.array([mean_days(s.lead_time_days) for s in c.suppliers.values()], dtype=float)
+                np.array([s.lead_time_days.mean for s in c.suppliers.values()], dtype=float)
             ),
             supplier_modes=tuple(tuple(s.modes) for s in c.suppliers.values()),
             mode_lead_time_days=_readonly(
                 np.array(
-                    [max(1.0, mean_days(m.lead_time_days)) for m in c.transport_modes.values()],
+                    [max(1.0, m.lead_time_days.mean) for m in c.transport_modes.values()],
                     dtype=float,
                 )
             ),
@@ -288,7 +297,12 @@ class World:
     def _build_state(self) -> None:
         c, H = self.config, self.horizon
         P, C, L = len(self.products), len(self.components), len(self.lines)
+        S = len(self.suppliers)
         self.fg = np.array([p.initial_on_hand for p in c.products.values()], dtype=float)
+        # Finished goods by the day they were made, oldest first (the opening stock counts as
+        # made on day 0): shipments take the oldest, and stock past its shelf life is scrapped.
+        self.fg_lots: list[deque] = [deque([[0, q]]) if q > 0 else deque() for q in self.fg]
+        self.shelf_life = [p.shelf_life_days for p in c.products.values()]
         self.comp = np.array([x.initial_on_hand for x in c.components.values()], dtype=float)
         self.open_orders: list[list[list]] = [[] for _ in range(P)]  # [id, market, day, remaining]
         self.line_queue: list[deque] = [deque() for _ in range(L)]  # [product, remaining, overtime]
@@ -300,6 +314,10 @@ class World:
         self.payable_due: dict[int, float] = defaultdict(float)
         self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
         self.arrivals_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(C))
+        # Units on order per supplier and component, by the day the supplier's quote said they
+        # would arrive (its mean lead time plus the mode's): what is overdue is seen by buyers.
+        self.quoted_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros((S, C)))
+        self.supplier_on_order = np.zeros((S, C))
         self._next_order_id = 0
         self._next_po_id = 0
         # Daily records, written at CLOSE (and DEMAND for demand and shipments).
@@ -319,8 +337,12 @@ class World:
             "line_overtime_used": np.zeros((H, L)),
             "line_capacity": np.zeros((H, L)),
             "line_overtime_capacity": np.zeros((H, L)),
+            "supplier_received": np.zeros((H, S)),
+            "supplier_late_unit_days": np.zeros((H, S)),
             "balances": np.zeros((H, len(Account))),
         }
+        self._received_today = np.zeros(S)
+        self._late_today = np.zeros(S)
         self._line_used_today = np.zeros(L)
         self._line_overtime_today = np.zeros(L)
 
@@ -405,7 +427,7 @@ class World:
             yield env.timeout(at(day, Phase.DEMAND) - env.now)
             self._demand_phase(day)
             yield env.timeout(at(day, Phase.DECIDE) - env.now)
-            decisions = list(self.decider(self.observe(day)))
+            decisions = list(self.decider(self.observe(day))) if self.decides(day) else []
             yield env.timeout(at(day, Phase.EXECUTE) - env.now)
             self._execute_phase(day, decisions)
             yield env.timeout(at(day, Phase.CLOSE) - env.now)
@@ -494,6 +516,7 @@ class World:
         self.shipped[day, p] += shipped
         if abs(self.fg[p]) < _TOL:
             self.fg[p] = 0.0
+        _take_oldest(self.fg_lots[p], shipped)
         return shipped
 
     # ------------------------------------------------------------------ decisions
@@ -502,6 +525,7 @@ class World:
         """The read-only observation handed to the decision maker on ``day``."""
         backlog = np.array([sum(o[3] for o in orders) for orders in self.open_orders])
         requirements = self.queued @ self.bom if len(self.components) else np.zeros(0)
+        overdue, days_overdue = self._overdue(day)
         return CompanyObservation(
             day=day,
             topology=self.topology,
@@ -520,7 +544,22 @@ class World:
             line_capacity_per_day=_readonly(self.line_capacity.copy()),
             inventory_value=float(sum(self.books.balance(a) for a in rec.INVENTORY)),
             component_arrivals=_readonly(self._arrivals_ahead(day)),
+            supplier_on_order=_readonly(self.supplier_on_order.copy()),
+            supplier_overdue=_readonly(overdue),
+            supplier_days_overdue=_readonly(days_overdue),
         )
+
+    def _overdue(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """Units past their quote per supplier and component, and per supplier how many days
+        ago its oldest open quote fell due."""
+        overdue = np.zeros_like(self.supplier_on_order)
+        days = np.zeros(len(self.suppliers))
+        for due, quantities in self.quoted_due.items():
+            if due <= day:
+                overdue += quantities
+                late = quantities.sum(axis=1) > _TOL
+                days[late] = np.maximum(days[late], day - due)
+        return overdue, days
 
     def _arrivals_ahead(self, day: int) -> np.ndarray:
         ahead = np.zeros((ARRIVALS_AHEAD, len(self.components)))
@@ -540,7 +579,13 @@ class World:
                     p = self._index(self._pidx, decision.product, "product")
                     self.ledger.record(
                         rec.ForecastIssued(
-                            day, decision.owner, p, float(decision.per_day), decision.horizon_days
+                            day,
+                            decision.owner,
+                            p,
+                            float(decision.per_day),
+                            decision.horizon_days,
+                            decision.official,
+                            decision.acted_on,
                         )
                     )
                 case Promotion():
@@ -553,21 +598,36 @@ class World:
                         rec.PlanRecorded(
                             day,
                             decision.owner,
-                            decision.kind,
+                            rec.PlanKind(decision.kind),
                             p,
                             decision.start_day,
                             tuple(float(q) for q in decision.quantities),
+                            decision.agreed,
+                        )
+                    )
+                case OrdersReview():
+                    self.ledger.record(
+                        rec.OrdersReviewed(
+                            day,
+                            decision.owner,
+                            float(decision.proposed_value),
+                            float(decision.cut_value),
+                            float(decision.excess_value),
                         )
                     )
                 case DecisionRecord():
-                    self.ledger.record(rec.DecisionRecorded(day, decision.entry))
+                    text = json.dumps(decision.entry, sort_keys=True, allow_nan=False)
+                    self.ledger.record(rec.DecisionRecorded(day, decision.kind, text))
                 case _:
                     raise DecisionError(f"the company world cannot execute {decision!r}")
         self._produce(day)
 
     def _schedule_promotion(self, day: int, promo: Promotion) -> None:
+        """Run ``promo``: the market answers a price cut of ``d`` with demand multiplied by
+        ``(1 - d) ** -price_elasticity`` on the promotion's days (the same draws, a higher mean:
+        common random numbers hold)."""
         p = self._index(self._pidx, promo.product, "product")
-        if promo.start_day <= day or promo.duration_days < 1 or promo.uplift <= -1:
+        if promo.start_day <= day or promo.duration_days < 1:
             raise DecisionError(
                 f"a promotion must start after today (day {day}) and last: {promo!r}"
             )
@@ -576,15 +636,18 @@ class World:
         start, end = promo.start_day, min(promo.start_day + promo.duration_days, self.horizon)
         if start >= self.horizon:
             return
-        self.demand_mean[start:end, p] *= 1.0 + promo.uplift
-        self.price_factor[start:end, p] *= 1.0 - promo.price_discount
         demand = self.config.products[promo.product].demand
-        self.demand_draw[start:, p] = realise(
-            demand.noise, self.demand_mean[start:, p], self.demand_u[start:, p], demand.whole_units
+        uplift = (1.0 - promo.price_discount) ** -demand.price_elasticity - 1.0
+        self.demand_mean[start:end, p] *= 1.0 + uplift
+        self.price_factor[start:end, p] *= 1.0 - promo.price_discount
+        self.demand_draw[start:end, p] = realise(
+            demand.noise, self.demand_mean[start:end, p], self.demand_u[start:end, p], False
         )
+        if demand.whole_units:
+            self.demand_draw[start:end, p] = np.round(self.demand_draw[start:end, p])
         self.ledger.record(
             rec.PromotionScheduled(
-                day, p, start, promo.duration_days, promo.uplift, promo.price_discount, promo.cost
+                day, p, start, promo.duration_days, uplift, promo.price_discount, promo.cost
             )
         )
         if promo.cost:
@@ -721,6 +784,7 @@ class World:
     def _complete(self, day: int, li: int, p: int, quantity: float, start_day: int) -> None:
         self.in_process[p] -= quantity
         self.fg[p] += quantity
+        self.fg_lots[p].append([day, quantity])
         self.books.post(
             day,
             Account.INVENTORY_FINISHED,
@@ -753,11 +817,16 @@ class World:
         self._next_po_id += 1
         self.ledger.record(rec.PurchaseOrderPlaced(day, po, s, c, quantity, m, price))
         self.comp_on_order[c] += quantity
+        self.supplier_on_order[s, c] += quantity
+        quoted_lead = (
+            self.topology.supplier_lead_time_days[s] + self.topology.mode_lead_time_days[m]
+        )
         ready = day + draw_days(
             supplier.lead_time_days, self.streams.exogenous(f"lead_time/{order.supplier}")
         )
         capacity = terms.capacity_per_week
         left = quantity
+        first_ready = ready
         while left > _TOL:
             week = ready // DAYS_PER_WEEK
             if capacity is None:
@@ -769,7 +838,10 @@ class World:
                     ready = (week + 1) * DAYS_PER_WEEK
                     continue
                 self.supplier_week_used[(s, c, week)] = used + chunk
-            self.env.process(self._shipment_process(po, s, c, m, chunk, price, ready, day))
+            # A chunk held back by the supplier's weekly capacity is quoted that much later.
+            quoted = day + round(quoted_lead) + (ready - first_ready)
+            self.quoted_due[quoted][s, c] += chunk
+            self.env.process(self._shipment_process(po, s, c, m, chunk, price, ready, day, quoted))
             left -= chunk
             ready = (week + 1) * DAYS_PER_WEEK
 
@@ -794,6 +866,7 @@ class World:
         price: float,
         ready: int,
         placed: int,
+        quoted: int,
     ):
         env, post, record = self.env, self.books.post, self.ledger.record
         supplier = self.config.suppliers[self.suppliers[s]]
@@ -810,6 +883,7 @@ class World:
                 cancel_day = max(placed, min(dispatch, self.horizon - 1))
                 if cancel_day < self.horizon:
                     yield env.timeout(max(0.0, at(cancel_day, Phase.EXECUTE) - env.now))
+                    self._settle_quote(s, c, quantity, quoted)
                     self.comp_on_order[c] -= quantity
                     record(
                         rec.PurchaseOrderCancelled(
@@ -867,6 +941,9 @@ class World:
         if np.abs(self.arrivals_due[arrival]).max() < _TOL:
             del self.arrivals_due[arrival]
         self.comp_on_order[c] -= quantity
+        self._settle_quote(s, c, quantity, quoted)
+        self._received_today[s] += quantity
+        self._late_today[s] += quantity * max(0, arrival - quoted)
         self.comp[c] += quantity
         post(
             arrival,
@@ -877,14 +954,45 @@ class World:
         )
         record(rec.ShipmentReceived(arrival, po, s, c, quantity, m, dispatch))
 
+    def _settle_quote(self, s: int, c: int, quantity: float, quoted: int) -> None:
+        """Take a delivered or cancelled chunk off its supplier's open quotes."""
+        self.supplier_on_order[s, c] -= quantity
+        bucket = self.quoted_due[quoted]
+        bucket[s, c] -= quantity
+        if np.abs(bucket).max() < _TOL:
+            del self.quoted_due[quoted]
+
     def _promotion_cost_process(self, day: int, cost: float):
         yield self.env.timeout(at(day, Phase.EXECUTE) - self.env.now)
         self.books.post(day, Account.PROMOTION, Account.CASH, cost, "promotion")
 
     # ------------------------------------------------------------------ close
 
+    def _scrap_expired(self, day: int) -> None:
+        """Scrap finished goods that reached their product's shelf life today."""
+        for p, life in enumerate(self.shelf_life):
+            lots = self.fg_lots[p]
+            if life is None:
+                continue
+            expired = 0.0
+            while lots and day - lots[0][0] >= life:
+                expired += lots.popleft()[1]
+            if expired > _TOL:
+                self.fg[p] -= expired
+                if abs(self.fg[p]) < _TOL:
+                    self.fg[p] = 0.0
+                self.books.post(
+                    day,
+                    Account.OBSOLESCENCE,
+                    Account.INVENTORY_FINISHED,
+                    expired * self.product_standard_cost[p],
+                    "stock past its shelf life scrapped",
+                )
+                self.ledger.record(rec.StockScrapped(day, p, expired))
+
     def _close_phase(self, day: int) -> None:
         f, post, books = self.config.finance, self.books.post, self.books
+        self._scrap_expired(day)
         on_hand_value = float(
             self.comp @ self.component_standard_cost + self.fg @ self.product_standard_cost
         )
@@ -937,6 +1045,10 @@ class World:
         d["line_overtime_used"][day] = self._line_overtime_today
         d["line_capacity"][day] = self.line_capacity
         d["line_overtime_capacity"][day] = self.line_overtime_capacity
+        d["supplier_received"][day] = self._received_today
+        d["supplier_late_unit_days"][day] = self._late_today
+        self._received_today[:] = 0.0
+        self._late_today[:] = 0.0
         d["balances"][day] = books.balances()
         if self.strict:
             self.audit(day)
@@ -970,5 +1082,8 @@ class World:
                 problems.append(f"{name}: books {booked:.4f} vs counted {counted:.4f}")
         if (self.fg < -_TOL).any() or (self.comp < -_TOL).any():
             problems.append("negative stock")
+        aged = np.array([sum(q for _, q in lots) for lots in self.fg_lots])
+        if np.abs(aged - self.fg).max(initial=0.0) > 1e-6 * max(1.0, float(self.fg.sum())):
+            problems.append(f"finished goods by age {aged} vs on hand {self.fg}")
         if problems:
             raise WorldAuditError(f"day {day}: " + "; ".join(problems))

@@ -1,7 +1,8 @@
 """Units are conserved, stock and shipments never go negative, and the books balance, every day.
 
 Checked on the reference company and on variants that stress other paths: every allocation
-rule, supplier failures, transport delays, demand shocks, split sourcing by air, and promotions.
+rule, supplier failures, transport delays, demand shocks, a buyer paid on operating profit,
+promotions, and a shelf life that scraps stock.
 """
 
 from __future__ import annotations
@@ -45,7 +46,15 @@ VARIANTS = {
         "policies.purchasing.sourcing": "split",
         "policies.purchasing.mode": "air",
     },
-    "dual_sourcing_sop": {"protocol": "sop", "agents.procurement.sourcing": "dual"},
+    "profit_paid_buyer_sop": {
+        "protocol": "sop",
+        "agents.procurement.incentive": "operating_profit",
+    },
+    "short_shelf_life_silo": {
+        "products.compact.shelf_life_days": 12,
+        "products.pro.shelf_life_days": 20,
+        "agents.sales.optimism_bias": 0.5,
+    },
     "promotion_no_overtime": {
         "products.compact.demand.promotions": [
             {"start_day": 50, "duration_days": 14, "uplift": 0.5, "cost": 20000}
@@ -68,7 +77,7 @@ def _per_day(facts, kind, days, width, index_field, quantity_field="quantity"):
 @pytest.fixture(scope="module", params=list(VARIANTS))
 def outcome(request, configs_dir):
     overrides = VARIANTS[request.param]
-    config = load_config(configs_dir / "baseline.yaml", {k: v for k, v in overrides.items()})
+    config = load_config(configs_dir / "baseline.yaml", {**overrides, "strict_audit": True})
     return simulate(config, days=730).outcome
 
 
@@ -87,8 +96,9 @@ def test_finished_goods_are_conserved(outcome):
     initial = np.array([p.initial_on_hand for p in outcome.config.products.values()])
     made = _per_day(facts, rec.ProductionCompleted, days, P, "product").cumsum(axis=0)
     shipped = _per_day(facts, rec.OrderShipped, days, P, "product").cumsum(axis=0)
+    scrapped = _per_day(facts, rec.StockScrapped, days, P, "product").cumsum(axis=0)
     np.testing.assert_allclose(
-        outcome.daily["finished_on_hand"], initial + made - shipped, atol=1e-6
+        outcome.daily["finished_on_hand"], initial + made - shipped - scrapped, atol=1e-6
     )
 
 

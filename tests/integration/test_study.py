@@ -29,7 +29,7 @@ name: small
 base: {ROOT / "configs" / "baseline.yaml"}
 protocols: [silo, sop]
 factors:
-  agents.operations.safety_days: [2, 10]
+  agents.operations.lot_size: [50, 200]
 replications: 3
 seed: 4
 days: 120
@@ -69,7 +69,7 @@ def test_the_table_has_one_row_per_job_with_labels_and_kept_kpis(reference, smal
     assert list(reference.columns) == [
         "job",
         "key",
-        "agents.operations.safety_days",
+        "agents.operations.lot_size",
         "scenario",
         "protocol",
         "replication",
@@ -112,10 +112,10 @@ def test_a_rerun_skips_finished_jobs(small, tmp_path):
 
 
 def test_studies_and_compare_agree_on_seeds_and_differences(small, reference_dir):
-    config = small.jobs[0].config  # silo, safety_days 2, 120 days
+    config = small.jobs[0].config  # silo, lot_size 50, 120 days
     expected = compare(config, ["silo", "sop"], reps=3, seed=4).summary()["kpis"]
     diff = load_results(reference_dir).paired_differences(["operating_profit"])
-    row = diff[diff["agents.operations.safety_days"] == 2].iloc[0]
+    row = diff[diff["agents.operations.lot_size"] == 50].iloc[0]
     assert row.protocol == "sop" and row.baseline == "silo" and row.n == 3
     sop = expected["operating_profit"]["diff"]["sop"]
     assert row["mean"] == pytest.approx(sop["mean"], rel=1e-12)
@@ -126,7 +126,7 @@ def test_a_job_that_raises_is_stored_with_its_inputs_and_the_rest_go_on(
     small, tmp_path, monkeypatch
 ):
     real = study_module.simulate
-    broken = small.jobs[4]  # safety_days 2, sop, replication 1
+    broken = small.jobs[4]  # lot_size 50, sop, replication 1
 
     def simulate(config, seed=None):
         if config == broken.config and seed == broken.seed:
@@ -140,7 +140,7 @@ def test_a_job_that_raises_is_stored_with_its_inputs_and_the_rest_go_on(
     (record,) = Store(tmp_path).failures()
     assert record["labels"]["protocol"] == "sop" and record["seed"] == broken.seed
     assert record["inputs"]["seed"] == broken.seed
-    assert record["inputs"]["config"]["agents"]["operations"]["safety_days"] == 2
+    assert record["inputs"]["config"]["agents"]["operations"]["lot_size"] == 50
     assert record["error"] == "ZeroDivisionError: a planner divided by zero"
     assert "in simulate" in record["traceback"]
 
@@ -164,7 +164,7 @@ def test_the_study_command_names_failures_and_exits_1(small, tmp_path, monkeypat
     result = CliRunner().invoke(main, ["study", str(small.path), "--out", str(out)])
     assert result.exit_code == 1
     assert "12 jobs failed" in result.output
-    assert "job 0: agents.operations.safety_days=2, silo, scenario base, replication 0" in (
+    assert "job 0: agents.operations.lot_size=50, silo, scenario base, replication 0" in (
         result.output
     )
     assert "RuntimeError: no luck" in result.output
@@ -188,7 +188,7 @@ def test_the_results_command_writes_parquet_and_csv_and_prints_statistics(small,
     cells = [c for c in payload["cells"] if c["kpi"] == "fill_rate"]
     assert len(cells) == 4 and all(c["n"] == 3 for c in cells)
     assert {e["factor"] for e in payload["effects"]} == {
-        "agents.operations.safety_days",
+        "agents.operations.lot_size",
         "protocol",
     }
 
@@ -204,7 +204,7 @@ def test_time_series_are_kept_per_job_when_asked(tmp_path):
     series = load_results(tmp_path / "out").timeseries()
     products = series[series.entity_kind == "product"]
     assert len(products) == 4 * 30 * 3  # jobs × days × products
-    assert {"job", "protocol", "agents.operations.safety_days", "period", "demand"} <= set(
+    assert {"job", "protocol", "agents.operations.lot_size", "period", "demand"} <= set(
         series.columns
     )
 

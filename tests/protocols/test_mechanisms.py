@@ -1,16 +1,14 @@
 """The value of S&OP comes from mechanisms, not from names.
 
 - ``sop`` given silo visibility and no reconciliation *is* ``silo``, to the last cent;
-- with the conflicts switched off (no bias, no promotions, no inventory cap, ample capacity, no
-  information delay, punctual suppliers, stable demand) silo and sop give nearly the same
-  company;
-- the more optimistic Sales is, the more working capital S&OP saves, and it stays ahead.
+- with the conflicts switched off (no bias and no learning, no promotions, no inventory cap,
+  ample capacity, no information delay, punctual suppliers, stable demand) silo and sop give
+  nearly the same company.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pytest
 
 from agents.config import load_config
 from experiments.compare import compare
@@ -35,12 +33,15 @@ def test_sop_with_silo_pieces_reproduces_silo_exactly(configs_dir):
 
 
 NO_CONFLICT = {
+    "agents.adaptation": False,
+    "agents.sales.incentive": "operating_profit",
+    "agents.operations.incentive": "operating_profit",
+    "agents.procurement.incentive": "operating_profit",
+    "agents.finance.incentive": "operating_profit",
     "agents.sales.optimism_bias": 0.0,
-    "agents.sales.target_stretch": 0.0,
     "agents.sales.promotion.enabled": False,
     "agents.finance.skepticism": 0.0,
     "agents.finance.inventory_cap_days": 1000.0,
-    "agents.procurement.buy_to_price_break": False,
     "information_delay_days": 0,
     "suppliers.asia_motors.reliability": 1.0,
     "suppliers.euro_motors.reliability": 1.0,
@@ -76,27 +77,9 @@ def test_without_conflicts_silo_and_sop_converge(configs_dir):
         stormy["operating_profit"]["diff"]["sop"]["mean"]
         / stormy["operating_profit"]["silo"]["mean"]
     )
-    assert abs(calm_gap) < 0.03  # within 3% of each other
+    assert abs(calm_gap) < 0.01  # within 1% of each other
     assert abs(calm["fill_rate"]["diff"]["sop"]["mean"]) < 0.01
     assert stormy_gap > 5 * abs(calm_gap)
-
-
-@pytest.mark.parametrize(("low", "high"), [(0.0, 0.4)])
-def test_more_sales_optimism_makes_sop_worth_more(configs_dir, low, high):
-    """In silo, Procurement buys to Sales' official forecast and Finance cuts what piles up;
-    the demand review takes the bias out. The more optimistic Sales, the more stock silo ties
-    up for nothing — and S&OP keeps its profit lead at both levels."""
-    path = configs_dir / "baseline.yaml"
-    modest = _advantage(load_config(path, {"agents.sales.optimism_bias": low}))
-    inflated = _advantage(load_config(path, {"agents.sales.optimism_bias": high}))
-
-    def saved(kpis, name):  # what sop saves against silo (positive = sop lower)
-        return -kpis[name]["diff"]["sop"]["mean"]
-
-    for name in ("avg_inventory_value", "working_capital_avg"):
-        assert saved(inflated, name) > saved(modest, name) + 50_000, name
-    for kpis in (modest, inflated):
-        assert kpis["operating_profit"]["diff"]["sop"]["ci"][0] > 0
 
 
 def test_ibp_buys_a_paying_expansion_once(configs_dir):

@@ -1,8 +1,9 @@
 """On the reference company, S&OP is worth money and service, and silo symptoms show.
 
 Twenty paired replications on common random numbers: every 95% confidence interval of the
-paired difference sop − silo must exclude zero for operating profit and fill rate; the
-symptoms of silos (DESIGN §2) must be worse in silo than under S&OP.
+paired difference sop − silo must exclude zero for operating profit, fill rate and inventory;
+the symptoms of silos (DESIGN §2), measured from what the functions acted on, must be worse in
+silo than under S&OP.
 """
 
 from __future__ import annotations
@@ -24,25 +25,25 @@ def test_sop_beats_silo_on_profit_and_service(ladder):
         assert low > 0, kpi
 
 
-def test_inventory_rises_less_than_the_margin_it_buys(ladder):
-    extra_inventory = ladder["avg_inventory_value"]["diff"]["sop"]["mean"]
-    extra_margin = ladder["gross_margin"]["diff"]["sop"]["mean"]
-    capital_rate = 0.12
-    assert extra_inventory * capital_rate * 3 < extra_margin  # three years of capital charge
+def test_sop_holds_less_inventory_for_more_profit(ladder):
+    """The Leitax direction: one debiased plan builds less stock than silo's functions build to
+    their own (inflated) numbers, and earns more."""
+    assert ladder["avg_inventory_value"]["diff"]["sop"]["ci"][1] < 0
 
 
 @pytest.mark.parametrize(
     "symptom",
     [
-        "forecast_bias",
-        "forecast_disagreement",
-        "finance_cut_share",
-        "expedite_cost",
         "lost_sales_units",
+        "forecast_disagreement",
+        "forecast_bias",
+        "finance_cut_share",
+        "orders_cut_value",
     ],
 )
 def test_silo_symptoms_are_reduced_by_sop(ladder, symptom):
+    """Measured from what each function acted on: a forecast counts as its owner used it."""
     silo, sop = ladder[symptom]["silo"]["mean"], ladder[symptom]["sop"]["mean"]
     high = ladder[symptom]["diff"]["sop"]["ci"][1]
     print(f"{symptom}: silo {silo:,.3f}, sop {sop:,.3f}")
-    assert sop < silo and high < 0
+    assert abs(sop) < abs(silo) and high < 0 if symptom != "forecast_bias" else abs(sop) < abs(silo)

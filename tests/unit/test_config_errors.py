@@ -111,7 +111,8 @@ def test_unknown_key_names_the_allowed_keys_and_suggests_the_close_one(tmp_path:
     assert problem.path == "products.widget.prise"
     assert problem.message == (
         "unknown key (did you mean 'price'?); "
-        "allowed keys: bom, conversion_cost_per_unit, demand, initial_on_hand, price"
+        "allowed keys: bom, conversion_cost_per_unit, demand, initial_on_hand, price, "
+        "shelf_life_days"
     )
     line, column = where(text, "prise")
     assert (

@@ -28,7 +28,7 @@ base: {BASELINE}
 protocols: [silo, sop]
 factors:
   agents.sales.optimism_bias: [0.0, 0.3]
-  agents.procurement.sourcing: [cheapest, dual]
+  agents.procurement.incentive: [purchase_price, operating_profit]
 replications: 3
 seed: 11
 days: 120
@@ -58,14 +58,14 @@ def test_a_full_factorial_crosses_every_factor_protocol_and_replication(tmp_path
     study = load_study(write(tmp_path, LADDER))
     assert study.size() == "2 protocols × 4 points × 1 scenario × 3 replications = 24 jobs"
     assert [dict(p) for p in study.points] == [
-        {"agents.sales.optimism_bias": 0.0, "agents.procurement.sourcing": "cheapest"},
-        {"agents.sales.optimism_bias": 0.0, "agents.procurement.sourcing": "dual"},
-        {"agents.sales.optimism_bias": 0.3, "agents.procurement.sourcing": "cheapest"},
-        {"agents.sales.optimism_bias": 0.3, "agents.procurement.sourcing": "dual"},
+        {"agents.sales.optimism_bias": 0.0, "agents.procurement.incentive": "purchase_price"},
+        {"agents.sales.optimism_bias": 0.0, "agents.procurement.incentive": "operating_profit"},
+        {"agents.sales.optimism_bias": 0.3, "agents.procurement.incentive": "purchase_price"},
+        {"agents.sales.optimism_bias": 0.3, "agents.procurement.incentive": "operating_profit"},
     ]
     job = study.jobs[-1]
     assert job.config.agents.sales.optimism_bias == 0.3
-    assert job.config.agents.procurement.sourcing == "dual"
+    assert job.config.agents.procurement.incentive == "operating_profit"
     assert job.config.protocol == "sop" and job.config.horizon_days == 120
     assert job.kpis == ("operating_profit", "fill_rate")
 
@@ -89,10 +89,10 @@ def test_every_job_has_its_own_stable_key(tmp_path):
 def test_listed_points_and_named_scenarios(tmp_path):
     text = LADDER.replace(
         "factors:\n  agents.sales.optimism_bias: [0.0, 0.3]\n"
-        "  agents.procurement.sourcing: [cheapest, dual]\n",
+        "  agents.procurement.incentive: [purchase_price, operating_profit]\n",
         "points:\n"
-        "  - {agents.operations.safety_days: 2, agents.finance.cut_fraction: 0.1}\n"
-        "  - {agents.operations.safety_days: 9, agents.finance.cut_fraction: 0.4}\n"
+        "  - {agents.operations.lot_size: 50, agents.finance.skepticism: 0.1}\n"
+        "  - {agents.operations.lot_size: 200, agents.finance.skepticism: 0.4}\n"
         "scenarios:\n"
         "  as_usual: {}\n"
         "  boom: {products.compact.demand.base_per_day: 150}\n",
@@ -101,7 +101,7 @@ def test_listed_points_and_named_scenarios(tmp_path):
     assert study.size() == "2 protocols × 2 points × 2 scenarios × 3 replications = 24 jobs"
     boom = [j for j in study.jobs if j.scenario == "boom"]
     assert {j.config.products["compact"].demand.base_per_day for j in boom} == {150}
-    assert {j.config.agents.finance.cut_fraction for j in study.jobs} == {0.1, 0.4}
+    assert {j.config.agents.finance.skepticism for j in study.jobs} == {0.1, 0.4}
 
 
 def test_overlays_apply_over_the_base_in_order(tmp_path):
@@ -146,19 +146,20 @@ def test_study_problems_point_at_the_study_file_all_at_once(tmp_path):
 
 def test_a_bad_factor_value_is_reported_where_the_study_wrote_it(tmp_path):
     text = LADDER.replace("[0.0, 0.3]", "[0.0, 3.0]").replace(
-        "[cheapest, dual]", "[cheapest, cheep]"
+        "[purchase_price, operating_profit]", "[purchase_price, cheep]"
     )
     path = write(tmp_path, text)
     bias, sourcing = problems(path)
     assert (bias.path, at(bias)) == ("agents.sales.optimism_bias", where(text, "3.0]"))
     assert "less than or equal to 2" in bias.message
-    assert (sourcing.path, at(sourcing)) == ("agents.procurement.sourcing", where(text, "cheep"))
+    assert (sourcing.path, at(sourcing)) == ("agents.procurement.incentive", where(text, "cheep"))
     assert Path(bias.location.file) == path
 
 
 def test_a_problem_in_the_base_names_the_point_that_causes_it(tmp_path):
     text = LADDER.replace(
-        "agents.procurement.sourcing: [cheapest, dual]", "markets.retail.share: [0.7, 0.5]"
+        "agents.procurement.incentive: [purchase_price, operating_profit]",
+        "markets.retail.share: [0.7, 0.5]",
     )
     found = problems(write(tmp_path, text))
     assert all(p.location.file.endswith("baseline.yaml") for p in found)
