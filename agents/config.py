@@ -323,7 +323,12 @@ class CompanyConfig(WorldConfig):
 
 
 class Stage(ChainStage):
-    """One stock point of a serial chain and the policy it orders by."""
+    # The world's description of a stage (delays, opening stock, what each cost is charged
+    # on) follows the first line, so the config reference says it where stages are written.
+    __doc__ = (
+        "One stock point of a serial chain and the ``policy`` it orders by.\n\n"
+        + (ChainStage.__doc__ or "").partition("\n\n")[2]
+    )
 
     policy: PolicySpec
 

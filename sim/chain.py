@@ -14,7 +14,9 @@ runs on day ``t * period_days``. Order of events within period ``t``:
                 c. decides its own order from what it sees (stages act in sequence, so with no
                    order delay the stage upstream sees this order in the same period);
                 d. its order leaves for stage ``i + 1`` (or the source).
-3. ``CLOSE``    holding and backorder costs accrue on end-of-period stock and backlog.
+3. ``CLOSE``    costs accrue on end-of-period quantities: holding on each stage's stock on
+                hand, backorder on what it owes, and in-transit holding on the goods shipped
+                to it and not yet received (see ``sim.config.ChainStage``).
 
 An order placed in period ``t`` by a stage with order delay ``d`` and lead time ``L``, if the
 upstream stage has stock, arrives in period ``t + d + L`` before that period's demand: it
@@ -100,6 +102,7 @@ class ChainOutcome:
     on_hand: np.ndarray  # [period, stage] at end of period
     backlog: np.ndarray  # [period, stage] at end of period
     supply_line: np.ndarray  # [period, stage] at end of period
+    in_transit: np.ndarray  # [period, stage] at end of period: shipped to it, not yet received
     initial_units: float
 
     @property
@@ -159,6 +162,8 @@ class Chain:
         self.on_hand_end = np.zeros((T, n))
         self.backlog_end = np.zeros((T, n))
         self.supply_line_end = np.zeros((T, n))
+        self.in_transit_end = np.zeros((T, n))
+        self.in_transit_rates = config.in_transit_holding_rates()
         self.customer_demand = self._draw_demand()
         self.initial_units = float(self.on_hand.sum() + self.supply_line.sum())
         self.books.post(0, Account.INVENTORY_FINISHED, Account.EQUITY, 0.0, "opening")
@@ -191,6 +196,7 @@ class Chain:
             on_hand=self.on_hand_end,
             backlog=self.backlog_end,
             supply_line=self.supply_line_end,
+            in_transit=self.in_transit_end,
             initial_units=self.initial_units,
         )
 
@@ -303,12 +309,34 @@ class Chain:
             total = max(total, 0.0)
         return total
 
+    def _in_transit(self, t: int, i: int) -> float:
+        """Units shipped to stage ``i`` and not yet received, at the end of period ``t``.
+
+        A pending arrival is due at most ``L`` periods after it was shipped. For a stage with
+        a stage upstream every pending arrival is a shipment; the last stage's also hold the
+        orders the source has not read yet (it ships an order in the period it reads it), and
+        those are due later than ``t + L``.
+        """
+        due_by = t + self.stages[i].lead_time_periods
+        return float(sum(q for due, q in self.arrivals[i].items() if due <= due_by))
+
     def _close(self, t: int) -> None:
         post = self.books.post
         self.on_hand_end[t] = self.on_hand
         self.backlog_end[t] = self.backlog
         self.supply_line_end[t] = self.supply_line
         for i, stage in enumerate(self.stages):
+            in_transit = self._in_transit(t, i)
+            self.in_transit_end[t, i] = in_transit
+            # Goods on their way tie up capital but take no room: the capital account holds
+            # the pipeline's cost, storage the cost of stock on hand.
+            post(
+                t,
+                Account.HOLDING_CAPITAL,
+                Account.CASH,
+                in_transit * self.in_transit_rates[i],
+                f"in-transit holding to {self.names[i]}",
+            )
             post(
                 t,
                 Account.HOLDING_STORAGE,
