@@ -121,3 +121,35 @@ def test_a_stage_needs_a_lead_time_of_at_least_one_period(configs_dir):
 
 def test_the_kpi_names_a_study_may_keep_are_the_ones_reported(four_stage):
     assert list(chain_kpis(four_stage)) == chain_kpi_names(four_stage.stages)
+
+
+def test_with_a_known_mean_three_spellings_of_base_stock_order_alike(configs_dir):
+    """The reference store's base stock S = 557.31 is the order-up-to level of a forecaster that
+    knows demand is N(100, 20) (5 periods covered, z = 1.2816), and anchoring and adjustment
+    with a known mean and the whole gap closed (θ 0, α 1, β 1, S′ = S − mean) orders the same."""
+    path = configs_dir / "chain" / "single_stage_base_stock.yaml"
+    level = 100 * 5 + 1.2816 * 20 * np.sqrt(5)
+    assert level == pytest.approx(557.31, abs=5e-3)
+    spellings = {
+        "base_stock": {"policy": "base_stock", "level": level},
+        "order_up_to": {
+            "policy": "order_up_to",
+            "forecaster": {"method": "constant", "mean": 100.0, "sd": 20.0},
+            "safety_factor": 1.2816,
+        },
+        "anchor_and_adjust": {
+            "policy": "anchor_and_adjust",
+            "theta": 0.0,
+            "alpha_s": 1.0,
+            "beta": 1.0,
+            "s_prime": level - 100,
+            "initial_expectation": 100.0,
+        },
+    }
+    runs = {
+        name: simulate(load_config(path, {"stages.store.policy": spec}), days=730).outcome
+        for name, spec in spellings.items()
+    }
+    for name in ("order_up_to", "anchor_and_adjust"):
+        np.testing.assert_allclose(runs[name].ordered, runs["base_stock"].ordered, atol=1e-9)
+        np.testing.assert_allclose(runs[name].on_hand, runs["base_stock"].on_hand, atol=1e-9)
