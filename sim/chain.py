@@ -13,7 +13,8 @@ runs on day ``t * period_days``. Order of events within period ``t``:
                    a shipment reaches stage ``i - 1`` after that stage's lead time;
                 c. decides its own order from what it sees (stages act in sequence, so with no
                    order delay the stage upstream sees this order in the same period);
-                d. its order leaves for stage ``i + 1`` (or the source).
+                d. its order leaves for stage ``i + 1`` (or the source, which ships every
+                   order of the last stage, in full, in the period it reads it).
 3. ``CLOSE``    costs accrue on end-of-period quantities: holding on each stage's stock on
                 hand, backorder on what it owes, and in-transit holding on the goods shipped
                 to it and not yet received (see ``sim.config.ChainStage``).
@@ -139,15 +140,14 @@ class Chain:
         self.arrivals: list[dict[int, float]] = [defaultdict(float) for _ in range(n)]
         self.mailbox: list[dict[int, float]] = [defaultdict(float) for _ in range(n + 1)]
         self.supply_line = np.zeros(n)
+        self.in_transit = np.zeros(n)  # shipped to the stage, not yet received
         for i, stage in enumerate(self.stages):
             for t in range(stage.lead_time_periods):
                 self.arrivals[i][t] += stage.initial_pipeline_per_period
+            self.in_transit[i] = stage.lead_time_periods * stage.initial_pipeline_per_period
             for t in range(stage.order_delay_periods):
-                if i == n - 1:
-                    # The source fills an order as soon as it gets it.
-                    self.arrivals[i][t + stage.lead_time_periods] += stage.initial_orders_per_period
-                else:
-                    self.mailbox[i + 1][t] += stage.initial_orders_per_period
+                # mailbox[n] is the source's: it reads the last stage's orders there.
+                self.mailbox[i + 1][t] += stage.initial_orders_per_period
             self.supply_line[i] = (
                 stage.lead_time_periods * stage.initial_pipeline_per_period
                 + stage.order_delay_periods * stage.initial_orders_per_period
@@ -164,6 +164,7 @@ class Chain:
         self.supply_line_end = np.zeros((T, n))
         self.in_transit_end = np.zeros((T, n))
         self.in_transit_rates = config.in_transit_holding_rates()
+        self.in_transit_memos = tuple(f"in-transit holding to {name}" for name in self.names)
         self.customer_demand = self._draw_demand()
         self.initial_units = float(self.on_hand.sum() + self.supply_line.sum())
         self.books.post(0, Account.INVENTORY_FINISHED, Account.EQUITY, 0.0, "opening")
@@ -208,6 +209,7 @@ class Chain:
                 q = self.arrivals[i].pop(t, 0.0)
                 self.on_hand[i] += q
                 self.supply_line[i] -= q
+                self.in_transit[i] -= q
                 self.received[t, i] = q
             yield env.timeout(t * P + Phase.DEMAND.value - env.now)
             for i in range(len(self.stages)):
@@ -233,6 +235,7 @@ class Chain:
             self._serve_customers(t, incoming, ship)
         else:
             self.arrivals[i - 1][t + self.stages[i - 1].lead_time_periods] += ship
+            self.in_transit[i - 1] += ship
         quantity = self._decide(t, i)
         self.ordered[t, i] = quantity
         if quantity < 0:
@@ -241,12 +244,20 @@ class Chain:
             quantity = -returned
             self.ordered[t, i] = quantity
         self.supply_line[i] += quantity
-        arrive_upstream = t + stage.order_delay_periods
-        if i == len(self.stages) - 1:
-            if quantity > 0:
-                self.arrivals[i][arrive_upstream + stage.lead_time_periods] += quantity
-        else:
-            self.mailbox[i + 1][arrive_upstream] += quantity
+        last = i == len(self.stages) - 1
+        if quantity > 0 or not last:  # what is sent back to the source is gone
+            self.mailbox[i + 1][t + stage.order_delay_periods] += quantity
+        if last:
+            self._source_ships(t)
+
+    def _source_ships(self, t: int) -> None:
+        """The unlimited source ships what the last stage ordered, in full, in the period the
+        order reaches it (after the last stage has placed this period's order)."""
+        i = len(self.stages) - 1
+        quantity = self.mailbox[i + 1].pop(t, 0.0)
+        if quantity > 0:
+            self.arrivals[i][t + self.stages[i].lead_time_periods] += quantity
+            self.in_transit[i] += quantity
 
     def _serve_customers(self, t: int, incoming: float, shipped: float) -> None:
         patience = self.config.customer_patience_days
@@ -309,33 +320,21 @@ class Chain:
             total = max(total, 0.0)
         return total
 
-    def _in_transit(self, t: int, i: int) -> float:
-        """Units shipped to stage ``i`` and not yet received, at the end of period ``t``.
-
-        A pending arrival is due at most ``L`` periods after it was shipped. For a stage with
-        a stage upstream every pending arrival is a shipment; the last stage's also hold the
-        orders the source has not read yet (it ships an order in the period it reads it), and
-        those are due later than ``t + L``.
-        """
-        due_by = t + self.stages[i].lead_time_periods
-        return float(sum(q for due, q in self.arrivals[i].items() if due <= due_by))
-
     def _close(self, t: int) -> None:
         post = self.books.post
         self.on_hand_end[t] = self.on_hand
         self.backlog_end[t] = self.backlog
         self.supply_line_end[t] = self.supply_line
+        self.in_transit_end[t] = self.in_transit
         for i, stage in enumerate(self.stages):
-            in_transit = self._in_transit(t, i)
-            self.in_transit_end[t, i] = in_transit
             # Goods on their way tie up capital but take no room: the capital account holds
             # the pipeline's cost, storage the cost of stock on hand.
             post(
                 t,
                 Account.HOLDING_CAPITAL,
                 Account.CASH,
-                in_transit * self.in_transit_rates[i],
-                f"in-transit holding to {self.names[i]}",
+                float(self.in_transit[i]) * self.in_transit_rates[i],
+                self.in_transit_memos[i],
             )
             post(
                 t,
