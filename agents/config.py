@@ -58,12 +58,31 @@ class Forecaster(Strict):
     """A statistical forecaster of demand per period.
 
     ``moving_average`` over the last ``periods`` periods; ``exponential_smoothing`` with
-    ``alpha``; ``naive`` repeats the last value.
+    ``alpha``; ``naive`` repeats the last value; ``constant`` knows the demand process and
+    always forecasts ``mean`` units per period with a one-period error of standard deviation
+    ``sd`` (units per period), whatever demand it sees.
     """
 
-    method: Literal["moving_average", "exponential_smoothing", "naive"]
+    method: Literal["moving_average", "exponential_smoothing", "naive", "constant"]
     periods: Annotated[int, Field(ge=1)] = 28
     alpha: Annotated[float, Field(gt=0, le=1)] = 0.2
+    mean: NonNeg | None = None
+    sd: NonNeg | None = None
+
+    @model_validator(mode="after")
+    def _known_mean(self) -> Forecaster:
+        if self.method == "constant" and self.mean is None:
+            raise ValueError("the constant forecaster needs its 'mean' (units per period)")
+        if self.method != "constant":
+            given = [key for key in ("mean", "sd") if key in self.model_fields_set]
+            if given:
+                keys = " and ".join(f"'{key}'" for key in given)
+                verb = "applies" if len(given) == 1 else "apply"
+                raise ValueError(
+                    f"{keys} {verb} only to method 'constant' "
+                    f"(the {self.method} forecaster estimates demand from what it sees)"
+                )
+        return self
 
 
 class OrderUpTo(Strict):
@@ -137,9 +156,15 @@ class AnchorAndAdjust(Strict):
     where ``S`` is effective stock (on hand − backlog), ``SL`` the supply line (ordered, not yet
     received) and ``R`` the review period. ``alpha_s`` is the fraction of the stock gap closed
     per review, ``beta`` the weight given to the supply line (1: counted in full, 0: ignored),
-    and ``s_prime`` the anchor for desired stock plus ``beta`` times the desired supply line.
-    ``L̂`` starts at the first demand seen. Sterman's average player: theta 0.36, alpha_s 0.26,
-    beta 0.34, s_prime 17.
+    and ``s_prime`` the anchor for desired stock plus ``beta`` times the desired supply line
+    (units). ``L̂`` starts at ``initial_expectation`` (units per period) when it is given, and
+    at the first demand seen when it is not; with ``theta`` 0 it stays there, so a known mean
+    demand is written ``theta: 0, initial_expectation: <mean>``. Sterman's average player:
+    theta 0.36, alpha_s 0.26, beta 0.34, s_prime 17.
+
+    With ``theta`` 0, ``beta`` 1 and a known mean this is Disney & Towill's proportional
+    order-up-to policy, ``order = mean + (target − position) / Ti``: ``alpha_s = 1/Ti`` and
+    ``s_prime`` the target for stock plus supply line.
     """
 
     policy: Literal["anchor_and_adjust"]
@@ -147,6 +172,7 @@ class AnchorAndAdjust(Strict):
     alpha_s: Fraction
     beta: Fraction
     s_prime: NonNeg
+    initial_expectation: NonNeg | None = None
     review_period: Annotated[int, Field(ge=1)] = 1
 
 
@@ -448,7 +474,12 @@ class CompanyConfig(WorldConfig):
 
 
 class Stage(ChainStage):
-    """One stock point of a serial chain and the policy it orders by."""
+    # The world's description of a stage (delays, opening stock, what each cost is charged
+    # on) follows the first line, so the config reference says it where stages are written.
+    __doc__ = (
+        "One stock point of a serial chain and the ``policy`` it orders by.\n\n"
+        + (ChainStage.__doc__ or "").partition("\n\n")[2]
+    )
 
     policy: PolicySpec
 

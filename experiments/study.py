@@ -39,7 +39,7 @@ from experiments.engines import Engine, InProcess
 from experiments.run import simulate
 from experiments.store import Store
 from sim.config import Name, Strict, compose, set_value, validate_model
-from sim.metrics import COMPANY_KPIS
+from sim.metrics import COMPANY_KPIS, chain_kpi_names
 from sim.rng import replication_seeds
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml
 from sim.timeseries import timeseries
@@ -460,19 +460,7 @@ def _check_kpis(kept: Any, config: Config, problem) -> tuple[str, ...] | None:
 def _kpi_names(config: Config) -> list[str]:
     if isinstance(config, CompanyConfig):
         return list(COMPANY_KPIS)
-    names = [
-        "fill_rate",
-        "cycle_service_level",
-        "lost_sales_units",
-        "backorder_units_avg",
-        "holding_cost",
-        "backorder_cost",
-        "total_cost",
-        "cost_per_period",
-    ]
-    for stage in config.stages:
-        names += [f"cost_{stage}", f"bullwhip_{stage}", f"on_hand_avg_{stage}"]
-    return names
+    return chain_kpi_names(config.stages)
 
 
 def _context(point: tuple, scenario: str | None) -> str:

@@ -13,8 +13,11 @@ runs on day ``t * period_days``. Order of events within period ``t``:
                    a shipment reaches stage ``i - 1`` after that stage's lead time;
                 c. decides its own order from what it sees (stages act in sequence, so with no
                    order delay the stage upstream sees this order in the same period);
-                d. its order leaves for stage ``i + 1`` (or the source).
-3. ``CLOSE``    holding and backorder costs accrue on end-of-period stock and backlog.
+                d. its order leaves for stage ``i + 1`` (or the source, which ships every
+                   order of the last stage, in full, in the period it reads it).
+3. ``CLOSE``    costs accrue on end-of-period quantities: holding on each stage's stock on
+                hand, backorder on what it owes, and in-transit holding on the goods shipped
+                to it and not yet received (see ``sim.config.ChainStage``).
 
 An order placed in period ``t`` by a stage with order delay ``d`` and lead time ``L``, if the
 upstream stage has stock, arrives in period ``t + d + L`` before that period's demand: it
@@ -100,6 +103,7 @@ class ChainOutcome:
     on_hand: np.ndarray  # [period, stage] at end of period
     backlog: np.ndarray  # [period, stage] at end of period
     supply_line: np.ndarray  # [period, stage] at end of period
+    in_transit: np.ndarray  # [period, stage] at end of period: shipped to it, not yet received
     initial_units: float
 
     @property
@@ -136,15 +140,14 @@ class Chain:
         self.arrivals: list[dict[int, float]] = [defaultdict(float) for _ in range(n)]
         self.mailbox: list[dict[int, float]] = [defaultdict(float) for _ in range(n + 1)]
         self.supply_line = np.zeros(n)
+        self.in_transit = np.zeros(n)  # shipped to the stage, not yet received
         for i, stage in enumerate(self.stages):
             for t in range(stage.lead_time_periods):
                 self.arrivals[i][t] += stage.initial_pipeline_per_period
+            self.in_transit[i] = stage.lead_time_periods * stage.initial_pipeline_per_period
             for t in range(stage.order_delay_periods):
-                if i == n - 1:
-                    # The source fills an order as soon as it gets it.
-                    self.arrivals[i][t + stage.lead_time_periods] += stage.initial_orders_per_period
-                else:
-                    self.mailbox[i + 1][t] += stage.initial_orders_per_period
+                # mailbox[n] is the source's: it reads the last stage's orders there.
+                self.mailbox[i + 1][t] += stage.initial_orders_per_period
             self.supply_line[i] = (
                 stage.lead_time_periods * stage.initial_pipeline_per_period
                 + stage.order_delay_periods * stage.initial_orders_per_period
@@ -159,6 +162,9 @@ class Chain:
         self.on_hand_end = np.zeros((T, n))
         self.backlog_end = np.zeros((T, n))
         self.supply_line_end = np.zeros((T, n))
+        self.in_transit_end = np.zeros((T, n))
+        self.in_transit_rates = config.in_transit_holding_rates()
+        self.in_transit_memos = tuple(f"in-transit holding to {name}" for name in self.names)
         self.customer_demand = self._draw_demand()
         self.initial_units = float(self.on_hand.sum() + self.supply_line.sum())
         self.books.post(0, Account.INVENTORY_FINISHED, Account.EQUITY, 0.0, "opening")
@@ -191,6 +197,7 @@ class Chain:
             on_hand=self.on_hand_end,
             backlog=self.backlog_end,
             supply_line=self.supply_line_end,
+            in_transit=self.in_transit_end,
             initial_units=self.initial_units,
         )
 
@@ -202,6 +209,7 @@ class Chain:
                 q = self.arrivals[i].pop(t, 0.0)
                 self.on_hand[i] += q
                 self.supply_line[i] -= q
+                self.in_transit[i] -= q
                 self.received[t, i] = q
             yield env.timeout(t * P + Phase.DEMAND.value - env.now)
             for i in range(len(self.stages)):
@@ -227,6 +235,7 @@ class Chain:
             self._serve_customers(t, incoming, ship)
         else:
             self.arrivals[i - 1][t + self.stages[i - 1].lead_time_periods] += ship
+            self.in_transit[i - 1] += ship
         quantity = self._decide(t, i)
         self.ordered[t, i] = quantity
         if quantity < 0:
@@ -235,12 +244,20 @@ class Chain:
             quantity = -returned
             self.ordered[t, i] = quantity
         self.supply_line[i] += quantity
-        arrive_upstream = t + stage.order_delay_periods
-        if i == len(self.stages) - 1:
-            if quantity > 0:
-                self.arrivals[i][arrive_upstream + stage.lead_time_periods] += quantity
-        else:
-            self.mailbox[i + 1][arrive_upstream] += quantity
+        last = i == len(self.stages) - 1
+        if quantity > 0 or not last:  # what is sent back to the source is gone
+            self.mailbox[i + 1][t + stage.order_delay_periods] += quantity
+        if last:
+            self._source_ships(t)
+
+    def _source_ships(self, t: int) -> None:
+        """The unlimited source ships what the last stage ordered, in full, in the period the
+        order reaches it (after the last stage has placed this period's order)."""
+        i = len(self.stages) - 1
+        quantity = self.mailbox[i + 1].pop(t, 0.0)
+        if quantity > 0:
+            self.arrivals[i][t + self.stages[i].lead_time_periods] += quantity
+            self.in_transit[i] += quantity
 
     def _serve_customers(self, t: int, incoming: float, shipped: float) -> None:
         patience = self.config.customer_patience_days
@@ -308,7 +325,17 @@ class Chain:
         self.on_hand_end[t] = self.on_hand
         self.backlog_end[t] = self.backlog
         self.supply_line_end[t] = self.supply_line
+        self.in_transit_end[t] = self.in_transit
         for i, stage in enumerate(self.stages):
+            # Goods on their way tie up capital but take no room: the capital account holds
+            # the pipeline's cost, storage the cost of stock on hand.
+            post(
+                t,
+                Account.HOLDING_CAPITAL,
+                Account.CASH,
+                float(self.in_transit[i]) * self.in_transit_rates[i],
+                self.in_transit_memos[i],
+            )
             post(
                 t,
                 Account.HOLDING_STORAGE,

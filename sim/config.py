@@ -366,6 +366,14 @@ class ChainStage(Strict):
     the first ``fixed_orders_until_period`` periods the stage orders ``fixed_order_quantity``
     whatever its policy says. A shipment takes at least one period: it leaves after the stage
     downstream has taken this period's deliveries.
+
+    Costs, per unit and period, on end-of-period quantities: ``holding_cost_per_unit_per_period``
+    on the stage's stock on hand; ``backorder_cost_per_unit_per_period`` on what it owes (its
+    customers' backlog, or the orders of the stage downstream it has not shipped);
+    ``in_transit_holding_cost_per_unit_per_period`` on the goods shipped to the stage and not
+    yet received (orders still in the mail and the upstream stage's backlog are not goods in
+    transit). Left unset, the in-transit rate is the textbook one: the shipping stage's
+    holding rate, and nothing for goods coming from the unlimited source.
     """
 
     lead_time_periods: Annotated[int, Field(ge=1)]
@@ -375,6 +383,7 @@ class ChainStage(Strict):
     initial_orders_per_period: NonNeg = 0.0
     holding_cost_per_unit_per_period: NonNeg = 0.0
     backorder_cost_per_unit_per_period: NonNeg = 0.0
+    in_transit_holding_cost_per_unit_per_period: NonNeg | None = None
     visibility: Literal["local", "shared"] = "local"
     fixed_orders_until_period: Annotated[int, Field(ge=0)] = 0
     fixed_order_quantity: NonNeg = 0.0
@@ -414,6 +423,21 @@ class ChainWorldConfig(Common):
         if not self.stages:
             raise ValueError("a serial chain needs at least one stage")
         return self
+
+    def in_transit_holding_rates(self) -> tuple[float, ...]:
+        """The holding cost per unit and period of goods in transit to each stage, in stage
+        order: the stage's own ``in_transit_holding_cost_per_unit_per_period`` where set, else
+        the holding rate of the stage that ships to it (0 for the last stage, which is
+        supplied by the unlimited source)."""
+        stages = list(self.stages.values())
+        rates = []
+        for i, stage in enumerate(stages):
+            rate = stage.in_transit_holding_cost_per_unit_per_period
+            if rate is None:
+                shipper = stages[i + 1] if i + 1 < len(stages) else None
+                rate = shipper.holding_cost_per_unit_per_period if shipper is not None else 0.0
+            rates.append(rate)
+        return tuple(rates)
 
 
 # ------------------------------------------------------------------------------ loading

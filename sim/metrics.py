@@ -12,7 +12,7 @@ NaN where nothing was recorded (classic policies make no plans).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 
@@ -22,7 +22,7 @@ from sim.chain import ChainOutcome
 from sim.ledger import Account
 from sim.world import CompanyOutcome
 
-__all__ = ["COMPANY_KPIS", "chain_kpis", "company_kpis", "kpis"]
+__all__ = ["COMPANY_KPIS", "chain_kpi_names", "chain_kpis", "company_kpis", "kpis"]
 
 COMPANY_KPIS: dict[str, Callable[[CompanyOutcome], float]] = {}
 KPI_UNITS: dict[str, str] = {}  # how each KPI reads: share, money, units, days, per_year, ratio
@@ -499,8 +499,14 @@ def chain_kpis(outcome: ChainOutcome, warmup_periods: int = 0) -> dict[str, floa
     - ``fill_rate``: customer demand shipped in its own period / customer demand (stage 0);
     - ``cycle_service_level``: share of periods that end with no customer backlog;
     - ``lost_sales_units``, ``backorder_units_avg`` (customer backlog per period);
-    - ``holding_cost``, ``backorder_cost``, ``total_cost`` and ``cost_per_period``
-      (all stages), ``cost_<stage>`` per stage;
+    - ``holding_cost`` (on end-of-period stock on hand), ``in_transit_holding_cost`` (on
+      end-of-period goods shipped to a stage and not yet received, at the stage's in-transit
+      rate), ``backorder_cost`` (on end-of-period backlog), ``total_cost`` (their sum) and
+      ``cost_per_period`` (all stages);
+    - ``cost_<stage>``: the stage's holding, backorder and in-transit holding (of the goods on
+      their way to it);
+    - ``in_transit_holding_cost_<stage>`` and ``in_transit_avg_<stage>``: the in-transit
+      holding of the goods on their way to the stage, and their average end-of-period units;
     - ``bullwhip_<stage>``: var(orders placed by the stage) / var(customer demand);
     - ``on_hand_avg_<stage>``: average end-of-period stock per stage.
     """
@@ -512,23 +518,55 @@ def chain_kpis(outcome: ChainOutcome, warmup_periods: int = 0) -> dict[str, floa
         "lost_sales_units": float(outcome.lost[s, 0].sum()),
         "backorder_units_avg": float(outcome.backlog[s, 0].mean()),
     }
-    stages = outcome.config.stages
-    h = np.array([st.holding_cost_per_unit_per_period for st in stages.values()])
-    b = np.array([st.backorder_cost_per_unit_per_period for st in stages.values()])
+    config = outcome.config
+    h = np.array([st.holding_cost_per_unit_per_period for st in config.stages.values()])
+    b = np.array([st.backorder_cost_per_unit_per_period for st in config.stages.values()])
     holding = outcome.on_hand[s] * h
+    in_transit = outcome.in_transit[s] * np.array(config.in_transit_holding_rates())
     backorder = outcome.backlog[s] * b
     periods = len(demand)
     result["holding_cost"] = float(holding.sum())
+    result["in_transit_holding_cost"] = float(in_transit.sum())
     result["backorder_cost"] = float(backorder.sum())
-    result["total_cost"] = result["holding_cost"] + result["backorder_cost"]
+    result["total_cost"] = (
+        result["holding_cost"] + result["in_transit_holding_cost"] + result["backorder_cost"]
+    )
     result["cost_per_period"] = _safe_ratio(result["total_cost"], periods)
     demand_var = float(demand.var(ddof=1)) if periods > 1 else 0.0
     for i, name in enumerate(outcome.stages):
-        result[f"cost_{name}"] = float(holding[:, i].sum() + backorder[:, i].sum())
+        result[f"cost_{name}"] = float(
+            holding[:, i].sum() + backorder[:, i].sum() + in_transit[:, i].sum()
+        )
+        result[f"in_transit_holding_cost_{name}"] = float(in_transit[:, i].sum())
+        result[f"in_transit_avg_{name}"] = float(outcome.in_transit[s, i].mean())
         orders_var = float(outcome.ordered[s, i].var(ddof=1)) if periods > 1 else 0.0
         result[f"bullwhip_{name}"] = _safe_ratio(orders_var, demand_var)
         result[f"on_hand_avg_{name}"] = float(outcome.on_hand[s, i].mean())
     return result
+
+
+def chain_kpi_names(stages: Iterable[str]) -> list[str]:
+    """The names :func:`chain_kpis` reports for a chain of ``stages``, in its order."""
+    names = [
+        "fill_rate",
+        "cycle_service_level",
+        "lost_sales_units",
+        "backorder_units_avg",
+        "holding_cost",
+        "in_transit_holding_cost",
+        "backorder_cost",
+        "total_cost",
+        "cost_per_period",
+    ]
+    for stage in stages:
+        names += [
+            f"cost_{stage}",
+            f"in_transit_holding_cost_{stage}",
+            f"in_transit_avg_{stage}",
+            f"bullwhip_{stage}",
+            f"on_hand_avg_{stage}",
+        ]
+    return names
 
 
 def kpis(outcome: CompanyOutcome | ChainOutcome) -> dict[str, float]:
@@ -541,6 +579,7 @@ def kpis(outcome: CompanyOutcome | ChainOutcome) -> dict[str, float]:
 # The serial chain's own KPIs (the ones a company shares with a chain are declared above).
 for _name, _unit, _group in (
     ("cycle_service_level", "share", "Service"),
+    ("in_transit_holding_cost", "money", "Profit and loss"),
     ("backorder_cost", "money", "Profit and loss"),
     ("total_cost", "money", "Profit and loss"),
     ("cost_per_period", "money", "Profit and loss"),
@@ -552,7 +591,14 @@ def kpi_unit(name: str) -> str:
     """How KPI ``name`` reads: share, money, units, days, per_year, ratio or number."""
     if name in KPI_UNITS:
         return KPI_UNITS[name]
-    for prefix, unit in (("cost_", "money"), ("bullwhip_", "ratio"), ("on_hand_avg_", "units")):
+    prefixes = (
+        ("cost_", "money"),
+        ("in_transit_holding_cost_", "money"),
+        ("bullwhip_", "ratio"),
+        ("on_hand_avg_", "units"),
+        ("in_transit_avg_", "units"),
+    )
+    for prefix, unit in prefixes:
         if name.startswith(prefix):
             return unit
     return "number"

@@ -10,8 +10,8 @@ Then, where they apply (empty elsewhere):
   component, replenishment orders for a stage);
 - ``received``: units that arrived (production completed, shipments received);
 - ``shipped``, ``shipped_on_time``, ``lost``, ``backlog`` (end of period), ``on_hand`` (end of
-  period), ``production`` (units started, products), ``in_transit`` (components),
-  ``supply_line`` (stages).
+  period), ``production`` (units started, products), ``in_transit`` (components; for a
+  stage, the goods shipped to it and not yet received), ``supply_line`` (stages).
 
 The company also gets one row per day and account (``entity_kind = account``) with its
 end-of-day ``balance``.
@@ -112,6 +112,7 @@ def _chain(o: ChainOutcome) -> pd.DataFrame:
             "lost": o.lost,
             "backlog": o.backlog,
             "on_hand": o.on_hand,
+            "in_transit": o.in_transit,
             "supply_line": o.supply_line,
         },
     )

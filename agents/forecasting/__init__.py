@@ -95,10 +95,26 @@ class Naive(Forecaster):
         return (self.last or 0.0), sqrt(self.mse)
 
 
+class Constant(Forecaster):
+    """A known demand process: always ``mean`` per period, error sd ``sd`` (what it sees is
+    ignored, so the forecast does not depend on the demand path)."""
+
+    def __init__(self, mean: float, sd: float) -> None:
+        super().__init__()
+        self.mean, self.sd = mean, sd
+
+    def _observe(self, value: float) -> None:
+        pass
+
+    def forecast(self) -> tuple[float, float]:
+        return self.mean, self.sd
+
+
 FORECASTERS: dict[str, Callable[[ForecasterSpec], Forecaster]] = {
     "moving_average": lambda spec: MovingAverage(spec.periods),
     "exponential_smoothing": lambda spec: ExponentialSmoothing(spec.alpha),
     "naive": lambda spec: Naive(),
+    "constant": lambda spec: Constant(spec.mean or 0.0, spec.sd or 0.0),
 }
 
 

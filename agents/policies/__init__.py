@@ -125,15 +125,16 @@ class AnchorAndAdjustPolicy(Policy):
     """Sterman's anchoring and adjustment (see ``agents.config.AnchorAndAdjust``).
 
     ``order = max(0, R*L̂ + alpha_s * (s_prime - S - beta * SL))``. The expectation ``L̂``
-    takes in every demand value not seen yet, the current period's included (a Beer Game
-    player reads the incoming order before ordering), also when the world skipped the policy
-    (fixed opening orders), so it is the same as if the policy had been asked every period.
+    (units per period) starts at the spec's ``initial_expectation`` if it has one and takes in
+    every demand value not seen yet, the current period's included (a Beer Game player reads
+    the incoming order before ordering), also when the world skipped the policy (fixed
+    opening orders), so it is the same as if the policy had been asked every period.
     """
 
     def __init__(self, spec: AnchorAndAdjust) -> None:
         super().__init__(spec.review_period)
         self.spec = spec
-        self.expected: float | None = None
+        self.expected: float | None = spec.initial_expectation
         self.seen = 0
 
     def _expect(self, history: np.ndarray) -> float:

@@ -7,6 +7,7 @@ import pytest
 
 from agents.config import load_config
 from experiments.run import simulate
+from sim.metrics import chain_kpi_names, chain_kpis
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +41,19 @@ def test_the_source_delivers_orders_after_the_last_stage_lead_time(four_stage):
     last = list(o.config.stages.values())[-1]
     L = last.lead_time_periods + last.order_delay_periods
     np.testing.assert_allclose(o.received[L:, -1], o.ordered[:-L, -1], atol=1e-9)
+
+
+def test_goods_in_transit_are_what_was_sent_within_the_lead_time(four_stage):
+    """In transit to a stage at the end of period t: what was sent to it in the last L periods
+    (by the stage upstream, or, for the last stage, by the source, which sends each order as
+    it gets it); never more than its supply line."""
+    o = four_stage
+    stages = list(o.config.stages.values())
+    for i, stage in enumerate(stages):
+        sent = o.shipped[:, i + 1] if i + 1 < len(stages) else o.ordered[:, i]
+        last_lead_time = np.convolve(sent, np.ones(stage.lead_time_periods))[: o.periods]
+        np.testing.assert_allclose(o.in_transit[:, i], last_lead_time, atol=1e-6)
+    assert (o.in_transit <= o.supply_line + 1e-6).all()
 
 
 def test_supply_line_is_ordered_minus_received(four_stage):
@@ -103,3 +117,39 @@ def test_a_stage_needs_a_lead_time_of_at_least_one_period(configs_dir):
     (problem,) = caught.value.problems
     assert problem.path == "stages.retailer.lead_time_periods"
     assert "--set" in str(problem.location) and "greater than or equal to 1" in problem.message
+
+
+def test_the_kpi_names_a_study_may_keep_are_the_ones_reported(four_stage):
+    assert list(chain_kpis(four_stage)) == chain_kpi_names(four_stage.stages)
+
+
+def test_with_a_known_mean_three_spellings_of_base_stock_order_alike(configs_dir):
+    """The reference store's base stock S = 557.31 is the order-up-to level of a forecaster that
+    knows demand is N(100, 20) (5 periods covered, z = 1.2816), and anchoring and adjustment
+    with a known mean and the whole gap closed (θ 0, α 1, β 1, S′ = S − mean) orders the same."""
+    path = configs_dir / "chain" / "single_stage_base_stock.yaml"
+    level = 100 * 5 + 1.2816 * 20 * np.sqrt(5)
+    assert level == pytest.approx(557.31, abs=5e-3)
+    spellings = {
+        "base_stock": {"policy": "base_stock", "level": level},
+        "order_up_to": {
+            "policy": "order_up_to",
+            "forecaster": {"method": "constant", "mean": 100.0, "sd": 20.0},
+            "safety_factor": 1.2816,
+        },
+        "anchor_and_adjust": {
+            "policy": "anchor_and_adjust",
+            "theta": 0.0,
+            "alpha_s": 1.0,
+            "beta": 1.0,
+            "s_prime": level - 100,
+            "initial_expectation": 100.0,
+        },
+    }
+    runs = {
+        name: simulate(load_config(path, {"stages.store.policy": spec}), days=730).outcome
+        for name, spec in spellings.items()
+    }
+    for name in ("order_up_to", "anchor_and_adjust"):
+        np.testing.assert_allclose(runs[name].ordered, runs["base_stock"].ordered, atol=1e-9)
+        np.testing.assert_allclose(runs[name].on_hand, runs["base_stock"].on_hand, atol=1e-9)

@@ -514,3 +514,28 @@ def test_the_installed_command_prints_problems_without_a_traceback(tmp_path: Pat
     assert missing.returncode == 2
     assert "Traceback" not in missing.stderr
     assert missing.stderr.strip().endswith("nowhere.yaml: file not found")
+
+
+def test_a_constant_forecaster_needs_its_mean(tmp_path: Path) -> None:
+    text = variant(
+        "default: {policy: base_stock, level: 30}",
+        "default: {policy: order_up_to, forecaster: {method: constant, sd: 2}}",
+    )
+    problem = only(problems(write(tmp_path, text)))
+    assert problem.path == "policies.production.default.forecaster"
+    assert at(problem) == where(text, "forecaster")
+    assert problem.message == "the constant forecaster needs its 'mean' (units per period)"
+
+
+def test_a_mean_given_to_an_estimating_forecaster_is_refused(tmp_path: Path) -> None:
+    text = variant(
+        "default: {policy: base_stock, level: 30}",
+        "default: {policy: order_up_to, forecaster: {method: moving_average, mean: 10}}",
+    )
+    problem = only(problems(write(tmp_path, text)))
+    assert problem.path == "policies.production.default.forecaster"
+    assert at(problem) == where(text, "forecaster")
+    assert problem.message == (
+        "'mean' applies only to method 'constant' (the moving_average forecaster estimates "
+        "demand from what it sees)"
+    )

@@ -82,3 +82,63 @@ def test_exponential_smoothing_is_incremental_and_matches_the_recursion():
     f.update(history[:2])
     f.update(history)  # only the new value is consumed
     assert f.forecast()[0] == pytest.approx(10 + 0.5 * 10 + 0.5 * 5)
+
+
+def test_constant_forecaster_knows_the_mean_whatever_it_sees():
+    f = make_forecaster(Forecaster(method="constant", mean=100.0, sd=10.0))
+    assert f.forecast() == (100.0, 10.0)
+    f.update(np.array([3.0, 500.0, 0.0]))
+    assert f.forecast() == (100.0, 10.0)
+
+
+def test_order_up_to_with_a_known_mean_sets_its_level_from_the_mean():
+    p = policy(
+        policy="order_up_to",
+        forecaster={"method": "constant", "mean": 10.0, "sd": 2.0},
+        safety_factor=1.5,
+    )
+    for history in ([1.0] * 5, [40.0, 2.0, 90.0]):
+        assert p.order(view(12, history=history, lead=4)) == pytest.approx(
+            10 * 4 + 1.5 * 2.0 * np.sqrt(4) - 12
+        )
+
+
+def stock_view(history, on_hand, backlog, supply_line):
+    position = on_hand + supply_line - backlog
+    return StockView(
+        len(history) - 1,
+        position,
+        np.array(history, dtype=float),
+        3.0,
+        on_hand=on_hand,
+        backlog=backlog,
+        supply_line=supply_line,
+    )
+
+
+def test_anchor_and_adjust_with_a_known_mean_is_proportional_order_up_to():
+    """θ = 0, β = 1, α = 1/Ti: order = mean + (target − position) / Ti, whatever demand was."""
+    rule = policy(
+        policy="anchor_and_adjust",
+        theta=0,
+        alpha_s=0.25,
+        beta=1,
+        s_prime=300,
+        initial_expectation=100,
+    )
+    assert rule.forecast() == 100
+    # position = 120 − 10 + 150 = 260
+    assert rule.order(stock_view([130.0], 120, 10, 150)) == pytest.approx(100 + (300 - 260) / 4)
+    assert rule.order(stock_view([130.0, 60.0, 85.0], 80, 0, 150)) == pytest.approx(
+        100 + (300 - 230) / 4
+    )
+    assert rule.forecast() == 100
+
+
+def test_anchor_and_adjust_smooths_from_its_initial_expectation():
+    rule = policy(
+        policy="anchor_and_adjust", theta=0.5, alpha_s=0, beta=0, s_prime=0, initial_expectation=8
+    )
+    assert rule.order(stock_view([4.0], 0, 0, 0)) == pytest.approx(0.5 * 4 + 0.5 * 8)
+    unanchored = policy(policy="anchor_and_adjust", theta=0.5, alpha_s=0, beta=0, s_prime=0)
+    assert unanchored.order(stock_view([4.0], 0, 0, 0)) == 4  # starts at the first demand

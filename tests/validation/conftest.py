@@ -30,6 +30,23 @@ class Check:
         basis = f"{confidence:.0%} CI over {n} replications"
         return self.close(label, expected, float(x.mean()), half_width, basis)
 
+    def spread_at_most(
+        self, label: str, sd: float, samples: Sequence[float], confidence: float = CONFIDENCE
+    ) -> float:
+        """The replications spread no more than independent draws of standard deviation ``sd``
+        would (the chi-square bound on their sample standard deviation); returns the spread."""
+        x = np.asarray(samples, dtype=float)
+        n = len(x)
+        spread = float(x.std(ddof=1))
+        bound = sd * sqrt(float(stats.chi2.ppf(confidence, n - 1)) / (n - 1))
+        line = (
+            f"{label}: standard deviation {spread:.4f} over {n} replications, at most "
+            f"{bound:.4f} ({confidence:.0%} chi-square bound for draws of sd {sd:.4f})"
+        )
+        print(f"\n{line}")
+        assert spread <= bound, line
+        return spread
+
     def close(
         self, label: str, expected: float, simulated: float, tolerance: float, basis: str
     ) -> float:

@@ -8,6 +8,9 @@ delay slot at the start; orders fixed at 4 for the first 4 weeks; every stage pl
 anchoring-and-adjustment rule with his players' average parameters θ = 0.36, α_S = 0.26,
 β = 0.34, S′ = 17.
 
+Costs are Sterman's board: on-hand stock and backlog only; beer on its way costs nothing (the
+preset sets every stage's in-transit holding rate to 0).
+
 Published behaviour (deterministic game, so no tolerance is needed): orders oscillate and their
 amplitude grows from the retailer to the factory; teams cost many times what a team that
 counted its supply line in full (β = 1) would; and orders swing less when every stage sees
@@ -110,11 +113,21 @@ def test_the_preset_is_the_board_game(games):
         assert (
             stage.holding_cost_per_unit_per_period,
             stage.backorder_cost_per_unit_per_period,
-        ) == (0.5, 1.0)
+            stage.in_transit_holding_cost_per_unit_per_period,
+        ) == (0.5, 1.0, 0.0)
         assert (stage.fixed_orders_until_period, stage.fixed_order_quantity) == (4, 4), name
         assert stage.policy.policy == "anchor_and_adjust"
         delays = (stage.order_delay_periods, stage.lead_time_periods)
         assert delays == ((1, 2) if name == "factory" else (2, 2)), name
+
+
+@pytest.mark.parametrize("preset", ["beer_game.yaml", "beer_game_shared.yaml"])
+def test_the_team_pays_for_stock_and_backlog_only(games, preset):
+    result = play(games / preset)
+    o, k = result.outcome, result.kpis
+    assert o.in_transit.sum() > 0  # beer is on the road every week, at no cost
+    assert k["in_transit_holding_cost"] == 0.0
+    assert k["total_cost"] == pytest.approx(0.5 * o.on_hand.sum() + 1.0 * o.backlog.sum())
 
 
 def test_orders_are_read_two_weeks_later_and_beer_arrives_two_weeks_after_shipping(games):
