@@ -37,6 +37,7 @@ from sim.config import (
 from sim.source import Located
 
 __all__ = [
+    "OPTION_KINDS",
     "PROTOCOL_NAMES",
     "ChainConfig",
     "CompanyConfig",
@@ -425,16 +426,16 @@ class FinanceAgent(Strict):
 
 
 class ExecutiveAgent(Strict):
-    """The executive: reads reports in silo; in S&OP chooses among costed options by weights.
-
-    An option is taken when ``service_weight*margin kept - cost_weight*cost -
-    inventory_weight*capital charge + growth_weight*revenue`` is positive (all in dollars).
-    """
+    """The executive: reads reports in silo; at the meeting takes the options whose weighted
+    dollars are positive: ``service_weight × (margin + penalties avoided) − cost_weight × cost
+    − inventory_weight × (capital charge + storage) − cash timing + growth_weight × revenue``.
+    With the defaults that is the option's operating profit over the horizon; a
+    ``growth_weight`` buys revenue at a loss, on purpose."""
 
     service_weight: NonNeg = 1.0
     cost_weight: NonNeg = 1.0
     inventory_weight: NonNeg = 1.0
-    growth_weight: NonNeg = 0.2
+    growth_weight: NonNeg = 0.0
 
 
 class Agents(Strict):
@@ -450,14 +451,29 @@ class Agents(Strict):
     executive: ExecutiveAgent = ExecutiveAgent()
 
 
+OptionKind = Literal[
+    "demand_shaping",
+    "pre_build",
+    "overtime",
+    "air_freight",
+    "alternate_supplier",
+    "capacity_expansion",
+]
+OPTION_KINDS: tuple[str, ...] = get_args(OptionKind)
+"""What the supply review can put on the table for the executive to decide."""
+
+
 class ProtocolOptions(Strict):
-    """Overrides of a protocol's pieces (unset: the protocol's own)."""
+    """Overrides of a protocol's pieces (unset: the protocol's own). ``options``: the kinds of
+    option the supply review may put on the table (unset: all of them)."""
 
     visibility: Literal["own", "shared"] | None = None
     demand_review: bool | None = None
     supply_review: bool | None = None
+    exception_reviews: bool | None = None
     financial_reconciliation: bool | None = None
     horizon_months: Annotated[int, Field(ge=1, le=24)] | None = None
+    options: Annotated[tuple[OptionKind, ...], Field(strict=False)] | None = None
 
 
 class CompanyConfig(WorldConfig):

@@ -15,64 +15,44 @@ import mesa
 from agents.base import View
 from agents.config import ExecutiveAgent
 from agents.messages import MeetingCalled
+from agents.valuation import OptionValue
 
-__all__ = ["Executive", "Mandate", "OptionValue"]
-
-
-@dataclass(frozen=True)
-class OptionValue:
-    """An option in dollars over the planning horizon: revenue and margin it adds, what it
-    costs, the working capital it ties up on average, and the capital charge on that."""
-
-    revenue: float
-    margin: float
-    cost: float
-    working_capital: float
-    carrying: float
-
-    @property
-    def cash(self) -> float:
-        """Operating cash the option brings over the horizon (margin less its cost)."""
-        return self.margin - self.cost
-
-    def as_dict(self) -> dict[str, float]:
-        return {
-            "revenue": round(self.revenue, 2),
-            "margin": round(self.margin, 2),
-            "cost": round(self.cost, 2),
-            "working_capital": round(self.working_capital, 2),
-            "capital_charge": round(self.carrying, 2),
-            "cash": round(self.cash, 2),
-        }
+__all__ = ["Executive", "Mandate"]
 
 
 @dataclass(frozen=True)
 class Mandate:
-    """The executive's decision rule: strategy weights over an option's dollars."""
+    """The executive's decision rule: the company's operating profit over the horizon, with
+    strategy weights a workshop can change.
+
+    score = service_weight × (margin + penalties avoided) − cost_weight × cost
+    − inventory_weight × (capital charge + storage) − cost of cash timing
+    + growth_weight × revenue. With every weight at 1 and growth at 0 (the reference company)
+    the score is the option's operating profit; a growth weight takes options that add revenue
+    at a loss, on purpose.
+    """
 
     knobs: ExecutiveAgent
 
-    def score(self, value: OptionValue) -> float:
-        """Weighted dollars: margin kept (service), cost, capital charge (inventory), growth."""
+    def terms(self, value: OptionValue) -> tuple[tuple[str, float], ...]:
         k = self.knobs
         return (
-            k.service_weight * value.margin
-            - k.cost_weight * value.cost
-            - k.inventory_weight * value.carrying
-            + k.growth_weight * value.revenue
+            ("margin kept", k.service_weight * value.margin),
+            ("penalties avoided", k.service_weight * value.penalties),
+            ("cost", -k.cost_weight * value.cost),
+            ("capital charge", -k.inventory_weight * value.capital_charge),
+            ("storage", -k.inventory_weight * value.storage),
+            ("cash timing", -value.timing),
+            ("growth", k.growth_weight * value.revenue),
         )
+
+    def score(self, value: OptionValue) -> float:
+        return float(sum(t for _, t in self.terms(value)))
 
     def decide(self, value: OptionValue) -> tuple[bool, str]:
         """Take the option or not, and why (the weighted terms of the score)."""
-        k = self.knobs
-        terms = (
-            ("margin kept", k.service_weight * value.margin),
-            ("cost", -k.cost_weight * value.cost),
-            ("capital charge", -k.inventory_weight * value.carrying),
-            ("growth", k.growth_weight * value.revenue),
-        )
-        score = float(sum(t for _, t in terms))
-        parts = ", ".join(f"{name} {amount:+,.0f}" for name, amount in terms if amount)
+        score = self.score(value)
+        parts = ", ".join(f"{n} {a:+,.0f}" for n, a in self.terms(value) if round(a))
         verdict = "taken" if score > 0 else "declined"
         return bool(score > 0), f"{verdict}: score {score:+,.0f} ({parts or 'nothing at stake'})"
 

@@ -72,6 +72,8 @@ class Finance(FunctionAgent):
         modes: dict[str, TransportMode],
         conversion_cost: np.ndarray,
         adaptation: bool,
+        receivable_days: float = 0.0,
+        payable_days: float = 0.0,
     ) -> None:
         super().__init__(
             model, objective_for("finance", knobs.incentive, knobs.pay), knobs.plan_adherence
@@ -84,6 +86,7 @@ class Finance(FunctionAgent):
         self.component_cost = np.asarray(topology.component_standard_cost, dtype=float)
         self.conversion = np.asarray(conversion_cost, dtype=float)
         self.freight = {name: mode.cost_per_unit for name, mode in modes.items()}
+        self.receivable_days, self.payable_days = receivable_days, payable_days
         self.capital_rate = books.capital_charge_rate_per_year
         self.storage_rate = books.storage_cost_rate_per_year
         learning = knobs.learning
@@ -328,6 +331,8 @@ class Finance(FunctionAgent):
             self.knobs.capex_hurdle_rate,
             float(self.inventory_target),
             *self._inventory_lately(view),
+            self.receivable_days,
+            self.payable_days,
         )
 
     def _inventory_lately(self, view: View) -> tuple[float, float]:

@@ -71,6 +71,15 @@ class Decided:
 
 
 @dataclass(frozen=True)
+class ExceptionRaised:
+    """A function tells the planning process that the plan no longer holds (a supplier has
+    failed, demand broke out of its band); protocols with exception reviews meet on it."""
+
+    function: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class ForApproval:
     """Orders a function wants released; Finance reviews them before the world sees them.
 
@@ -155,6 +164,7 @@ class ComponentSupply:
     main_capacity_per_week: float | None
     available: float  # on hand + on order - needed by queued production
     overdue: float  # units on order past their quote, at any supplier
+    stuck: float = 0.0  # of that, at suppliers Procurement judges to have failed
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,8 @@ class FinanceProposal:
     inventory_target: float
     inventory_value: float
     finished_goods_value: float
+    receivable_days: float = 0.0  # how long customers take to pay, on average
+    payable_days: float = 0.0  # how long the company takes to pay suppliers, on average
 
 
 @dataclass(frozen=True)

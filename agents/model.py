@@ -36,6 +36,7 @@ from agents.finance import Finance
 from agents.messages import (
     Decided,
     DemandProposal,
+    ExceptionRaised,
     FinanceProposal,
     ForApproval,
     ForecastReport,
@@ -76,6 +77,7 @@ from sim.world import CompanyObservation, CompanyOutcome, World
 __all__ = ["AgentRecord", "OnePlanModel"]
 
 RECORD_DAYS = 28
+EXCEPTION_BAND = 0.3  # orders this far off the plan over two weeks call an exception review
 _WORLD = (
     ProductionOrder,
     PurchaseOrder,
@@ -136,6 +138,7 @@ class OnePlanModel(mesa.Model):
         holding = books.capital_charge_rate_per_year + books.storage_cost_rate_per_year
         markets = config.markets.values()
         penalty = sum(m.share * m.lost_sale_penalty_per_unit for m in markets)
+        self.penalty_per_unit = penalty
         agents, adapt = config.agents, config.agents.adaptation
         Sales(self, agents.sales, top, adapt, self.pieces.demand_review, holding)
         Operations(self, agents.operations, top, config.plant, holding, penalty)
@@ -149,6 +152,9 @@ class OnePlanModel(mesa.Model):
             books.storage_cost_rate_per_year,
             adapt,
         )
+        receivable_days = sum(m.share * m.payment_terms_days for m in markets)
+        suppliers = config.suppliers.values()
+        payable_days = float(np.mean([s.payment_terms_days for s in suppliers])) if suppliers else 0
         Finance(
             self,
             agents.finance,
@@ -157,6 +163,8 @@ class OnePlanModel(mesa.Model):
             config.transport_modes,
             self.world.conversion_cost,
             adapt,
+            receivable_days,
+            payable_days,
         )
         self.executive = Executive(self, agents.executive)
         # The functions, in the order they decide at a weekly review.
@@ -175,6 +183,8 @@ class OnePlanModel(mesa.Model):
             else None
         )
         self.plan = None
+        self.exceptions: list[str] = []  # raised since the last meeting
+        self.exception_band = EXCEPTION_BAND
         self._mail: dict[str, list[tuple[int, object]]] = defaultdict(list)
         self._recorded: dict[tuple[str, str, str], float] = {}
         self.datacollector = mesa.DataCollector(
@@ -225,9 +235,13 @@ class OnePlanModel(mesa.Model):
         day = obs.day
         world: list[object] = []
         views = {agent.role: self.view(agent, obs) for agent in self.functions}
+        review = is_week_start(day)
         if self.meeting is not None and is_month_start(day):
             world += self._meet(obs, views)
-        review = is_week_start(day)
+        elif self.meeting is not None and self.pieces.exception_reviews and review:
+            reasons = self.exceptions + self._demand_off_plan(obs)
+            if reasons:
+                world += self._meet(obs, views, "exception_review", tuple(reasons))
         for agent in self.functions:
             inbox = self._collect(agent.role, day)
             if review:
@@ -270,6 +284,8 @@ class OnePlanModel(mesa.Model):
                     self._mail["finance"].append((day, message))
                 case OrdersReleased():
                     self._mail[message.owner].append((day, message))
+                case ExceptionRaised():
+                    self.exceptions.append(f"{message.function}: {message.reason}")
                 case Decided():
                     self.datacollector.add_table_row(
                         "decisions",
@@ -287,8 +303,34 @@ class OnePlanModel(mesa.Model):
                     raise TypeError(f"{sender} sent {message!r}, which nobody receives")
         return world
 
-    def _meet(self, obs: CompanyObservation, views: dict[str, View]) -> list[object]:
-        """The monthly meeting: proposals in, one plan out (see the module docstring)."""
+    def _demand_off_plan(self, obs: CompanyObservation) -> list[str]:
+        """Products whose orders over the last two weeks were more than the band off the plan."""
+        if self.plan is None:
+            return []
+        days = 2 * DAYS_PER_WEEK
+        start = obs.day - days  # the plan's forecast of days start + 1 .. today
+        planned = self.plan.demand_from(start, days) if start >= self.plan.start_day else None
+        if planned is None:
+            return []
+        seen = np.asarray(obs.demand_history)[-days:].sum(axis=0)
+        expected = planned.sum(axis=1)
+        off = np.abs(seen / np.maximum(expected, 1e-9) - 1.0)
+        return [
+            f"demand: {name} orders were {seen[p] / expected[p] - 1:+.0%} off the plan "
+            "over two weeks"
+            for p, name in enumerate(obs.topology.products)
+            if expected[p] > 0 and off[p] > self.exception_band
+        ]
+
+    def _meet(
+        self,
+        obs: CompanyObservation,
+        views: dict[str, View],
+        kind: str = "sop_cycle",
+        reasons: tuple[str, ...] = (),
+    ) -> list[object]:
+        """A meeting: proposals in, one plan out (see the module docstring)."""
+        self.exceptions = []
         day = obs.day
         start = day + (-day) % DAYS_PER_WEEK  # the first weekly review at or after today
         weeks = int(np.ceil(self.pieces.horizon_months * DAYS_PER_MONTH / DAYS_PER_WEEK))
@@ -314,6 +356,9 @@ class OnePlanModel(mesa.Model):
             capacity_options=self.config.capacity_options,
             depreciation_years=self.config.finance.depreciation_years,
             expected_uplift=found[DemandProposal].expected_uplift,
+            penalty_per_unit=self.penalty_per_unit,
+            kind=kind,
+            reasons=reasons,
         )
         proposals = Proposals(
             found[DemandProposal],
@@ -326,7 +371,7 @@ class OnePlanModel(mesa.Model):
         self.plan = plan
         for agent in self.functions:
             self._mail[agent.role].append((day, PlanIssued(plan, tuple(plan.promotions))))
-        out: list[object] = [DecisionRecord("sop_cycle", entry)]
+        out: list[object] = [DecisionRecord(kind, entry)]
         demand_weeks = weekly(plan.demand, weeks)
         for p, name in enumerate(top.products):
             out.append(

@@ -37,6 +37,7 @@ from agents.learning import RecencyWeighted
 from agents.messages import (
     ComponentSupply,
     Decided,
+    ExceptionRaised,
     ForApproval,
     ForecastReport,
     MaterialProposal,
@@ -149,6 +150,8 @@ class Procurement(FunctionAgent):
         ]  # index of the source last bought from, per component
         self.last_choice: list[dict] = [{} for _ in self.components]
         # The latest a supplier's quote allows: its lateness at worst, plus the transit spread.
+        self.reported = np.zeros(len(self.suppliers), dtype=bool)  # failures already raised
+        self.rushed_for: object | None = None  # the plan whose rushes were placed
         self.worst_late = np.array(
             [
                 sup.late_by_days.high
@@ -230,6 +233,7 @@ class Procurement(FunctionAgent):
                 case Review():
                     if self.adaptation:
                         self._learn(view)
+                    out += self._exceptions(view)
                     out += self._week(view)
         return out
 
@@ -262,7 +266,7 @@ class Procurement(FunctionAgent):
             chosen = self.choose(c, cumulative[c], position[c], rate, lateness, cover[c])
             if chosen is not None:
                 self.last_choice[c] = chosen
-                for source, quantity in chosen["orders"]:
+                for source, quantity in self._agreed_split(c, chosen["orders"]):
                     orders.append(PurchaseOrder(component, quantity, source.name, source.mode))
                 decided.append(Decided(self.role, "cover_weeks", component, chosen["weeks"]))
                 decided.append(Decided(self.role, "lot", component, chosen["bought"]))
@@ -270,6 +274,7 @@ class Procurement(FunctionAgent):
             if rush is not None:
                 rushes.append(rush)
         out: list[object] = [ForApproval(self.role, tuple(orders)), *decided]
+        rushes += self._agreed_rushes()
         if rushes:
             out.append(ForApproval(self.role, tuple(rushes), rush=True))
         forecast = self.product_forecast(view)
@@ -277,6 +282,35 @@ class Procurement(FunctionAgent):
             for p, name in enumerate(self.products):
                 out.append(DemandForecast(self.role, name, float(forecast[p]), RECORD_DAYS))
         return out
+
+    def _agreed_split(self, c: int, orders: list) -> list:
+        """Orders for component ``c`` with the share the plan moved to an alternate supplier
+        (by its adherence): the meeting decided it, Procurement places it."""
+        agreed = self.plan.alternate.get(self.components[c]) if self.plan is not None else None
+        if not agreed:
+            return orders
+        supplier, share = agreed
+        share *= self.adherence
+        total = sum(q for _, q in orders)
+        options = [s for s in self.sources[c] if s.name == supplier]
+        if not options or total < 1 or share <= 0:
+            return orders
+        to = min(options, key=lambda s: (s.freight, s.lead_days))
+        kept = [(src, float(np.floor(q * (1 - share)))) for src, q in orders]
+        return [o for o in kept if o[1] >= 1] + [(to, float(np.ceil(total * share)))]
+
+    def _agreed_rushes(self) -> list[PurchaseOrder]:
+        """The rushes the meeting approved, placed once per plan (by its adherence)."""
+        if self.plan is None or self.rushed_for is self.plan:
+            return []
+        self.rushed_for = self.plan
+        return [
+            PurchaseOrder(
+                r.component, float(np.ceil(r.quantity * self.adherence)), r.supplier, r.mode
+            )
+            for r in self.plan.rushes
+            if r.quantity * self.adherence >= 1
+        ]
 
     def finished_cover(self, view: View) -> np.ndarray:
         """Days the finished goods on hand would sell for, per component (weighted by the
@@ -297,6 +331,21 @@ class Procurement(FunctionAgent):
         days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
         failing = days > self.worst_late
         return np.where(failing, np.maximum(self.lateness.value, days), self.lateness.value)
+
+    def _exceptions(self, view: View) -> list[object]:
+        """A supplier that has just failed is an exception for the planning process."""
+        failing = self.failing(view)
+        days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
+        out: list[object] = [
+            ExceptionRaised(
+                self.role,
+                f"{self.suppliers[s]} has had an order overdue for {days[s]:.0f} days, more "
+                f"than the {self.worst_late[s]:.0f} its quote allows",
+            )
+            for s in np.flatnonzero(failing & ~self.reported)
+        ]
+        self.reported = failing
+        return out
 
     def _plans(self, c: int) -> tuple[np.ndarray, np.ndarray]:
         """Sourcing plans for component ``c``: each source alone, and every pair of suppliers
@@ -490,6 +539,7 @@ class Procurement(FunctionAgent):
             - np.asarray(view.state("component_requirements_queued"), dtype=float)
         )
         overdue = np.asarray(view.state("supplier_overdue"), dtype=float)
+        failing = self.failing(view)
         out = []
         for c in range(len(self.components)):
             sources = self.sources[c]
@@ -497,8 +547,9 @@ class Procurement(FunctionAgent):
                 main = max(self.last_choice[c]["orders"], key=lambda x: x[1])[0]
             else:
                 main = sources[self.main[c]]
-            fast = min(sources, key=lambda s: (s.lead_days, s.freight, s.name))
-            others = [s for s in sources if s.supplier != main.supplier]
+            working = [s for s in sources if not failing[s.supplier]] or sources
+            fast = min(working, key=lambda s: (s.lead_days, s.freight, s.name))
+            others = [s for s in working if s.supplier != main.supplier]
             alternate = (
                 min(others, key=lambda s: (self.lateness.value[s.supplier], s.price(0), s.name))
                 if others
@@ -518,9 +569,15 @@ class Procurement(FunctionAgent):
                     main.capacity_per_week,
                     float(available[c]),
                     float(overdue[:, c].sum()),
+                    float(overdue[failing, c].sum()),
                 )
             )
         return MaterialProposal(self.role, tuple(out))
+
+    def failing(self, view: View) -> np.ndarray:
+        """Suppliers with an order overdue by more than their quote allows (per supplier)."""
+        days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
+        return days > self.worst_late
 
     def learned(self) -> dict[tuple[str, str], float]:
         return {

@@ -3,13 +3,16 @@ proposals become the plan that is executed.
 
 A protocol is a small record of composable pieces, chosen by name:
 
-| name               | visibility | demand review | supply review | financial reconciliation |
-|--------------------|------------|---------------|---------------|--------------------------|
-| ``silo``           | own        | no            | no            | no                       |
-| ``info_sharing``   | shared     | no            | no            | no                       |
-| ``consensus_demand`` | shared   | yes           | no            | no                       |
-| ``sop``            | shared     | yes           | yes           | no                       |
-| ``ibp``            | shared     | yes           | yes           | yes (longer horizon)     |
+| name               | visibility | demand | supply | exceptions | financial  |
+|--------------------|------------|--------|--------|------------|------------|
+| ``silo``           | own        | no     | no     | no         | no         |
+| ``info_sharing``   | shared     | no     | no     | no         | no         |
+| ``consensus_demand`` | shared   | yes    | no     | no         | no         |
+| ``sop``            | shared     | yes    | yes    | yes        | no         |
+| ``ibp``            | shared     | yes    | yes    | yes        | yes (9 months) |
+
+(demand: a demand review; supply: a supply review; exceptions: exception reviews between
+meetings; financial: financial reconciliation over a longer horizon.)
 
 - visibility ``own``: each function sees its own data at once and the rest
   ``information_delay_days`` late (reports between functions travel as late); ``shared``:
@@ -17,9 +20,13 @@ A protocol is a small record of composable pieces, chosen by name:
 - demand review: one consensus demand plan, built from a statistical baseline and Sales'
   forecast as far as its track record shows it adds value, with Sales' promotions on the
   table before they run (see :mod:`agents.protocols.meeting`).
-- supply review: a capacity- and material-constrained supply plan over ``horizon_months``,
-  with costed options (pre-build, overtime, air freight, alternate supplier, demand shaping)
-  that the executive decides on; the functions execute it with their plan adherence.
+- supply review: a capacity- (line by line) and material-constrained supply plan over
+  ``horizon_months``, with costed options (pre-build, overtime, air freight, alternate
+  supplier, demand shaping) that the executive decides on; the functions execute it with
+  their plan adherence. ``options`` limits which kinds may be put on the table.
+- exception reviews: when a function raises an exception between meetings (a supplier that
+  has failed, demand far outside the plan), the plan is reviewed at the next weekly review
+  instead of waiting for the month.
 - financial reconciliation: every option valued over demand scenarios, and capacity
   expansions considered.
 
@@ -33,9 +40,9 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from agents.config import PROTOCOL_NAMES, ProtocolOptions
+from agents.config import OPTION_KINDS, PROTOCOL_NAMES, ProtocolOptions
 
-__all__ = ["PROTOCOLS", "Pieces", "make_protocol"]
+__all__ = ["PIECE_NAMES", "PROTOCOLS", "Pieces", "make_protocol"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +53,10 @@ class Pieces:
     visibility: Literal["own", "shared"]
     demand_review: bool
     supply_review: bool
+    exception_reviews: bool
     financial_reconciliation: bool
     horizon_months: int
+    options: tuple[str, ...] = OPTION_KINDS
 
     @property
     def shared(self) -> bool:
@@ -62,11 +71,11 @@ class Pieces:
 PROTOCOLS: dict[str, Pieces] = {
     p.name: p
     for p in (
-        Pieces("silo", "own", False, False, False, 3),
-        Pieces("info_sharing", "shared", False, False, False, 3),
-        Pieces("consensus_demand", "shared", True, False, False, 3),
-        Pieces("sop", "shared", True, True, False, 3),
-        Pieces("ibp", "shared", True, True, True, 9),
+        Pieces("silo", "own", False, False, False, False, 3),
+        Pieces("info_sharing", "shared", False, False, False, False, 3),
+        Pieces("consensus_demand", "shared", True, False, False, False, 3),
+        Pieces("sop", "shared", True, True, True, False, 3),
+        Pieces("ibp", "shared", True, True, True, True, 9),
     )
 }
 assert set(PROTOCOLS) == set(PROTOCOL_NAMES) - {"classic"}, "the ladder and the config disagree"
@@ -81,4 +90,17 @@ def make_protocol(name: str, options: ProtocolOptions | None = None) -> Pieces:
     if options is None:
         return protocol
     changes = {k: v for k, v in options.model_dump().items() if v is not None}
+    if "options" in changes:
+        changes["options"] = tuple(changes["options"])
     return replace(protocol, **changes)
+
+
+PIECE_NAMES = (
+    "visibility",
+    "demand_review",
+    "supply_review",
+    "exception_reviews",
+    "financial_reconciliation",
+    "horizon_months",
+)
+"""The pieces a protocol is composed of (what attribution can switch one at a time)."""

@@ -1,29 +1,36 @@
-"""The monthly planning meeting: the functions' proposals reconciled into one plan.
+"""The planning meeting: the functions' proposals reconciled into one plan.
 
-On the first day of each month, under a protocol that meets, every function brings its
-proposal — Sales its forecast and promotions, Operations the plant as it is, Procurement its
-components' supply, Finance its rates and target, the executive its mandate — and
-:meth:`Meeting.reconcile` turns them into one :class:`Plan` and one decision-log entry. The
-meeting reads nothing but the proposals and what the protocol shares (customer orders); it
-keeps its own memory (the demand planner's forecast, the record of Sales' forecasts, what it
-approved).
+On the first day of each month — and, with exception reviews, at the first weekly review after
+an exception — every function brings its proposal: Sales its forecast and promotions,
+Operations the plant as it is, Procurement its components' supply (and which suppliers are
+failing), Finance its rates and books, the executive its mandate. :meth:`Meeting.reconcile`
+turns them into one :class:`Plan` and one decision-log entry. The meeting reads nothing but the
+proposals and what the protocol shares (customer orders); it keeps its own memory (the demand
+planner's forecast, the record of Sales' forecasts, what it approved).
+
+It is composed of the protocol's pieces:
 
 - **Demand Review** (``demand_review``): the consensus, unconstrained demand plan. A demand
   planner keeps a statistical forecast of the orders everyone sees (Holt-Winters, started from
   the market intelligence Sales shares with the meeting). Sales' forecast, corrected for the
   bias it has shown, is blended in as far as its record shows it adds value: its weight is the
-  share of the baseline's squared error it removes (forecast value added, zero when it adds
+  share of the baseline's squared error it removes (forecast value added; zero when it adds
   none), measured product by product on the forecasts whose horizon has passed. Sales'
-  promotions are on the table before they run. Without a supply review they all run.
-- **Supply Review** (``supply_review``): a rough-cut plan of production per week against the
-  plant's regular capacity (all lines pooled) and the components' lead times and supplier
-  capacities, with the gaps found ahead of time.
-- **Pre-S&OP**: each gap turned into options — pre-build, overtime, air freight, alternate
-  supplier, demand shaping (a promotion the plant cannot serve), capacity expansion — each
-  valued in dollars (with ``financial_reconciliation``: averaged over demand scenarios, and
-  capacity expansions considered).
+  promotions are put on the table before they run; without a supply review they all run.
+- **Supply Review** (``supply_review``): a rough-cut plan of production per week, line by line
+  (a product runs only on the lines that make it: products made on one line are served first,
+  then the others share what is left), against regular capacity and overtime, and the
+  components' supply against lead times, supplier capacity and what is stuck at a failing
+  supplier.
+- **Pre-S&OP**: each gap turned into options, each valued by Finance with the cost terms the
+  books will post (:mod:`agents.valuation`): demand shaping (run a promotion or drop it),
+  pre-build and overtime — decided *jointly*, since building ahead and working overtime are
+  two answers to the same peak —, air freight or a near supplier for components that would
+  arrive too late, an alternate supplier for what the main one cannot ship, and (with
+  ``financial_reconciliation``) capacity expansion, with Finance's hurdle rate as a gate.
 - **Executive S&OP**: the executive's mandate takes each option whose weighted score is
-  positive.
+  positive. Every option put on the table, taken, declined or stopped by a gate, is logged
+  with the function that proposed it, its value by cost term, and what decided it.
 
 Time in a plan: its weeks start at ``Plan.start_day``, the first weekly review at or after the
 meeting; week ``w`` is made at review ``start_day + 7w`` and meets the demand of days
@@ -38,15 +45,24 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from agents.config import DemandForecasterSpec, MarketPrior
-from agents.executive import Mandate, OptionValue
+from agents.executive import Mandate
 from agents.forecasting.demand import HoltWinters
 from agents.messages import DemandProposal, FinanceProposal, MaterialProposal, SupplyProposal
 from agents.protocols import Pieces
+from agents.valuation import OptionValue, Valuation
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, month_of_day, weekly_totals
 from sim.config import CapacityOption
 from sim.messages import CapacityChange, Promotion
 
-__all__ = ["DAYS_PER_MONTH", "Meeting", "MeetingContext", "Plan", "Proposals"]
+__all__ = [
+    "DAYS_PER_MONTH",
+    "SLACK_DAYS",
+    "Meeting",
+    "MeetingContext",
+    "Plan",
+    "Proposals",
+    "allocate",
+]
 
 DAYS_PER_MONTH = 30
 SCENARIOS = (0.9, 1.0, 1.1)  # demand multipliers weighed by financial reconciliation
@@ -55,6 +71,18 @@ RECORD_DAYS = 28  # the horizon on which forecasts are scored against what happe
 MEMORY_DAYS = 182  # how far back the demand review looks at Sales' record
 PRIOR_WEIGHT = 0.5  # Sales' weight in the consensus before it has a record
 RECORD_NEEDED = 3  # scored forecasts needed before the record decides the weight
+
+
+@dataclass(frozen=True)
+class Rush:
+    """A rush order the meeting approved: ``quantity`` of ``component`` from ``supplier`` by
+    ``mode``, costing ``freight``."""
+
+    component: str
+    supplier: str
+    mode: str
+    quantity: float
+    freight: float
 
 
 @dataclass
@@ -67,11 +95,16 @@ class Plan:
     position: np.ndarray | None = None  # [product, week] planned stock position at each review
     component_need: np.ndarray | None = None  # [component, day] from the production plan
     overtime: bool = False
-    approved_expedite: float = 0.0
-    alternate: frozenset[int] = frozenset()  # components to dual-source
+    rushes: list[Rush] = field(default_factory=list)
+    alternate: dict[str, tuple[str, float]] = field(default_factory=dict)  # share to a supplier
     planned_inventory_value: float | None = None
     promotions: list[Promotion] = field(default_factory=list)
     capacity: list[CapacityChange] = field(default_factory=list)
+
+    @property
+    def approved_expedite(self) -> float:
+        """The freight of the rushes the meeting approved."""
+        return float(sum(r.freight for r in self.rushes))
 
     def week(self, day: int) -> int:
         return (day - self.start_day) // DAYS_PER_WEEK
@@ -131,40 +164,71 @@ class MeetingContext:
     capacity_options: tuple[CapacityOption, ...]
     depreciation_years: float
     expected_uplift: np.ndarray  # [product] what the meeting expects a promotion to lift
+    penalty_per_unit: float = 0.0  # lost-sale penalty, averaged over markets
+    kind: str = "sop_cycle"  # or "exception_review"
+    reasons: tuple[str, ...] = ()
 
     @property
     def days(self) -> int:
         return self.weeks * DAYS_PER_WEEK + SLACK_DAYS
 
 
-def _level(need: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Move what exceeds a week's capacity into earlier weeks (pre-build), latest first.
+# ---------------------------------------------------------------------------- capacity
 
-    Returns the levelled plan [P, W] and the units per product that fit nowhere.
-    """
-    plan = need.astype(float).copy()
-    carry = np.zeros(plan.shape[0])
-    for w in range(plan.shape[1] - 1, -1, -1):
-        plan[:, w] += carry
-        total = plan[:, w].sum()
-        if total > capacity[w] + 1e-9:
-            moved = plan[:, w] * (total - capacity[w]) / total
-            plan[:, w] -= moved
-            carry = moved
-        else:
-            carry = np.zeros_like(carry)
+
+def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.ndarray:
+    """Units per product a week of line ``capacity`` [L] can make of ``demand`` [P], when line
+    ``l`` makes product ``p`` only if ``makes[l, p]``: products with one line are served
+    first, in proportion to demand where they share it; products with more lines then take
+    what is left, each from its line with the most room."""
+    demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
+    room = np.asarray(capacity, dtype=float).copy()
+    made = np.zeros_like(demand)
+    lines_of = makes.sum(axis=0)
+    for count in sorted(set(int(n) for n in lines_of if n > 0)):
+        group = np.flatnonzero(lines_of == count)
+        if count == 1:
+            for line in range(len(room)):
+                mine = [p for p in group if makes[line, p]]
+                want = demand[mine].sum()
+                if want <= 0:
+                    continue
+                share = min(1.0, room[line] / want)
+                made[mine] += demand[mine] * share
+                room[line] -= demand[mine].sum() * share
+            continue
+        for p in sorted(group, key=lambda q: -demand[q]):
+            want = demand[p]
+            for line in sorted(np.flatnonzero(makes[:, p]), key=lambda x: -room[x]):
+                take = min(want, room[line])
+                made[p] += take
+                room[line] -= take
+                want -= take
+    return made
+
+
+def level(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray):
+    """Build ahead: what a week cannot make moves into earlier weeks, latest first.
+    ``capacity`` is [line, week]. Returns the plan [P, W] and the units per product that fit
+    nowhere."""
+    plan = np.zeros_like(need, dtype=float)
+    carry = np.zeros(need.shape[0])
+    for w in range(need.shape[1] - 1, -1, -1):
+        wanted = need[:, w] + carry
+        plan[:, w] = allocate(wanted, capacity[:, w], makes)
+        carry = wanted - plan[:, w]
     return plan, carry
 
 
-def _chase(need: np.ndarray, capacity: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def chase(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray):
     """Each week makes what it can of its own need; returns the plan and the units lost."""
-    total = need.sum(axis=0)
-    scale = np.minimum(1.0, capacity / np.maximum(total, 1e-9))
-    plan = need * scale
+    plan = np.column_stack(
+        [allocate(need[:, w], capacity[:, w], makes) for w in range(need.shape[1])]
+    )
     return plan, (need - plan).sum(axis=1)
 
 
-def _extra_stock_dollar_days(plan: np.ndarray, need: np.ndarray, unit_cost: np.ndarray) -> float:
+def _dollar_days_ahead(plan: np.ndarray, need: np.ndarray, unit_cost: np.ndarray) -> float:
     """Inventory a plan builds ahead of need, in dollar-days at standard cost."""
     ahead = np.maximum(np.cumsum(plan - need, axis=1), 0.0)
     return float((ahead.sum(axis=1) @ unit_cost) * DAYS_PER_WEEK)
@@ -176,38 +240,8 @@ def weekly(per_day: np.ndarray, weeks: int) -> np.ndarray:
 
 
 def _mean_value(values: list[OptionValue]) -> OptionValue:
-    n = len(values)
-    return OptionValue(
-        sum(v.revenue for v in values) / n,
-        sum(v.margin for v in values) / n,
-        sum(v.cost for v in values) / n,
-        sum(v.working_capital for v in values) / n,
-        sum(v.carrying for v in values) / n,
-    )
-
-
-def value_option(
-    finance: FinanceProposal,
-    units_gained: np.ndarray,
-    unit_price: np.ndarray,
-    unit_cost: np.ndarray,
-    cost: float,
-    dollar_days: float,
-    horizon_days: float,
-) -> OptionValue:
-    """Finance's value of an option that sells ``units_gained`` more per product for ``cost``,
-    holding ``dollar_days`` of extra inventory (value × days) over ``horizon_days``."""
-    revenue = float(units_gained @ unit_price)
-    margin = float(units_gained @ (unit_price - unit_cost))
-    carrying = dollar_days * finance.capital_rate_per_year / DAYS_PER_YEAR
-    return OptionValue(revenue, margin, float(cost), dollar_days / horizon_days, carrying)
-
-
-def approves_capex(finance: FinanceProposal, annual_margin: float, capex: float, years: float):
-    """Capital spending pays if its margin, discounted at the hurdle rate, beats its cost."""
-    r = finance.hurdle_rate
-    annuity = years if r == 0 else (1 - (1 + r) ** -years) / r
-    return annual_margin * annuity > capex
+    names = OptionValue.__dataclass_fields__
+    return OptionValue(**{n: sum(getattr(v, n) for v in values) / len(values) for n in names})
 
 
 class _Table:
@@ -218,37 +252,67 @@ class _Table:
         self.scenarios = scenarios
         self.rows: list[dict] = []
 
-    def decide(self, name: str, description: str, values: list[OptionValue]) -> bool:
+    def decide(
+        self, name: str, proposed_by: str, description: str, values: list[OptionValue]
+    ) -> bool:
+        """Put an option to the executive: taken if its weighted score is positive."""
         value = _mean_value(values)
         take, reason = self.mandate.decide(value)
+        self._log(name, proposed_by, description, value, take, "the executive's weights", reason)
+        return take
+
+    def choose(
+        self, name: str, proposed_by: str, alternatives: list[tuple[str, OptionValue]]
+    ) -> int:
+        """Put alternatives that answer the same gap to the executive at once: the best
+        positive score is taken (index 0, doing nothing, scores 0)."""
+        scores = [self.mandate.score(v) for _, v in alternatives]
+        best = int(np.argmax(scores)) if max(scores) > 0 else 0
+        for i, (description, value) in enumerate(alternatives):
+            _, reason = self.mandate.decide(value)
+            chosen = i == best
+            if chosen and i:
+                reason = reason.replace("taken", "taken, the best of the alternatives")
+            elif not chosen and scores[i] > 0:
+                reason = f"not the best of the alternatives: score {scores[i]:+,.0f}"
+            self._log(
+                name, proposed_by, description, value, chosen, "the executive's weights", reason
+            )
+        return best
+
+    def gate(
+        self,
+        name: str,
+        proposed_by: str,
+        description: str,
+        value: OptionValue,
+        gate: str,
+        reason: str,
+    ) -> None:
+        """An option a gate stopped before it reached the executive."""
+        self._log(name, proposed_by, description, value, False, gate, reason)
+
+    def note(self, name: str, proposed_by: str, description: str, reason: str) -> None:
+        """An item taken without valuation (nothing to trade off at this rung)."""
+        self._log(name, proposed_by, description, OptionValue(), True, "no supply review", reason)
+
+    def _log(self, name, proposed_by, description, value, chosen, decided_by, reason) -> None:
         self.rows.append(
             {
                 "option": name,
+                "proposed_by": proposed_by,
                 "description": description,
                 "value": value.as_dict(),
                 "score": round(self.mandate.score(value), 2),
-                "chosen": take,
-                "reason": reason,
-            }
-        )
-        return take
-
-    def note(self, name: str, description: str, reason: str) -> None:
-        """An item taken without valuation (nothing to trade off at this rung)."""
-        self.rows.append(
-            {
-                "option": name,
-                "description": description,
-                "value": OptionValue(0, 0, 0, 0, 0).as_dict(),
-                "score": 0.0,
-                "chosen": True,
+                "chosen": bool(chosen),
+                "decided_by": decided_by,
                 "reason": reason,
             }
         )
 
 
 class Meeting:
-    """The protocol's reconciliation, with its memory across months."""
+    """The protocol's reconciliation, with its memory across meetings."""
 
     def __init__(
         self,
@@ -271,6 +335,9 @@ class Meeting:
         self.record: list[tuple[int, np.ndarray, np.ndarray]] = []  # (day, Sales, baseline)
         self.promotions: list[tuple[int, int, int]] = []  # approved: (product, start, end)
         self.expansions: set[int] = set()
+
+    def allows(self, kind: str) -> bool:
+        return kind in self.pieces.options
 
     # ------------------------------------------------------------------ demand review
 
@@ -313,24 +380,24 @@ class Meeting:
         """The consensus demand per day from ``context.day + 1`` and the review's log."""
         self._observe(context)
         days = context.plan_start - context.day + context.days
-        baseline = self.baseline.ahead(context.day, days) * self._lift(
-            context, context.day + 1, days
-        )
+        lift = self._lift(context, context.day + 1, days)
+        baseline = self.baseline.ahead(context.day, days) * lift
         sales = proposals.demand.per_day[:, :days]
         bias, weight = self.sales_record(context)
-        self.record.append(
-            (
-                context.day,
-                sales[:, :RECORD_DAYS].mean(axis=1),
-                baseline[:, :RECORD_DAYS].mean(axis=1),
+        if context.kind == "sop_cycle":
+            self.record.append(
+                (
+                    context.day,
+                    sales[:, :RECORD_DAYS].mean(axis=1),
+                    baseline[:, :RECORD_DAYS].mean(axis=1),
+                )
             )
-        )
         consensus = weight[:, None] * sales / (1.0 + bias) + (1 - weight[:, None]) * baseline
+        names = self.products
         log = {
+            "proposed_by": "sales",
             "sales_bias_measured": round(bias, 4),
-            "sales_weight": {
-                n: round(float(w), 3) for n, w in zip(self.products, weight, strict=True)
-            },
+            "sales_weight": {n: round(float(w), 3) for n, w in zip(names, weight, strict=True)},
         }
         return consensus, log
 
@@ -343,7 +410,7 @@ class Meeting:
             forecast, review = self.consensus(proposals, context)
         else:
             days = start - day + context.days
-            forecast, review = proposals.demand.per_day[:, :days], {}
+            forecast, review = proposals.demand.per_day[:, :days], {"proposed_by": "sales"}
         plan = Plan(start_day=start, demand=forecast[:, start - day :])
         # A promotion proposed since the last meeting starts no earlier than announced today.
         lead = min((p.start_day for p in proposals.demand.promotions), default=day) - day
@@ -352,7 +419,7 @@ class Meeting:
             for p in proposals.demand.promotions
         ]
         entry: dict = {
-            "kind": "sop_cycle",
+            "kind": context.kind,
             "day": day,
             "month": month_of_day(day),
             "protocol": self.pieces.name,
@@ -366,15 +433,17 @@ class Meeting:
                 "promotions_proposed": [_promotion_dict(p) for p in pending],
             },
         }
+        if context.reasons:
+            entry["exceptions"] = list(context.reasons)
         scenarios = SCENARIOS if self.pieces.financial_reconciliation else (1.0,)
         table = _Table(proposals.executive, scenarios)
         if self.pieces.supply_review:
-            _supply_review(proposals, context, plan, pending, table, entry, self)
+            _SupplyReview(self, proposals, context, plan, table, entry).run(pending)
         else:
             for promotion in pending:
                 plan.demand = _with_promotion(context, plan, promotion)
                 description = f"{promotion.product} promotion from day {promotion.start_day}"
-                table.note("promotion", description, "no supply review: announced promotions run")
+                table.note("promotion", "sales", description, "announced promotions run")
             plan.promotions = pending
         for promotion in plan.promotions:
             p = context.products.index(promotion.product)
@@ -407,52 +476,126 @@ def _with_promotion(
     return out
 
 
-def _supply_review(
-    proposals: Proposals,
-    context: MeetingContext,
-    plan: Plan,
-    pending: list[Promotion],
-    table: _Table,
-    entry: dict,
-    meeting: Meeting,
-) -> None:
-    """Supply Review, Pre-S&OP and the executive's decisions, written into ``plan``."""
-    supply, finance = proposals.supply, proposals.finance
-    price, cost = context.price, context.unit_cost
-    weeks = context.weeks
-    horizon_days = weeks * DAYS_PER_WEEK
-    position = supply.position
-    capacity_per_day = supply.capacity_per_day + supply.capacity_coming
-    regular = float(capacity_per_day.sum()) * DAYS_PER_WEEK
-    overtime_per_line = capacity_per_day * supply.overtime_fraction
-    overtime = float(overtime_per_line.sum()) * DAYS_PER_WEEK
-    weights = overtime_per_line / overtime_per_line.sum() if overtime_per_line.sum() else None
-    premium = float(supply.overtime_premium @ weights) if weights is not None else 0.0
-    capacity = np.full(weeks, regular)
+class _SupplyReview:
+    """Supply Review, Pre-S&OP and the executive's decisions, written into a plan."""
 
-    def needs(demand_per_day: np.ndarray) -> np.ndarray:
+    def __init__(self, meeting, proposals, context, plan, table, entry) -> None:
+        self.meeting, self.proposals, self.context = meeting, proposals, context
+        self.plan, self.table, self.entry = plan, table, entry
+        supply, finance = proposals.supply, proposals.finance
+        self.valuation = Valuation(
+            finance.capital_rate_per_year,
+            finance.storage_rate_per_year,
+            finance.receivable_days,
+            finance.payable_days,
+        )
+        self.weeks = context.weeks
+        self.horizon_days = self.weeks * DAYS_PER_WEEK
+        per_day = supply.capacity_per_day + supply.capacity_coming
+        self.makes = np.asarray(supply.line_makes, dtype=bool)
+        self.regular = np.repeat((per_day * DAYS_PER_WEEK)[:, None], self.weeks, axis=1)
+        overtime_per_day = per_day * supply.overtime_fraction
+        self.overtime = np.repeat((overtime_per_day * DAYS_PER_WEEK)[:, None], self.weeks, axis=1)
+        self.premium = np.asarray(supply.overtime_premium, dtype=float)
+
+    def value(self, units, price=None, cost=0.0, dollar_days=0.0) -> OptionValue:
+        c = self.context
+        return self.valuation.value(
+            units,
+            c.price if price is None else price,
+            c.unit_cost,
+            c.penalty_per_unit,
+            cost,
+            dollar_days,
+            on_hand=True,
+            horizon_days=self.horizon_days,
+        )
+
+    def needs(self, demand_per_day: np.ndarray) -> np.ndarray:
         """Production per week that keeps the position at lead-time demand plus safety."""
-        demand_weeks = weekly(demand_per_day, weeks)
+        supply = self.proposals.supply
+        demand_weeks = weekly(demand_per_day, self.weeks)
         cover = supply.safety_days + supply.lead_time_days
         target = cover * demand_per_day[:, : 4 * DAYS_PER_WEEK].mean(axis=1)
         need = np.zeros_like(demand_weeks)
-        projected = position.copy()
-        for w in range(weeks):
+        projected = supply.position.copy()
+        for w in range(self.weeks):
             need[:, w] = np.maximum(demand_weeks[:, w] + target - projected, 0.0)
             projected = projected + need[:, w] - demand_weeks[:, w]
         return need
 
-    def plan_for(n: np.ndarray, cap: np.ndarray, prebuild: bool):
-        return _level(n, cap) if prebuild else _chase(n, cap)
+    def make(self, need, capacity, prebuild: bool):
+        return level(need, capacity, self.makes) if prebuild else chase(need, capacity, self.makes)
 
-    def value(gained, unit_price, option_cost, dollar_days):
-        return value_option(
-            finance, gained, unit_price, cost, option_cost, dollar_days, horizon_days
-        )
+    def overtime_cost(self, plan: np.ndarray) -> float:
+        """Premium paid for what ``plan`` makes beyond regular capacity, line by line (the
+        overtime each line needs, at its premium)."""
+        cost = 0.0
+        for w in range(plan.shape[1]):
+            on_regular = allocate(plan[:, w], self.regular[:, w], self.makes)
+            beyond = plan[:, w] - on_regular
+            if beyond.sum() <= 1e-9:
+                continue
+            spare = np.zeros(len(self.premium))
+            lines = np.flatnonzero(self.overtime[:, w] > 0)
+            spare[lines] = self.overtime[lines, w]
+            made = allocate(beyond, spare, self.makes)
+            # Each line's overtime units, at its premium, in proportion to its overtime room.
+            share = spare / max(spare.sum(), 1e-9)
+            cost += float(made.sum() * (share @ self.premium))
+        return cost
 
-    # Demand shaping: a promotion Sales proposed runs only if the plant can serve it at a profit.
-    approved: list[Promotion] = []
-    for promotion in pending:
+    def run(self, pending: list[Promotion]) -> None:
+        plan, context, meeting = self.plan, self.context, self.meeting
+        full = self.regular + self.overtime
+        if meeting.allows("demand_shaping"):
+            plan.promotions = [p for p in pending if self._shape(p, full)]
+        else:
+            plan.promotions = pending
+            for promotion in pending:
+                plan.demand = _with_promotion(context, plan, promotion)
+        prebuild, overtime = self._build_and_overtime()
+        plan.overtime = overtime
+        usable = self.regular + (self.overtime if overtime else 0.0)
+        if meeting.pieces.financial_reconciliation and meeting.allows("capacity_expansion"):
+            usable = self._expansions(usable)
+        production, lost = self.make(self.needs(plan.demand), usable, prebuild)
+        plan.production = production
+        supply = self.proposals.supply
+        demand_weeks = weekly(plan.demand, self.weeks)
+        stock = supply.position[:, None] + np.cumsum(production - demand_weeks, axis=1)
+        plan.position = np.column_stack([supply.position, stock[:, :-1]])
+        per_day = np.repeat(production / DAYS_PER_WEEK, DAYS_PER_WEEK, axis=1)
+        plan.component_need = context.bom.T @ per_day
+        finance = self.proposals.finance
+        peak_finished = float(np.maximum(stock, 0.0).max(axis=1) @ context.unit_cost)
+        # Components, goods in transit and work in process stay as Finance's books have them.
+        other = max(0.0, finance.inventory_value - finance.finished_goods_value)
+        plan.planned_inventory_value = peak_finished + other
+        self._materials()
+        self.entry["supply_review"] = {
+            "proposed_by": "operations",
+            "weeks": self.weeks,
+            "regular_capacity_per_week": {
+                line: round(float(self.regular[i, 0]), 1) for i, line in enumerate(context.lines)
+            },
+            "overtime_capacity_per_week": {
+                line: round(float(self.overtime[i, 0]), 1) for i, line in enumerate(context.lines)
+            },
+            "production_next_4_weeks": {
+                name: round(float(production[p, :4].sum()), 1)
+                for p, name in enumerate(context.products)
+            },
+            "units_short_after_decisions": {
+                name: round(float(lost[p]), 1) for p, name in enumerate(context.products)
+            },
+            "inventory_budget": round(plan.planned_inventory_value, 2),
+        }
+
+    def _shape(self, promotion: Promotion, capacity: np.ndarray) -> bool:
+        """Demand shaping: run Sales' promotion only if the plant can serve it at a profit."""
+        plan, context, table = self.plan, self.context, self.table
+        price = context.price
         p = context.products.index(promotion.product)
         sell_price = price.copy()
         sell_price[p] *= 1 - promotion.price_discount
@@ -460,183 +603,176 @@ def _supply_review(
         for k in table.scenarios:
             base = plan.demand * k
             lifted = _with_promotion(context, plan, promotion, base)
-            _, lost_without = _level(needs(base), capacity + overtime)
-            _, lost_with = _level(needs(lifted), capacity + overtime)
+            _, lost_without = level(self.needs(base), capacity, self.makes)
+            _, lost_with = level(self.needs(lifted), capacity, self.makes)
             # Units sold more, net of what the promotion crowds out of other products.
-            extra = weekly(lifted - base, weeks).sum(axis=1) - (lost_with - lost_without)
+            extra = weekly(lifted - base, self.weeks).sum(axis=1) - (lost_with - lost_without)
             first = promotion.start_day - (plan.start_day + 1)
             inside = base[p, max(0, first) : max(0, first + promotion.duration_days)].sum()
             discount = promotion.price_discount * price[p] * float(inside)
-            values.append(value(extra, sell_price, promotion.cost + discount, 0.0))
+            values.append(self.value(extra, sell_price, promotion.cost + discount))
         description = (
             f"run Sales' promotion of {promotion.product} from day {promotion.start_day} "
             f"({promotion.price_discount:.0%} off for {promotion.duration_days} days) — or drop it"
         )
-        if table.decide("demand_shaping", description, values):
-            approved.append(promotion)
+        if table.decide("demand_shaping", "sales", description, values):
             plan.demand = _with_promotion(context, plan, promotion)
-    plan.promotions = approved
+            return True
+        return False
 
-    # Pre-build: level production into earlier weeks instead of chasing demand.
-    values = []
-    for k in table.scenarios:
-        n = needs(plan.demand * k)
-        levelled, lost = _level(n, capacity)
-        gained = np.maximum(_chase(n, capacity)[1] - lost, 0.0)
-        dollar_days = _extra_stock_dollar_days(levelled, n, cost)
-        values.append(value(gained, price, 0.0, dollar_days))
-    prebuild = table.decide(
-        "pre_build", "build ahead of weeks where demand exceeds capacity", values
-    )
-
-    # Overtime: capacity above regular at a premium per unit.
-    values = []
-    for k in table.scenarios:
-        n = needs(plan.demand * k)
-        _, lost = plan_for(n, capacity, prebuild)
-        stretched, lost_stretched = plan_for(n, capacity + overtime, prebuild)
-        on_overtime = np.clip(stretched.sum(axis=0) - capacity, 0.0, overtime).sum()
-        gained = np.maximum(lost - lost_stretched, 0.0)
-        values.append(value(gained, price, on_overtime * premium, 0.0))
-    description = f"up to {overtime:,.0f} units a week on overtime at ${premium:,.2f} a unit"
-    plan.overtime = table.decide("overtime", description, values)
-    usable = capacity + (overtime if plan.overtime else 0.0)
-
-    # Capacity expansion (financial reconciliation only): valued over the asset's life.
-    if meeting.pieces.financial_reconciliation:
-        usable = _expansions(proposals, context, plan, usable, needs, table, meeting)
-
-    production, lost = plan_for(needs(plan.demand), usable, prebuild)
-    plan.production = production
-    demand_weeks = weekly(plan.demand, weeks)
-    stock = position[:, None] + np.cumsum(production - demand_weeks, axis=1)
-    plan.position = np.column_stack([position, stock[:, :-1]])
-    per_day = np.repeat(production / DAYS_PER_WEEK, DAYS_PER_WEEK, axis=1)
-    plan.component_need = context.bom.T @ per_day
-    finished_now = float(np.maximum(position, 0.0) @ cost)
-    peak_finished = float(np.maximum(stock, 0.0).max(axis=1) @ cost)
-    # Components, goods in transit and work in process stay as Finance's books have them.
-    other = max(0.0, finance.inventory_value - finance.finished_goods_value)
-    plan.planned_inventory_value = peak_finished + other
-    _materials(proposals, context, plan, table)
-    entry["supply_review"] = {
-        "weeks": weeks,
-        "regular_capacity_per_week": regular,
-        "overtime_capacity_per_week": overtime,
-        "production_next_4_weeks": {
-            name: round(float(production[p, :4].sum()), 1)
-            for p, name in enumerate(context.products)
-        },
-        "units_short_after_decisions": {
-            name: round(float(lost[p]), 1) for p, name in enumerate(context.products)
-        },
-        "finished_goods_value_now": round(finished_now, 2),
-        "inventory_budget": round(plan.planned_inventory_value, 2),
-    }
-
-
-def _expansions(
-    proposals: Proposals,
-    context: MeetingContext,
-    plan: Plan,
-    usable: np.ndarray,
-    needs,
-    table: _Table,
-    meeting: Meeting,
-) -> np.ndarray:
-    """Offer each capacity option not yet taken; returns the capacity the plan can use."""
-    price, cost = context.price, context.unit_cost
-    years = context.depreciation_years
-    weeks = context.weeks
-    for index, option in enumerate(context.capacity_options):
-        if index in meeting.expansions:
-            continue
-        start_week = int(np.ceil(option.lead_days / DAYS_PER_WEEK))
-        if start_week >= weeks:
-            continue
-        bigger = usable.copy()
-        bigger[start_week:] += option.delta_per_day * DAYS_PER_WEEK
-        window_years = (weeks - start_week) * DAYS_PER_WEEK / DAYS_PER_YEAR
-        values = []
-        for k in table.scenarios:
-            n = needs(plan.demand * k)
-            gained = np.maximum(_level(n, usable)[1] - _level(n, bigger)[1], 0.0)
-            # What the horizon shows, per year, over the asset's life.
-            over_life = gained / window_years * years
-            values.append(
-                value_option(
-                    proposals.finance,
-                    over_life,
-                    price,
-                    cost,
-                    option.capex,
-                    0.0,
-                    DAYS_PER_YEAR * years,
+    def _build_and_overtime(self) -> tuple[bool, bool]:
+        """Pre-build and overtime, decided together: each alternative's lost sales, overtime
+        premium and stock built ahead, against chasing demand on regular time."""
+        plan, context, meeting = self.plan, self.context, self.meeting
+        combos = [(False, False)]
+        if meeting.allows("pre_build"):
+            combos.append((True, False))
+        if meeting.allows("overtime"):
+            combos.append((False, True))
+            if meeting.allows("pre_build"):
+                combos.append((True, True))
+        values: dict[tuple[bool, bool], list[OptionValue]] = {c: [] for c in combos}
+        for k in self.table.scenarios:
+            need = self.needs(plan.demand * k)
+            _, base_lost = chase(need, self.regular, self.makes)
+            for prebuild, overtime in combos:
+                capacity = self.regular + (self.overtime if overtime else 0.0)
+                made, lost = self.make(need, capacity, prebuild)
+                gained = np.maximum(base_lost - lost, 0.0)
+                cost = self.overtime_cost(made) if overtime else 0.0
+                ahead = _dollar_days_ahead(made, need, context.unit_cost) if prebuild else 0.0
+                values[(prebuild, overtime)].append(
+                    self.value(gained, cost=cost, dollar_days=ahead)
                 )
-            )
-        annual_margin = _mean_value(values).margin / years
-        if not approves_capex(proposals.finance, annual_margin, option.capex, years):
-            continue
-        description = (
-            f"add {option.delta_per_day:g} units/day to {option.line} for ${option.capex:,.0f}"
-        )
-        if table.decide("capacity_expansion", description, values):
-            change = CapacityChange(
-                option.line, option.delta_per_day, context.day + option.lead_days, option.capex
-            )
-            plan.capacity.append(change)
-            meeting.expansions.add(index)
-            usable = bigger
-    return usable
+        described = {
+            (False, False): "chase demand on regular time",
+            (True, False): "build ahead of weeks where demand exceeds regular capacity",
+            (False, True): "chase demand, with overtime where regular capacity falls short",
+            (True, True): "build ahead and use overtime",
+        }
+        alternatives = [(described[c], _mean_value(values[c])) for c in combos]
+        best = self.table.choose("build_and_overtime", "operations", alternatives)
+        return combos[best]
 
-
-def _materials(proposals: Proposals, context: MeetingContext, plan: Plan, table: _Table) -> None:
-    """Component gaps against the production plan: air freight and alternate suppliers."""
-    price, cost, bom = context.price, context.unit_cost, context.bom
-    approved_air = 0.0
-    alternate = set()
-    weeks = plan.production.shape[1]
-    for c, component in enumerate(context.components):
-        users = bom[:, c] > 0
-        if not users.any():
-            continue
-        supply = proposals.materials.components[c]
-        # Margin and revenue of the finished goods one unit of this component makes possible.
-        unit_margin = float(np.mean((price - cost)[users] / bom[users, c]))
-        unit_revenue = float(np.mean(price[users] / bom[users, c]))
-        regular_lead = int(np.ceil(supply.regular_lead_days))
-        fast_lead = int(np.ceil(supply.fast_lead_days))
-        need = plan.component_need[c]
-        if fast_lead < regular_lead:
-            # On order now arrives within one regular lead time; what falls short before then
-            # and after a rush order could land is what air freight can save.
-            short = max(0.0, float(need[:regular_lead].sum()) - supply.available)
-            short = min(short, float(need[fast_lead:regular_lead].sum()))
-            if short >= 1:
-                freight = short * supply.fast_freight_per_unit
-                value = OptionValue(short * unit_revenue, short * unit_margin, freight, 0.0, 0.0)
-                description = (
-                    f"expedite {short:,.0f} {component} from {supply.fast_supplier} by "
-                    f"{supply.fast_mode}"
+    def _expansions(self, usable: np.ndarray) -> np.ndarray:
+        """Offer each capacity option not yet taken; returns the capacity the plan can use."""
+        context, meeting, table = self.context, self.meeting, self.table
+        finance = self.proposals.finance
+        years = context.depreciation_years
+        for index, option in enumerate(context.capacity_options):
+            if index in meeting.expansions:
+                continue
+            start_week = int(np.ceil(option.lead_days / DAYS_PER_WEEK))
+            description = (
+                f"add {option.delta_per_day:g} units/day to {option.line} for "
+                f"${option.capex:,.0f} ({option.lead_days} days to install)"
+            )
+            if start_week >= self.weeks:
+                table.gate(
+                    "capacity_expansion",
+                    "operations",
+                    description,
+                    OptionValue(),
+                    "the planning horizon",
+                    "declined: it would not be ready within the horizon",
                 )
-                if table.decide("air_freight", description, [value]):
-                    approved_air += freight
-        if supply.main_capacity_per_week and supply.alternate:
+                continue
+            line = context.lines.index(option.line)
+            bigger = usable.copy()
+            bigger[line, start_week:] += option.delta_per_day * DAYS_PER_WEEK
+            window_years = (self.weeks - start_week) * DAYS_PER_WEEK / DAYS_PER_YEAR
+            values = []
+            for k in table.scenarios:
+                need = self.needs(self.plan.demand * k)
+                gained = np.maximum(
+                    level(need, usable, self.makes)[1] - level(need, bigger, self.makes)[1], 0.0
+                )
+                # What the horizon shows, per year, over the asset's life.
+                over_life = gained / window_years * years
+                values.append(self.value(over_life, cost=option.capex))
+            value = _mean_value(values)
+            r = finance.hurdle_rate
+            annuity = years if r == 0 else (1 - (1 + r) ** -years) / r
+            annual = value.margin / years
+            if annual * annuity <= option.capex:
+                table.gate(
+                    "capacity_expansion",
+                    "operations",
+                    description,
+                    value,
+                    "Finance's hurdle rate",
+                    f"declined: ${annual:,.0f} a year for {years:g} years at "
+                    f"{r:.0%} is worth ${annual * annuity:,.0f}, less than the capex",
+                )
+                continue
+            if table.decide("capacity_expansion", "operations", description, values):
+                change = CapacityChange(
+                    option.line, option.delta_per_day, context.day + option.lead_days, option.capex
+                )
+                self.plan.capacity.append(change)
+                meeting.expansions.add(index)
+                usable = bigger
+        return usable
+
+    def _materials(self) -> None:
+        """Component gaps against the production plan: what would arrive too late (air
+        freight or a faster supplier) and what the main supplier cannot ship (an alternate
+        supplier) — counting nothing that is stuck at a failing supplier as on its way."""
+        plan, context, table, meeting = self.plan, self.context, self.table, self.meeting
+        price, cost, bom = context.price, context.unit_cost, context.bom
+        weeks = plan.production.shape[1]
+        for c, component in enumerate(context.components):
+            users = bom[:, c] > 0
+            if not users.any():
+                continue
+            supply = self.proposals.materials.components[c]
+            # Margin and revenue of the finished goods one unit of this component makes possible.
+            unit_margin = float(np.mean((price - cost)[users] / bom[users, c]))
+            unit_revenue = float(np.mean(price[users] / bom[users, c]))
+            regular_lead = int(np.ceil(supply.regular_lead_days))
+            fast_lead = int(np.ceil(supply.fast_lead_days))
+            need = plan.component_need[c]
+            available = supply.available - supply.stuck
+            if fast_lead < regular_lead and meeting.allows("air_freight"):
+                # What runs short after a rush could land and before a regular order could.
+                short = max(0.0, float(need[:regular_lead].sum()) - available)
+                short = min(short, float(need[fast_lead:regular_lead].sum()))
+                if short >= 1:
+                    freight = short * supply.fast_freight_per_unit
+                    premium = short * max(supply.fast_price_premium, 0.0)
+                    value = OptionValue(
+                        revenue=short * unit_revenue,
+                        margin=short * unit_margin,
+                        penalties=short * context.penalty_per_unit,
+                        cost=freight + premium,
+                    )
+                    description = (
+                        f"rush {short:,.0f} {component} from {supply.fast_supplier} by "
+                        f"{supply.fast_mode} (freight ${freight:,.0f}, price premium "
+                        f"${premium:,.0f})"
+                    )
+                    if table.decide("air_freight", "procurement", description, [value]):
+                        plan.rushes.append(
+                            Rush(component, supply.fast_supplier, supply.fast_mode, short, freight)
+                        )
+            if not supply.alternate or not meeting.allows("alternate_supplier"):
+                continue
             weekly_need = weekly(plan.component_need[c : c + 1], weeks)[0]
-            excess = float(np.maximum(weekly_need - supply.main_capacity_per_week, 0.0).sum())
-            if excess > 0:
-                value = OptionValue(
-                    excess * unit_revenue,
-                    excess * unit_margin,
-                    excess * max(supply.alternate_price_premium, 0.0),
-                    0.0,
-                    0.0,
-                )
-                description = (
-                    f"buy {excess:,.0f} {component} beyond {supply.main_supplier}'s capacity "
-                    f"from {supply.alternate}"
-                )
-                if table.decide("alternate_supplier", description, [value]):
-                    alternate.add(c)
-    plan.approved_expedite = approved_air
-    plan.alternate = frozenset(alternate)
+            limit = supply.main_capacity_per_week or np.inf
+            excess = float(np.maximum(weekly_need - limit, 0.0).sum()) + supply.stuck
+            if excess < 1:
+                continue
+            value = OptionValue(
+                revenue=excess * unit_revenue,
+                margin=excess * unit_margin,
+                penalties=excess * context.penalty_per_unit,
+                cost=excess * max(supply.alternate_price_premium, 0.0),
+            )
+            why = "stuck at it and beyond its capacity" if supply.stuck else "beyond its capacity"
+            description = (
+                f"buy {excess:,.0f} {component} from {supply.alternate} ({why} at "
+                f"{supply.main_supplier})"
+            )
+            if table.decide("alternate_supplier", "procurement", description, [value]):
+                planned = float(weekly_need.sum())
+                plan.alternate[component] = (supply.alternate, min(1.0, excess / max(planned, 1.0)))

@@ -85,16 +85,31 @@ def test_decision_log_is_well_formed(run):
             result.outcome.topology.products
         )
         for option in entry.get("options", []):
-            assert {"option", "description", "value", "score", "chosen", "reason"} <= set(option)
+            # Who proposed it, its dollars by cost term, what decided it, and why.
+            assert {
+                "option",
+                "proposed_by",
+                "description",
+                "value",
+                "score",
+                "chosen",
+                "decided_by",
+                "reason",
+            } <= set(option)
+            assert option["proposed_by"] in {"sales", "operations", "procurement", "finance"}
             assert set(option["value"]) == {
                 "revenue",
                 "margin",
+                "penalties",
                 "cost",
-                "working_capital",
                 "capital_charge",
-                "cash",
+                "storage",
+                "timing",
+                "working_capital",
+                "profit",
             }
-            assert option["score"] >= 0 if option["chosen"] else option["score"] <= 0
+            if option["decided_by"] == "the executive's weights" and option["chosen"]:
+                assert option["score"] >= 0
     if protocol.supply_review:
         assert any(e.get("options") for e in cycles)
 
