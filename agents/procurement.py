@@ -98,6 +98,7 @@ class Procurement(FunctionAgent):
             "supplier_on_order",
             "supplier_overdue",
             "supplier_days_overdue",
+            "supplier_shipping",
             "consumption_history",
             "supplier_received",
             "supplier_late_unit_days",
@@ -329,18 +330,24 @@ class Procurement(FunctionAgent):
         failure, not a late ship), at least as long as that order has been overdue. What is
         stuck is seen at once, learning or not: it is Procurement's own order book."""
         days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
-        failing = days > self.worst_late
+        stopped = ~np.asarray(view.state("supplier_shipping"), dtype=bool)
+        # A supplier that has stopped is expected at least as late as its worst quote, and more.
+        days = np.where(stopped, np.maximum(days, 2 * self.worst_late), days)
+        failing = (days > self.worst_late) | stopped
         return np.where(failing, np.maximum(self.lateness.value, days), self.lateness.value)
 
     def _exceptions(self, view: View) -> list[object]:
         """A supplier that has just failed is an exception for the planning process."""
         failing = self.failing(view)
         days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
+        stopped = ~np.asarray(view.state("supplier_shipping"), dtype=bool)
         out: list[object] = [
             ExceptionRaised(
                 self.role,
-                f"{self.suppliers[s]} has had an order overdue for {days[s]:.0f} days, more "
-                f"than the {self.worst_late[s]:.0f} its quote allows",
+                f"{self.suppliers[s]} has stopped shipping"
+                if stopped[s]
+                else f"{self.suppliers[s]} has had an order overdue for {days[s]:.0f} days, "
+                f"more than the {self.worst_late[s]:.0f} its quote allows",
             )
             for s in np.flatnonzero(failing & ~self.reported)
         ]
@@ -540,6 +547,11 @@ class Procurement(FunctionAgent):
         )
         overdue = np.asarray(view.state("supplier_overdue"), dtype=float)
         failing = self.failing(view)
+        stopped = ~np.asarray(view.state("supplier_shipping"), dtype=bool)
+        # At a supplier that has stopped, everything on order is stuck; at one that is only
+        # failing its quotes, what is overdue.
+        on_order = np.asarray(view.state("supplier_on_order"), dtype=float)
+        stuck = np.where(stopped[:, None], on_order, np.where(failing[:, None], overdue, 0.0))
         out = []
         for c in range(len(self.components)):
             sources = self.sources[c]
@@ -569,15 +581,16 @@ class Procurement(FunctionAgent):
                     main.capacity_per_week,
                     float(available[c]),
                     float(overdue[:, c].sum()),
-                    float(overdue[failing, c].sum()),
+                    float(stuck[:, c].sum()),
                 )
             )
         return MaterialProposal(self.role, tuple(out))
 
     def failing(self, view: View) -> np.ndarray:
-        """Suppliers with an order overdue by more than their quote allows (per supplier)."""
+        """Suppliers that have said they ship nothing, or have an order overdue by more than
+        their quote allows (per supplier)."""
         days = np.asarray(view.state("supplier_days_overdue"), dtype=float)
-        return days > self.worst_late
+        return (days > self.worst_late) | ~np.asarray(view.state("supplier_shipping"), dtype=bool)
 
     def learned(self) -> dict[tuple[str, str], float]:
         return {

@@ -265,6 +265,131 @@ def compare(
         click.echo(f"\npicture written to {plot}")
 
 
+@main.command()
+@CONFIG_ARGUMENT
+@click.option("--base", default="silo", show_default=True, help="The protocol to start from.")
+@click.option("--target", default="sop", show_default=True, help="The protocol to explain.")
+@click.option(
+    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Paired replications."
+)
+@click.option(
+    "--seed",
+    type=click.IntRange(min=0),
+    help="Root seed of the replications (default: the config's).",
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--kpi",
+    "kpi_names",
+    multiple=True,
+    help="KPIs to split (repeatable; default: operating profit, fill rate, inventory).",
+)
+@click.option(
+    "--options",
+    "with_options",
+    is_flag=True,
+    help="Split the supply review further, by each kind of option it can decide.",
+)
+@click.option(
+    "--permutations",
+    type=click.IntRange(min=2),
+    default=24,
+    show_default=True,
+    help="Random orders of the pieces sampled when there are more than six.",
+)
+@DAYS_OPTION
+@SET_OPTION
+@FORMAT_OPTION
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the waterfall from the base protocol's operating profit to the target's (PNG).",
+)
+def attribute(
+    config: Path,
+    base: str,
+    target: str,
+    reps: int,
+    seed: int | None,
+    jobs: int,
+    kpi_names: tuple[str, ...],
+    with_options: bool,
+    permutations: int,
+    days: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    """Split the difference between two protocols on CONFIG among the pieces that make it:
+    Shapley values over paired replications, each with its 95% confidence interval."""
+    from experiments.attribution import attribute as run_attribution
+    from sim.metrics import COMPANY_KPIS
+
+    for name, value in (("--base", base), ("--target", target)):
+        if value not in PROTOCOL_NAMES or value == "classic":
+            allowed = ", ".join(p for p in PROTOCOL_NAMES if p != "classic")
+            raise click.BadParameter(f"one of {allowed} (got {value!r})", param_hint=name)
+    names = list(kpi_names) or ["operating_profit", "fill_rate", "avg_inventory_value"]
+    unknown = [k for k in names if k not in COMPANY_KPIS]
+    if unknown:
+        raise click.BadParameter(
+            f"unknown KPI {unknown[0]!r}; see `oneplan kpis`", param_hint="--kpi"
+        )
+    loaded = _load(config, overrides)
+    if not isinstance(loaded, CompanyConfig):
+        raise click.UsageError("attribute works on companies; a serial chain has no protocols")
+    if days is not None:
+        loaded = loaded.model_copy(update={"horizon_days": days})
+    try:
+        result = run_attribution(loaded, base, target, reps, seed, jobs, with_options, permutations)
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    summary = result.summary(names)
+    if plot is not None:
+        from experiments.plots import plot_attribution
+
+        plot_attribution(
+            summary, "operating_profit" if "operating_profit" in names else names[0], plot
+        )
+    if fmt == "json":
+        click.echo(json.dumps(summary, indent=2))
+        return
+    click.echo(format_attribution(summary))
+    if plot is not None:
+        click.echo(f"\npicture written to {plot}")
+
+
+def format_attribution(summary: dict) -> str:
+    """Per KPI: base and target, the difference, and each piece's share of it with CIs."""
+    base, target = summary["base"], summary["target"]
+    lines = [
+        f"{summary['config']}: where {target}'s difference from {base} comes from — "
+        f"{summary['method']}, {summary['reps']} paired replications (root seed "
+        f"{summary['seed']})"
+    ]
+    width = max(len(p) for p in summary["players"]) + 2
+    for name, entry in summary["kpis"].items():
+        total = entry["total"]
+        lines.append("")
+        lines.append(
+            f"{name}: {base} {format_value(name, entry['base']['mean'])} → {target} "
+            f"{format_value(name, entry['target']['mean'])}, "
+            f"{format_difference(name, total['mean'])} "
+            f"[{format_difference(name, total['ci'][0])}, "
+            f"{format_difference(name, total['ci'][1])}]"
+        )
+        for player, part in entry["contributions"].items():
+            lo, hi = part["ci"]
+            lines.append(
+                f"  {player:<{width}} {format_difference(name, part['mean']):>16}   "
+                f"[{format_difference(name, lo)}, {format_difference(name, hi)}]"
+            )
+        lines.append(f"  {'sum':<{width}} {format_difference(name, total['mean']):>16}")
+    return "\n".join(lines)
+
+
 def format_comparison(summary: dict) -> str:
     """Means per protocol, then each protocol against the first with 95% CIs, then a verdict."""
     protocols = summary["protocols"]

@@ -146,6 +146,7 @@ class CompanyObservation:
     supplier_on_order: np.ndarray  # [supplier, component] ordered, not yet received
     supplier_overdue: np.ndarray  # [supplier, component] of that, past the supplier's quote
     supplier_days_overdue: np.ndarray  # [supplier] how long ago its oldest open quote fell due
+    supplier_shipping: np.ndarray  # [supplier] False while the supplier has told it ships nothing
 
 
 Decider = Callable[[CompanyObservation], Iterable[object]]
@@ -547,6 +548,11 @@ class World:
             supplier_on_order=_readonly(self.supplier_on_order.copy()),
             supplier_overdue=_readonly(overdue),
             supplier_days_overdue=_readonly(days_overdue),
+            supplier_shipping=_readonly(
+                np.array(
+                    [not self._active_shocks("supplier_failure", n, day) for n in self.suppliers]
+                )
+            ),
         )
 
     def _overdue(self, day: int) -> tuple[np.ndarray, np.ndarray]:
