@@ -34,6 +34,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/study_throughput.py
+	$(BIN)/python benchmarks/attribution.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
