@@ -15,17 +15,22 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config import (
+    MAX_DAYS,
+    MIN_UNITS,
     ChainStage,
     ChainWorldConfig,
     ConfigError,
+    Duration,
     Fraction,
+    Money,
     Name,
-    NonNeg,
-    Positive,
+    PositiveUnits,
+    SignedUnits,
     Strict,
+    Units,
     WorldConfig,
     load_source,
     mapping_at,
@@ -50,6 +55,11 @@ PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 """Who decides: ``classic`` textbook policies, or a rung of the ladder played by the functions."""
 
 
+Review = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+"""A review period: periods between two orders (days in a company)."""
+Weight = Annotated[float, Field(ge=0, le=1_000)]
+
+
 # ------------------------------------------------------------------------------ policies
 
 
@@ -61,7 +71,7 @@ class Forecaster(Strict):
     """
 
     method: Literal["moving_average", "exponential_smoothing", "naive"]
-    periods: Annotated[int, Field(ge=1)] = 28
+    periods: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 28
     alpha: Annotated[float, Field(gt=0, le=1)] = 0.2
 
 
@@ -78,26 +88,26 @@ class OrderUpTo(Strict):
 
     policy: Literal["order_up_to"]
     forecaster: Forecaster = Forecaster(method="moving_average")
-    safety_factor: float = 1.65
-    review_period: Annotated[int, Field(ge=1)] = 1
-    lead_time: NonNeg | None = None
+    safety_factor: Annotated[float, Field(ge=-10, le=10)] = 1.65
+    review_period: Review = 1
+    lead_time: Duration | None = None
 
 
 class BaseStock(Strict):
     """Order up to a fixed ``level`` every review."""
 
     policy: Literal["base_stock"]
-    level: float
-    review_period: Annotated[int, Field(ge=1)] = 1
+    level: SignedUnits
+    review_period: Review = 1
 
 
 class SS(Strict):
     """(s, S): when the position is at or below ``reorder_point`` order up to ``order_up_to``."""
 
     policy: Literal["s_S"]
-    reorder_point: float
-    order_up_to: float
-    review_period: Annotated[int, Field(ge=1)] = 1
+    reorder_point: SignedUnits
+    order_up_to: SignedUnits
+    review_period: Review = 1
 
     @model_validator(mode="after")
     def _ordered(self) -> SS:
@@ -111,17 +121,17 @@ class RQ(Strict):
     until the position is above r)."""
 
     policy: Literal["r_Q"]
-    reorder_point: float
-    quantity: Positive
-    review_period: Annotated[int, Field(ge=1)] = 1
+    reorder_point: SignedUnits
+    quantity: PositiveUnits
+    review_period: Review = 1
 
 
 class FixedPlan(Strict):
     """Order the same ``quantity`` every review, whatever happens."""
 
     policy: Literal["fixed_plan"]
-    quantity: NonNeg
-    review_period: Annotated[int, Field(ge=1)] = 1
+    quantity: Units
+    review_period: Review = 1
 
 
 class AnchorAndAdjust(Strict):
@@ -145,8 +155,8 @@ class AnchorAndAdjust(Strict):
     theta: Fraction
     alpha_s: Fraction
     beta: Fraction
-    s_prime: NonNeg
-    review_period: Annotated[int, Field(ge=1)] = 1
+    s_prime: Units
+    review_period: Review = 1
 
 
 PolicySpec = Annotated[
@@ -193,12 +203,12 @@ class PromotionPlay(Strict):
 
     enabled: bool = True
     uplift: Annotated[float, Field(gt=0, le=3)] = 0.35
-    duration_days: Annotated[int, Field(ge=1)] = 14
+    duration_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 14
     price_discount: Annotated[float, Field(ge=0, lt=1)] = 0.08
-    cost: NonNeg = 15_000.0
+    cost: Money = 15_000.0
     trigger_gap: Annotated[float, Field(ge=0, le=1)] = 0.03
-    lead_days: Annotated[int, Field(ge=1)] = 7
-    min_days_between: Annotated[int, Field(ge=1)] = 56
+    lead_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 7
+    min_days_between: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 56
 
 
 class SalesAgent(Strict):
@@ -229,14 +239,22 @@ class OperationsAgent(Strict):
     """
 
     incentive: Literal["unit_cost", "operating_profit"] = "unit_cost"
-    forecast_days: Annotated[int, Field(ge=1)] = 28
-    planned_lead_time_days: Annotated[int, Field(ge=1)] = 7
-    safety_days: NonNeg = 5.0
+    forecast_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 28
+    planned_lead_time_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 7
+    safety_days: Duration = 5.0
     smoothing: Fraction = 0.6
-    frozen_days: Annotated[int, Field(ge=0)] = 0
-    lot_size: NonNeg = 100.0
-    overtime_trigger_days: NonNeg = 2.0
+    frozen_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 0
+    lot_size: Units = 100.0
+    overtime_trigger_days: Duration = 2.0
     plan_adherence: Fraction = 0.9
+
+    @field_validator("lot_size")
+    @classmethod
+    def _whole_lots(cls, lot: float) -> float:
+        # Quantities are divided by the lot: a lot of 1e-300 units makes that overflow.
+        if 0 < lot < MIN_UNITS:
+            raise ValueError(f"a lot size is 0 (no lots) or at least {MIN_UNITS:g} units")
+        return lot
 
 
 class ProcurementAgent(Strict):
@@ -254,8 +272,8 @@ class ProcurementAgent(Strict):
     dual_share: Fraction = 0.7
     mode: Name | None = None
     expedite_mode: Name | None = None
-    safety_lead_time_days: NonNeg = 7.0
-    forecast_days: Annotated[int, Field(ge=1)] = 28
+    safety_lead_time_days: Duration = 7.0
+    forecast_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 28
     buy_to_price_break: bool = True
     price_break_reach: Fraction = 0.6
     plan_adherence: Fraction = 0.9
@@ -271,11 +289,11 @@ class FinanceAgent(Strict):
     """
 
     incentive: Literal["working_capital", "operating_profit"] = "working_capital"
-    inventory_cap_days: Positive = 25.0
+    inventory_cap_days: Annotated[float, Field(ge=0.01, le=MAX_DAYS)] = 25.0
     cut_fraction: Fraction = 0.3
-    expedite_budget_per_month: NonNeg = 15_000.0
+    expedite_budget_per_month: Money = 15_000.0
     skepticism: Annotated[float, Field(ge=0, lt=1)] = 0.10
-    capex_hurdle_rate: NonNeg = 0.15
+    capex_hurdle_rate: Annotated[float, Field(ge=0, le=10)] = 0.15
 
 
 class ExecutiveAgent(Strict):
@@ -285,10 +303,10 @@ class ExecutiveAgent(Strict):
     change + growth*revenue change`` is positive (all in dollars).
     """
 
-    service_weight: NonNeg = 1.0
-    cost_weight: NonNeg = 1.0
-    inventory_weight: NonNeg = 1.0
-    growth_weight: NonNeg = 0.2
+    service_weight: Weight = 1.0
+    cost_weight: Weight = 1.0
+    inventory_weight: Weight = 1.0
+    growth_weight: Weight = 0.2
 
 
 class Agents(Strict):
