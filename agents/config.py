@@ -15,18 +15,23 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from sim.config import (
+    MAX_DAYS,
+    MIN_UNITS,
     ChainStage,
     ChainWorldConfig,
     ConfigError,
+    Duration,
     Fraction,
+    Money,
     Name,
-    NonNeg,
-    Positive,
+    PositiveUnits,
     Seasonality,
+    SignedUnits,
     Strict,
+    Units,
     WorldConfig,
     load_source,
     mapping_at,
@@ -52,6 +57,16 @@ PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
 """Who decides: ``classic`` textbook policies, or a rung of the ladder played by the functions."""
 
 
+Review = Annotated[int, Field(ge=1, le=MAX_DAYS)]
+"""A review period: periods between two orders (days in a company)."""
+Weight = Annotated[float, Field(ge=0, le=1_000)]
+PayWeight = Annotated[float, Field(ge=0, le=1e6)]
+"""A weight of a function's pay: dollars counted per dollar, or per unit, of what it is paid
+on."""
+CapDays = Annotated[float, Field(ge=0.01, le=MAX_DAYS)]
+"""Days of cost of goods sold that inventory may hold (Finance's cap and its bounds)."""
+
+
 # ------------------------------------------------------------------------------ policies
 
 
@@ -65,10 +80,10 @@ class Forecaster(Strict):
     """
 
     method: Literal["moving_average", "exponential_smoothing", "naive", "constant"]
-    periods: Annotated[int, Field(ge=1)] = 28
+    periods: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 28
     alpha: Annotated[float, Field(gt=0, le=1)] = 0.2
-    mean: NonNeg | None = None
-    sd: NonNeg | None = None
+    mean: Units | None = None
+    sd: Units | None = None
 
     @model_validator(mode="after")
     def _known_mean(self) -> Forecaster:
@@ -99,26 +114,26 @@ class OrderUpTo(Strict):
 
     policy: Literal["order_up_to"]
     forecaster: Forecaster = Forecaster(method="moving_average")
-    safety_factor: float = 1.65
-    review_period: Annotated[int, Field(ge=1)] = 1
-    lead_time: NonNeg | None = None
+    safety_factor: Annotated[float, Field(ge=-10, le=10)] = 1.65
+    review_period: Review = 1
+    lead_time: Duration | None = None
 
 
 class BaseStock(Strict):
     """Order up to a fixed ``level`` every review."""
 
     policy: Literal["base_stock"]
-    level: float
-    review_period: Annotated[int, Field(ge=1)] = 1
+    level: SignedUnits
+    review_period: Review = 1
 
 
 class SS(Strict):
     """(s, S): when the position is at or below ``reorder_point`` order up to ``order_up_to``."""
 
     policy: Literal["s_S"]
-    reorder_point: float
-    order_up_to: float
-    review_period: Annotated[int, Field(ge=1)] = 1
+    reorder_point: SignedUnits
+    order_up_to: SignedUnits
+    review_period: Review = 1
 
     @model_validator(mode="after")
     def _ordered(self) -> SS:
@@ -132,17 +147,17 @@ class RQ(Strict):
     until the position is above r)."""
 
     policy: Literal["r_Q"]
-    reorder_point: float
-    quantity: Positive
-    review_period: Annotated[int, Field(ge=1)] = 1
+    reorder_point: SignedUnits
+    quantity: PositiveUnits
+    review_period: Review = 1
 
 
 class FixedPlan(Strict):
     """Order the same ``quantity`` every review, whatever happens."""
 
     policy: Literal["fixed_plan"]
-    quantity: NonNeg
-    review_period: Annotated[int, Field(ge=1)] = 1
+    quantity: Units
+    review_period: Review = 1
 
 
 class AnchorAndAdjust(Strict):
@@ -172,9 +187,9 @@ class AnchorAndAdjust(Strict):
     theta: Fraction
     alpha_s: Fraction
     beta: Fraction
-    s_prime: NonNeg
-    initial_expectation: NonNeg | None = None
-    review_period: Annotated[int, Field(ge=1)] = 1
+    s_prime: Units
+    initial_expectation: Units | None = None
+    review_period: Review = 1
 
 
 PolicySpec = Annotated[
@@ -233,7 +248,7 @@ class DemandForecasterSpec(Strict):
     beta: Annotated[float, Field(ge=0, le=1)] = 0.0005
     gamma: Annotated[float, Field(ge=0, le=1)] = 0.01
     harmonics: Annotated[int, Field(ge=1, le=6)] = 1
-    window_days: Annotated[int, Field(ge=1)] = 28
+    window_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 28
 
 
 class MarketPrior(Strict):
@@ -241,7 +256,7 @@ class MarketPrior(Strict):
     seasonal wave (relative amplitude and peak day) and the trend. It is only a prior: the
     forecaster's own estimates move away from it as demand is observed."""
 
-    trend_per_year: Annotated[float, Field(gt=-1)] = 0.0
+    trend_per_year: Annotated[float, Field(gt=-1, le=10)] = 0.0
     seasonality: Seasonality = Seasonality()
 
 
@@ -260,9 +275,9 @@ class PromotionPlay(Strict):
     per_quarter: Annotated[int, Field(ge=0, le=13)] = 2
     duration_days: Annotated[int, Field(ge=1, le=91)] = 14
     price_discount: Annotated[float, Field(ge=0, lt=1)] = 0.08
-    cost: NonNeg = 15_000.0
-    lead_days: Annotated[int, Field(ge=1)] = 7
-    min_days_between: Annotated[int, Field(ge=1)] = 56
+    cost: Money = 15_000.0
+    lead_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 7
+    min_days_between: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 56
     expected_uplift: Annotated[float, Field(ge=0, le=5)] = 0.35
 
 
@@ -276,10 +291,10 @@ class SalesLearning(Strict):
     ``±max_inflation`` (:class:`agents.learning.HillClimb`); it learns a promotion's real
     uplift with weight ``uplift_weight`` per promotion."""
 
-    period_days: Annotated[int, Field(ge=14)] = 56
-    washout_days: Annotated[int, Field(ge=0)] = 21
+    period_days: Annotated[int, Field(ge=14, le=MAX_DAYS)] = 56
+    washout_days: Annotated[int, Field(ge=0, le=MAX_DAYS)] = 21
     step: Annotated[float, Field(gt=0, le=0.5)] = 0.08
-    rate: Annotated[float, Field(ge=0)] = 0.25
+    rate: Annotated[float, Field(ge=0, le=100)] = 0.25
     max_inflation: Annotated[float, Field(ge=0, le=0.5)] = 0.5
     uplift_weight: Fraction = 0.5
 
@@ -298,7 +313,7 @@ class SalesAgent(Strict):
 
     incentive: Literal["revenue", "volume", "operating_profit"] = "revenue"
     pay: dict[
-        Literal["revenue", "volume", "service", "forecast_accuracy", "operating_profit"], float
+        Literal["revenue", "volume", "service", "forecast_accuracy", "operating_profit"], PayWeight
     ] = Field(default_factory=dict)
     optimism_bias: Annotated[float, Field(ge=-0.5, le=2)] = 0.15
     forecaster: DemandForecasterSpec = DemandForecasterSpec()
@@ -327,14 +342,22 @@ class OperationsAgent(Strict):
         Literal[
             "overtime", "utilization", "schedule_changes", "shortage", "holding", "operating_profit"
         ],
-        float,
+        PayWeight,
     ] = Field(default_factory=dict)
     trust_in_official: Fraction = 1.0
     forecaster: DemandForecasterSpec = DemandForecasterSpec()
     planned_lead_time_days: Annotated[int, Field(ge=1, le=90)] = 7
-    lot_size: NonNeg = 100.0
+    lot_size: Units = 100.0
     frozen_weeks: Annotated[int, Field(ge=0, le=12)] = 0
     plan_adherence: Fraction = 0.9
+
+    @field_validator("lot_size")
+    @classmethod
+    def _whole_lots(cls, lot: float) -> float:
+        # Quantities are divided by the lot: a lot of 1e-300 units makes that overflow.
+        if 0 < lot < MIN_UNITS:
+            raise ValueError(f"a lot size is 0 (no lots) or at least {MIN_UNITS:g} units")
+        return lot
 
 
 class ProcurementLearning(Strict):
@@ -368,13 +391,13 @@ class ProcurementAgent(Strict):
             "supply_risk",
             "operating_profit",
         ],
-        float,
+        PayWeight,
     ] = Field(default_factory=dict)
     plans_to: Literal["official", "own"] = "official"
     forecaster: DemandForecasterSpec = DemandForecasterSpec(
         method="exponential_smoothing", alpha=0.05
     )
-    safety_days: NonNeg = 7.0
+    safety_days: Duration = 7.0
     learning: ProcurementLearning = ProcurementLearning()
     plan_adherence: Fraction = 0.9
 
@@ -386,8 +409,8 @@ class FinanceLearning(Strict):
     ``[min_cap_days, max_cap_days]``."""
 
     rate: Annotated[float, Field(ge=0, le=2)] = 0.1
-    min_cap_days: Positive = 15.0
-    max_cap_days: Positive = 120.0
+    min_cap_days: CapDays = 15.0
+    max_cap_days: CapDays = 120.0
 
 
 class FinanceAgent(Strict):
@@ -409,18 +432,18 @@ class FinanceAgent(Strict):
     """
 
     incentive: Literal["working_capital", "operating_profit"] = "working_capital"
-    pay: dict[Literal["budget_excess", "working_capital", "margin", "operating_profit"], float] = (
-        Field(default_factory=dict)
-    )
-    inventory_cap_days: Positive = 25.0
-    inventory_target_days: Positive = 25.0
+    pay: dict[
+        Literal["budget_excess", "working_capital", "margin", "operating_profit"], PayWeight
+    ] = Field(default_factory=dict)
+    inventory_cap_days: CapDays = 25.0
+    inventory_target_days: CapDays = 25.0
     review_weeks: Annotated[int, Field(ge=1, le=13)] = 1
     cut_order: Literal["purchases_first", "production_first", "across_the_board"] = (
         "purchases_first"
     )
-    expedite_budget_per_month: NonNeg = 15_000.0
+    expedite_budget_per_month: Money = 15_000.0
     skepticism: Annotated[float, Field(ge=0, lt=1)] = 0.10
-    capex_hurdle_rate: NonNeg = 0.15
+    capex_hurdle_rate: Annotated[float, Field(ge=0, le=10)] = 0.15
     learning: FinanceLearning = FinanceLearning()
     plan_adherence: Fraction = 0.9
 
@@ -432,10 +455,10 @@ class ExecutiveAgent(Strict):
     With the defaults that is the option's operating profit over the horizon; a
     ``growth_weight`` buys revenue at a loss, on purpose."""
 
-    service_weight: NonNeg = 1.0
-    cost_weight: NonNeg = 1.0
-    inventory_weight: NonNeg = 1.0
-    growth_weight: NonNeg = 0.0
+    service_weight: Weight = 1.0
+    cost_weight: Weight = 1.0
+    inventory_weight: Weight = 1.0
+    growth_weight: Weight = 0.0
 
 
 class Agents(Strict):

@@ -6,18 +6,25 @@ import json
 import math
 import sys
 from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
-from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config, load_config
-from sim.config import ConfigError
+from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config
+from agents.config import validate as validate_config
+from experiments.output import OutputError, atomic_write, check_directory, check_file
+from sim.config import MAX_SEED, ConfigError, inert_events, load_source, set_value
 from sim.metrics import KPI_GROUPS, kpi_unit
+from sim.source import Location
 
 __all__ = ["main"]
 
 DAYS_OPTION = click.option(
-    "--days", type=click.IntRange(min=1), help="Days to simulate (default: the config's horizon)."
+    "--days",
+    type=click.IntRange(min=1),
+    help="Days to simulate (default: the config's horizon; at most the config's limit).",
 )
+SEED_TYPE = click.IntRange(min=0, max=MAX_SEED)
 FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
@@ -31,14 +38,67 @@ SET_OPTION = click.option(
 )
 
 
-def _load(path: Path, overrides: tuple[str, ...]) -> Config:
-    """Load a config or exit 2 with one line per problem (no traceback)."""
+def _load(
+    path: Path,
+    overrides: tuple[str, ...],
+    *,
+    protocol: str | None = None,
+    days: int | None = None,
+    warn: bool = True,
+) -> Config:
+    """Load a config or exit 2 with one line per problem (no traceback).
+
+    ``--protocol`` and ``--days`` go through the gate like ``--set`` (``protocol``,
+    ``horizon_days``), so their limits and cross-checks are the config's and a problem names
+    the option. Events that start after the run are reported as warnings.
+    """
     try:
-        return load_config(path, overrides)
+        located = load_source(path, overrides)
+        chain = isinstance(located.data, dict) and located.data.get("kind") == "serial_chain"
+        if protocol is not None and chain:
+            raise click.UsageError("--protocol applies to companies, not to serial chains")
+        if protocol is not None:
+            set_value(located, ("protocol",), protocol, Location(f"--protocol {protocol}"))
+        if days is not None:
+            set_value(located, ("horizon_days",), days, Location(f"--days {days}"))
+        config = validate_config(located)
     except ConfigError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(2)
+        _exit_with(error)
+    for warning in inert_events(located, config) if warn else []:
+        click.echo(f"warning: {warning}", err=True)
+    return config
+
+
+def _exit_with(error: ConfigError) -> NoReturn:
+    for problem in error.problems:
+        click.echo(str(problem), err=True)
+    sys.exit(2)
+
+
+def _output(path: Path | None, option: str, suffixes: tuple[str, ...] = ()) -> Path | None:
+    """Check an output file before any work is done (exit 2 if it cannot be written)."""
+    if path is None:
+        return None
+    try:
+        return check_file(path, option, suffixes)
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _output_directory(path: Path, option: str) -> Path:
+    try:
+        return check_directory(path, f"{option} {path}")
+    except OutputError as error:
+        raise click.UsageError(str(error)) from None
+
+
+def _write(path: Path, data: bytes, shown: Path) -> None:
+    """Write an output checked before the run; a failure now (a disk filled) exits 1."""
+    try:
+        atomic_write(path, data)
+    except OSError as error:
+        click.echo(f"could not write {shown}: {error.strerror or error}", err=True)
+        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,14 +130,14 @@ def _describe(config: Config) -> str:
 
 @main.command()
 @CONFIG_ARGUMENT
-@click.option("--seed", type=click.IntRange(min=0), help="Root seed (default: the config's).")
+@click.option("--seed", type=SEED_TYPE, help="Root seed (default: the config's).")
 @DAYS_OPTION
 @SET_OPTION
 @FORMAT_OPTION
 @click.option(
     "--timeseries",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the daily time series here (.csv, or .parquet).",
+    help="Write the daily time series here (.csv or .parquet, by the extension).",
 )
 @click.option(
     "--protocol",
@@ -92,7 +152,8 @@ def _describe(config: Config) -> str:
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the run (PNG): a company's service, stock and money, a chain's orders per stage.",
+    help="Draw the run (.png, .svg or .pdf): a company's service, stock and money, a chain's "
+    "orders per stage.",
 )
 def run(
     config: Path,
@@ -106,74 +167,99 @@ def run(
     plot: Path | None,
 ) -> None:
     """Simulate CONFIG once and print its KPIs."""
+    from experiments.plots import PLOT_FORMATS
     from experiments.run import simulate
+    from sim.timeseries import TIMESERIES_FORMATS, timeseries_bytes
     from sim.timeseries import timeseries as make_timeseries
-    from sim.timeseries import write_timeseries
 
-    loaded = _load(config, overrides)
-    if protocol is not None and isinstance(loaded, ChainConfig):
-        raise click.UsageError("--protocol applies to companies, not to serial chains")
-    if protocol is not None:
-        loaded = loaded.model_copy(update={"protocol": protocol})
-    if (
-        isinstance(loaded, CompanyConfig)
-        and loaded.protocol == "classic"
-        and loaded.policies is None
-    ):
-        raise click.UsageError("protocol 'classic' needs a 'policies' section in the config")
-    result = simulate(loaded, seed=seed, days=days)
-    horizon = days or loaded.horizon_days
+    loaded = _load(config, overrides, protocol=protocol, days=days)
     if decision_log is not None:
-        _write_decision_log(result.outcome, decision_log)
-    if timeseries is not None:
-        timeseries.parent.mkdir(parents=True, exist_ok=True)
-        write_timeseries(make_timeseries(result.outcome), timeseries)
-    if plot is not None:
-        _plot(result, plot)
+        if isinstance(loaded, ChainConfig):
+            raise click.UsageError("--decision-log: a serial chain holds no S&OP meetings")
+        if loaded.protocol == "classic":
+            raise click.UsageError(
+                "--decision-log: protocol classic (textbook policies) holds no S&OP meetings; "
+                "choose a protocol from silo to ibp"
+            )
+    # Every output is checked before the run, which can take minutes.
+    series_path = _output(timeseries, "--timeseries", TIMESERIES_FORMATS)
+    plot_path = _output(plot, "--plot", PLOT_FORMATS)
+    log_path = _output(decision_log, "--decision-log")
+    result = simulate(loaded, seed=seed)
+    horizon = loaded.horizon_days
+    notes: list[str] = []
+    if decision_log is not None and log_path is not None:
+        entries = _decision_log(result.outcome)
+        if entries:
+            _write(
+                log_path,
+                "".join(json.dumps(e, default=float) + "\n" for e in entries).encode(),
+                decision_log,
+            )
+            notes.append(f"decision log written to {decision_log} ({len(entries)} S&OP meetings)")
+        else:
+            # An empty file would read as "the meetings decided nothing".
+            click.echo(
+                f"no S&OP meeting was held in {horizon} days under protocol {loaded.protocol}; "
+                f"no decision log written to {decision_log}",
+                err=True,
+            )
+    if timeseries is not None and series_path is not None:
+        frame = make_timeseries(result.outcome)
+        _write(series_path, timeseries_bytes(frame, series_path.suffix.lower()), timeseries)
+        notes.append(f"time series written to {timeseries}")
+    if plot is not None and plot_path is not None:
+        _plot(result, plot_path)
+        notes.append(f"picture written to {plot}")
     if fmt == "json":
         payload = {
             "config": str(config),
+            "protocol": loaded.protocol if isinstance(loaded, CompanyConfig) else None,
+            "set": list(overrides),
             "seed": result.seed,
             "days": horizon,
             "kpis": {k: (None if math.isnan(v) else v) for k, v in result.kpis.items()},
         }
         click.echo(json.dumps(payload, indent=2))
+        for note in notes:
+            click.echo(note, err=True)
         return
     who = f", protocol {loaded.protocol}" if isinstance(loaded, CompanyConfig) else ""
     click.echo(
         f"{loaded.name}: {_describe(loaded)}{who}; seed {result.seed}, {horizon} days simulated"
     )
     click.echo(format_kpis(result.kpis))
-    if timeseries is not None:
-        click.echo(f"\ntime series written to {timeseries}")
-    if plot is not None:
-        click.echo(f"picture written to {plot}")
-    if decision_log is not None:
-        click.echo(f"decision log written to {decision_log}")
+    if notes:
+        click.echo("")
+    for note in notes:
+        click.echo(note)
 
 
-def _write_decision_log(outcome, path: Path) -> None:
-    """One JSON line per S&OP cycle (the weekly Finance reviews stay in the run's records)."""
+def _decision_log(outcome) -> list[dict[str, Any]]:
+    """One entry per S&OP meeting, monthly or called by an exception (the weekly Finance
+    reviews stay in the run's records)."""
     from sim.ledger import DecisionRecorded
 
-    facts = outcome.ledger.facts
-    cycles = [
-        f.entry for f in facts if type(f) is DecisionRecorded and f.entry.get("kind") == "sop_cycle"
+    meetings = ("sop_cycle", "exception_review")
+    return [
+        f.entry
+        for f in outcome.ledger.facts
+        if type(f) is DecisionRecorded and f.entry.get("kind") in meetings
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", encoding="utf-8") as out:
-        for entry in cycles:
-            out.write(json.dumps(entry, default=float) + "\n")
 
 
 def _plot(result, path: Path) -> None:
     from experiments.plots import plot_chain_orders, plot_company_run
     from sim.world import CompanyOutcome
 
-    if isinstance(result.outcome, CompanyOutcome):
-        plot_company_run(result.outcome, result.kpis, path)
-    else:
-        plot_chain_orders(result.outcome, path)
+    try:
+        if isinstance(result.outcome, CompanyOutcome):
+            plot_company_run(result.outcome, result.kpis, path)
+        else:
+            plot_chain_orders(result.outcome, path)
+    except OSError as error:
+        click.echo(f"could not write {path}: {error.strerror or error}", err=True)
+        sys.exit(1)
 
 
 HEADLINE = (
@@ -201,7 +287,7 @@ HEADLINE = (
 )
 @click.option(
     "--seed",
-    type=click.IntRange(min=0),
+    type=SEED_TYPE,
     help="Root seed of the replications (default: the config's).",
 )
 @click.option(
@@ -213,7 +299,7 @@ HEADLINE = (
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the first replication of every protocol side by side (PNG).",
+    help="Draw the first replication of every protocol side by side (.png, .svg or .pdf).",
 )
 def compare(
     config: Path,
@@ -229,6 +315,7 @@ def compare(
     """Compare protocols on CONFIG: paired replications on common random numbers, means with
     95% confidence intervals, and each protocol's difference from the first."""
     from experiments.compare import compare as run_compare
+    from experiments.plots import PLOT_FORMATS
 
     names = [p.strip() for p in protocols.split(",") if p.strip()]
     unknown = [p for p in names if p not in PROTOCOL_NAMES]
@@ -237,11 +324,19 @@ def compare(
             f"give two or more of {', '.join(PROTOCOL_NAMES)} (got {protocols!r})",
             param_hint="--protocols",
         )
-    loaded = _load(config, overrides)
+    twice = sorted({p for p in names if names.count(p) > 1})
+    if twice:
+        # A protocol listed twice would count its replications twice: a falsely narrow CI.
+        raise click.BadParameter(
+            f"list each protocol once ({', '.join(twice)} is listed more than once)",
+            param_hint="--protocols",
+        )
+    loaded = _load(config, overrides, days=days)
     if not isinstance(loaded, CompanyConfig):
         raise click.UsageError("compare works on companies; a serial chain has no protocols")
-    if days is not None:
-        loaded = loaded.model_copy(update={"horizon_days": days})
+    for name in names:  # each protocol's config must pass the gate, e.g. classic's policies
+        _load(config, overrides, protocol=name, days=days, warn=False)
+    plot_path = _output(plot, "--plot", PLOT_FORMATS)
     root = loaded.seed if seed is None else seed
     result = run_compare(loaded, names, reps, root, jobs)
     summary = result.summary()
@@ -250,9 +345,15 @@ def compare(
         from experiments.run import simulate
 
         runs = {p: simulate(loaded, seed=result.seeds[0], protocol=p) for p in names}
-        plot_protocols(
-            {p: r.outcome for p, r in runs.items()}, {p: r.kpis for p, r in runs.items()}, plot
-        )
+        try:
+            plot_protocols(
+                {p: r.outcome for p, r in runs.items()},
+                {p: r.kpis for p, r in runs.items()},
+                plot_path,
+            )
+        except OSError as error:
+            click.echo(f"could not write {plot}: {error.strerror or error}", err=True)
+            sys.exit(1)
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
         return
@@ -305,7 +406,8 @@ def compare(
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the waterfall from the base protocol's operating profit to the target's (PNG).",
+    help="Draw the waterfall from the base protocol's operating profit to the target's "
+    "(.png, .svg or .pdf).",
 )
 def attribute(
     config: Path,
@@ -325,6 +427,7 @@ def attribute(
     """Split the difference between two protocols on CONFIG among the pieces that make it:
     Shapley values over paired replications, each with its 95% confidence interval."""
     from experiments.attribution import attribute as run_attribution
+    from experiments.plots import PLOT_FORMATS
     from sim.metrics import COMPANY_KPIS
 
     for name, value in (("--base", base), ("--target", target)):
@@ -337,22 +440,27 @@ def attribute(
         raise click.BadParameter(
             f"unknown KPI {unknown[0]!r}; see `oneplan kpis`", param_hint="--kpi"
         )
-    loaded = _load(config, overrides)
+    loaded = _load(config, overrides, days=days)
     if not isinstance(loaded, CompanyConfig):
         raise click.UsageError("attribute works on companies; a serial chain has no protocols")
-    if days is not None:
-        loaded = loaded.model_copy(update={"horizon_days": days})
+    for name in (base, target):
+        _load(config, overrides, protocol=name, days=days, warn=False)
+    plot_path = _output(plot, "--plot", PLOT_FORMATS)
     try:
         result = run_attribution(loaded, base, target, reps, seed, jobs, with_options, permutations)
     except ValueError as error:
         raise click.UsageError(str(error)) from None
     summary = result.summary(names)
-    if plot is not None:
+    if plot_path is not None:
         from experiments.plots import plot_attribution
 
-        plot_attribution(
-            summary, "operating_profit" if "operating_profit" in names else names[0], plot
-        )
+        try:
+            plot_attribution(
+                summary, "operating_profit" if "operating_profit" in names else names[0], plot_path
+            )
+        except OSError as error:
+            click.echo(f"could not write {plot}: {error.strerror or error}", err=True)
+            sys.exit(1)
     if fmt == "json":
         click.echo(json.dumps(summary, indent=2))
         return
@@ -550,15 +658,13 @@ def study(
     stopped when run again; `oneplan results DIR` then tabulates it.
     """
     from experiments.engines import make_engine
-    from experiments.store import Store
+    from experiments.store import CorruptManifest, Store
     from experiments.study import Shard, load_study, pending, run_study
 
     try:
         plan = load_study(study_file)
     except ConfigError as error:
-        for problem in error.problems:
-            click.echo(str(problem), err=True)
-        sys.exit(2)
+        _exit_with(error)
     try:
         slice_ = Shard.parse(shard) if shard is not None else None
     except ValueError as error:
@@ -566,15 +672,33 @@ def study(
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
     out = out or Path("results") / plan.name
+    _output_directory(out, "--out")
     store = Store(out)
     if store.exists():
-        previous = store.read_manifest()["study"]["name"]
+        try:
+            previous = store.read_manifest()["study"]["name"]
+        except (CorruptManifest, KeyError, TypeError) as error:
+            # The job files name their own keys, so the results kept do not depend on it.
+            moved = store.set_aside_manifest()
+            click.echo(f"{error}; set aside as {moved} and written again", err=True)
+            previous = plan.name
         if previous != plan.name:
             raise click.UsageError(
                 f"{out} holds the results of study '{previous}'; choose another --out"
             )
     elif resume:
         raise click.UsageError(f"nothing to resume: {out} holds no study (no manifest.json)")
+    corrupt = store.corrupt()
+    if corrupt:
+        click.echo(
+            f"{len(corrupt)} files in {out} cannot be trusted; they are set aside in "
+            f"{store.corrupt_dir} and their jobs run again:",
+            err=True,
+        )
+        for item in corrupt[:LISTED_FAILURES]:
+            click.echo(f"  {item}", err=True)
+        if len(corrupt) > LISTED_FAILURES:
+            click.echo(f"  ... and {len(corrupt) - LISTED_FAILURES} more", err=True)
     runner = make_engine(engine, jobs, scheduler)
     selected, todo = pending(plan, store, slice_)
     horizons = sorted({c.horizon_days for c in plan.configs.values()})
@@ -599,6 +723,11 @@ def study(
         f"ran {summary.ran} jobs in {summary.seconds:.1f} s ({rate:.2f} jobs/s); "
         f"{len(summary.failures)} failed"
     )
+    if summary.busy or summary.done_elsewhere:
+        click.echo(
+            f"{len(summary.busy)} jobs were being run by another process and "
+            f"{summary.done_elsewhere} were finished by one meanwhile (each job runs once)"
+        )
     if summary.failures:
         click.echo(f"\n{len(summary.failures)} jobs failed (the others ran; a rerun retries them):")
         rows = [(f.job.index, f.job.describe(), f.error, f.record) for f in summary.failures]
@@ -630,11 +759,18 @@ def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: 
     """Collect the jobs of the study in DIRECTORY into one tidy table (Parquet and CSV) and print
     means with 95% CIs per cell, paired differences between protocols, and the main effects."""
     from experiments.results import load_results
+    from experiments.store import CorruptManifest
 
     try:
         found = load_results(directory)
     except FileNotFoundError as error:
         raise click.UsageError(str(error)) from None
+    except CorruptManifest as error:
+        raise click.UsageError(
+            f"{error}; run the study again with --out {directory} to write it anew"
+        ) from None
+    if out is not None:
+        _output_directory(out, "--out")
     unknown = [k for k in kpi_names if k not in found.kpis]
     if unknown:
         raise click.BadParameter(
@@ -646,7 +782,11 @@ def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: 
         if found.manifest["keep"]["kpis"] != "all"
         else [k for k in HEADLINE if k in found.kpis] or found.kpis
     )
-    written = found.write(out)
+    try:
+        written = found.write(out)
+    except OSError as error:
+        click.echo(f"could not write the tables: {error.strerror or error}", err=True)
+        sys.exit(1)
     if fmt == "json":
         payload = found.summary(shown) | {"files": [str(p) for p in written]}
         click.echo(json.dumps(payload, indent=2, default=_plain_json))
@@ -665,7 +805,8 @@ def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
     """Counts, then per KPI: cell means ± 95% CI, paired differences, then main effects."""
     lines = [
         f"{found.name}: {len(found.table)} of {found.jobs} jobs finished, "
-        f"{len(found.failures)} failed, {len(found.missing)} not run yet",
+        f"{len(found.failures)} failed, {len(found.missing)} not run yet"
+        + (f" ({len(found.corrupt)} of them with corrupt files)" if found.corrupt else ""),
         "tables written to " + ", ".join(str(p) for p in written),
     ]
     if len(found.table):
@@ -717,6 +858,14 @@ def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
         lines.append(f"\n{len(found.failures)} jobs failed:")
         rows = [(f["index"], _labels(f["labels"]), f["error"], f["record"]) for f in found.failures]
         lines += _failure_lines(rows, found.directory)
+    if found.corrupt:
+        lines.append(
+            f"\n{len(found.corrupt)} files cannot be trusted and are left out (run the study "
+            f"again with --out {found.directory} --resume: they are set aside and run again):"
+        )
+        lines += [f"  {item}" for item in found.corrupt[:LISTED_FAILURES]]
+        if len(found.corrupt) > LISTED_FAILURES:
+            lines.append(f"  ... and {len(found.corrupt) - LISTED_FAILURES} more")
     if found.missing:
         lines.append(
             f"\n{len(found.missing)} jobs not run yet: run the study again with "

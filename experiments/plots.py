@@ -1,25 +1,33 @@
 """Pictures of runs for people who are not analysts: one figure, plain titles, money in dollars.
 
 Figures are built with matplotlib's object API (``Figure``, no pyplot state, no backend
-switch on import), so they draw without a screen; every function writes a PNG and returns its
-path.
+switch on import), so they draw without a screen; every function writes a picture (PNG, SVG
+or PDF, by the file's extension) and returns its path.
 """
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
+from experiments.output import atomic_write
 from sim import ledger as rec
 from sim.calendar import weekly_totals
 from sim.chain import ChainOutcome
 from sim.ledger import INVENTORY, Account
 from sim.world import CompanyOutcome
 
-__all__ = ["plot_chain_orders", "plot_company_run"]
+__all__ = [
+    "PLOT_FORMATS",
+    "plot_attribution",
+    "plot_chain_orders",
+    "plot_company_run",
+    "plot_protocols",
+]
 
 _DOLLARS = FuncFormatter(lambda x, _: f"${x / 1e6:,.1f}M" if abs(x) >= 1e6 else f"${x / 1e3:,.0f}k")
 
@@ -176,10 +184,20 @@ def plot_protocols(
     return _save(fig, path)
 
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+"""The picture formats, by extension (what matplotlib writes with no extra package)."""
+
+
 def _save(fig: Figure, path: str | Path) -> Path:
+    """Write ``fig`` to ``path`` in the format its extension names, atomically."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    suffix = path.suffix.lower()
+    if suffix not in PLOT_FORMATS:
+        # Left to itself, matplotlib would add '.png' to the name and write somewhere else.
+        raise ValueError(f"a picture is written as {', '.join(PLOT_FORMATS)}, not {suffix!r}")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=suffix[1:], dpi=110)
+    atomic_write(path, buffer.getvalue())
     return path
 
 

@@ -26,7 +26,7 @@ def _type_name(annotation: Any) -> str:
                 for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
                     value = getattr(item, attr, None)
                     if value is not None:
-                        bounds.append(f"{sign} {value}")
+                        bounds.append(f"{sign} {_number(value)}")
                 if getattr(item, "discriminator", None):
                     return base
         return f"{base} ({', '.join(bounds)})" if bounds else base
@@ -63,8 +63,15 @@ def _bounds(field) -> str:
         for attr, sign in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             value = getattr(item, attr, None)
             if value is not None:
-                bounds.append(f"{sign} {value}")
+                bounds.append(f"{sign} {_number(value)}")
     return f" ({', '.join(bounds)})" if bounds else ""
+
+
+def _number(value: float) -> str:
+    """A bound as a person reads it: 1e+09 rather than 1000000000.0, 2^63 − 1 in full."""
+    if isinstance(value, float) and abs(value) >= 1e6:
+        return f"{value:g}"
+    return str(value)
 
 
 def _default(field) -> str:
@@ -91,8 +98,11 @@ def config_reference() -> str:
         "decides) by `oneplan schema`; do not edit by hand.",
         "A config is a YAML file: a company (`kind: company`, the default) or a serial chain",
         "(`kind: serial_chain`). Named things are mappings keyed by name; any value can be",
-        "overridden with `--set dotted.path=value`. A file may `extends: base.yaml` and override",
-        "what it needs (a `null` removes a key).",
+        "overridden with `--set dotted.path=value` (a number in the path picks a list item, as",
+        "in `shocks.0.start_day`). A file may `extends: base.yaml` and override what it needs",
+        "(a `null` removes a key; a mapping that changes its `distribution`, `policy`, `method`",
+        "or `kind` replaces the base's). Numbers are finite (no `.inf` or `.nan`) and within the",
+        "bounds shown.",
         "",
     ]
     found: list[type[BaseModel]] = []

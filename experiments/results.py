@@ -16,6 +16,7 @@ of the KPI's variance it explains and the range of its level means.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from collections.abc import Sequence
@@ -26,7 +27,8 @@ from typing import Any
 import pandas as pd
 
 from experiments.compare import interval
-from experiments.store import Store
+from experiments.output import atomic_write
+from experiments.store import CorruptFile, Store
 
 __all__ = [
     "WALL_CLOCK",
@@ -50,6 +52,7 @@ class StudyResults:
     table: pd.DataFrame
     failures: tuple[dict, ...]
     missing: tuple[dict, ...]
+    corrupt: tuple[CorruptFile, ...] = ()
 
     @property
     def name(self) -> str:
@@ -116,15 +119,14 @@ class StudyResults:
         """Write ``results.parquet`` and ``results.csv`` (and ``timeseries.parquet`` when jobs
         kept time series) into ``out`` (default: the study's directory); return their paths."""
         out = Path(out) if out is not None else self.directory
-        out.mkdir(parents=True, exist_ok=True)
         written = [out / "results.parquet", out / "results.csv"]
-        self.table.to_parquet(written[0], index=False)
-        self.table.to_csv(written[1], index=False)
+        atomic_write(written[0], _parquet(self.table))
+        atomic_write(written[1], self.table.to_csv(index=False).encode("utf-8"))
         if self.manifest["keep"]["timeseries"]:
             series = self.timeseries()
             if len(series):
                 written.append(out / "timeseries.parquet")
-                series.to_parquet(written[-1], index=False)
+                atomic_write(written[-1], _parquet(series))
         return written
 
     def summary(self, kpis: Sequence[str] | None = None) -> dict[str, Any]:
@@ -143,17 +145,23 @@ class StudyResults:
 
 
 def load_results(directory: Path | str) -> StudyResults:
-    """Collect the finished jobs of the study in ``directory`` into a table (job order)."""
+    """Collect the finished jobs of the study in ``directory`` into a table (job order).
+
+    Files that cannot be trusted (truncated, edited, swapped) are left out and listed in
+    ``corrupt``; their jobs count as not run. Raises ``FileNotFoundError`` without a manifest
+    and :class:`experiments.store.CorruptManifest` when it cannot be trusted.
+    """
     store = Store(directory)
     if not store.exists():
         raise FileNotFoundError(f"{directory}: no manifest.json; is this a study's directory?")
     manifest = store.read_manifest()
     factors = manifest["factors"]
     kept = manifest["keep"]["kpis"]
+    records, corrupt = store.scan()
     failures = {f["key"]: f for f in store.failures()}
     rows, missing = [], []
     for job in manifest["jobs"]:
-        record = store.result(job["key"])
+        record = records.get(job["key"])
         if record is None:
             if job["key"] not in failures:
                 missing.append(job)
@@ -172,7 +180,14 @@ def load_results(directory: Path | str) -> StudyResults:
     columns += list(WALL_CLOCK)
     table = pd.DataFrame(rows, columns=columns)
     ordered = tuple(sorted(failures.values(), key=lambda f: f["index"]))
-    return StudyResults(Path(directory), manifest, table, ordered, tuple(missing))
+    corrupt += store.scan_failures()[1]
+    return StudyResults(Path(directory), manifest, table, ordered, tuple(missing), tuple(corrupt))
+
+
+def _parquet(frame: pd.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.to_parquet(buffer, index=False)
+    return buffer.getvalue()
 
 
 def _cell(value: Any) -> Any:

@@ -17,6 +17,7 @@ import copy
 import difflib
 import functools
 import hashlib
+import importlib
 import itertools
 import json
 import os
@@ -25,6 +26,7 @@ import socket
 import sys
 import time
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
@@ -37,7 +39,7 @@ from pydantic import Field
 from agents.config import ChainConfig, CompanyConfig, Config, ProtocolName, validate
 from experiments.engines import Engine, InProcess
 from experiments.run import simulate
-from experiments.store import Store
+from experiments.store import Claim, Store
 from sim.config import Name, Strict, compose, set_value, validate_model
 from sim.metrics import COMPANY_KPIS, chain_kpi_names
 from sim.rng import replication_seeds
@@ -51,6 +53,7 @@ __all__ = [
     "Shard",
     "Study",
     "StudyFile",
+    "code_fingerprint",
     "load_study",
     "pending",
     "run_job",
@@ -193,6 +196,7 @@ class Study:
                 "text": self.text,
             },
             "oneplan_version": _version(),
+            "code": code_fingerprint(),
             "python": sys.version.split()[0],
             "packages": _package_versions(),
             "seed": self.seed,
@@ -410,7 +414,7 @@ def _points(spec: StudyFile, problem) -> tuple[tuple[str, ...], list[Point], lis
 
 def _job_key(job: Job, keep: dict) -> str:
     """SHA-256 of everything that makes a job's result: its config, seed, labels, what it
-    keeps and oneplan's version."""
+    keeps and the code that runs it (oneplan's version and a hash of its source)."""
     return _hash(
         {
             "config": job.config_hash,
@@ -418,6 +422,7 @@ def _job_key(job: Job, keep: dict) -> str:
             "labels": job.labels(),
             "keep": keep,
             "version": _version(),
+            "code": code_fingerprint(),
         }
     )
 
@@ -498,6 +503,24 @@ def _hash(payload: Any) -> str:
 
 
 @functools.cache
+def code_fingerprint() -> str:
+    """SHA-256 of oneplan's source as this process imports it: every ``.py`` file of ``sim``,
+    ``agents`` and ``experiments``, by relative path and content.
+
+    Job keys include it, so a result computed by other code — an edit without a version bump,
+    a checkout of another branch — is never taken for this code's.
+    """
+    digest = hashlib.sha256()
+    for package in ("sim", "agents", "experiments"):
+        module = importlib.import_module(package)
+        root = Path(module.__file__ or "").parent
+        for path in sorted(root.rglob("*.py")):
+            digest.update(path.relative_to(root.parent).as_posix().encode() + b"\0")
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()
+
+
+@functools.cache
 def _version() -> str:
     try:
         return metadata.version("oneplan")
@@ -520,7 +543,8 @@ def _package_versions() -> dict[str, str]:
 
 @dataclass(frozen=True)
 class JobResult:
-    """What a worker sends back: the KPIs kept (and time series), or the error and traceback."""
+    """What a worker sends back: the KPIs kept (and time series), or the error and traceback,
+    and the fingerprint of the code that ran it."""
 
     key: str
     kpis: dict[str, float] | None
@@ -529,6 +553,7 @@ class JobResult:
     timeseries: pd.DataFrame | None = None
     error: str | None = None
     traceback: str | None = None
+    code: str = ""
 
     @property
     def ok(self) -> bool:
@@ -539,6 +564,7 @@ def run_job(job: Job) -> JobResult:
     """Run one job (in any process); an exception becomes a failed result, never a raise."""
     start = time.perf_counter()
     worker = f"{socket.gethostname()}:{os.getpid()}"
+    code = code_fingerprint()
     try:
         result = simulate(job.config, seed=job.seed)
         kpis = result.kpis if job.kpis is None else {k: result.kpis[k] for k in job.kpis}
@@ -551,8 +577,9 @@ def run_job(job: Job) -> JobResult:
             worker=worker,
             error=f"{type(exc).__name__}: {exc}",
             traceback=traceback.format_exc(),
+            code=code,
         )
-    return JobResult(job.key, kpis, time.perf_counter() - start, worker, series)
+    return JobResult(job.key, kpis, time.perf_counter() - start, worker, series, code=code)
 
 
 @dataclass(frozen=True)
@@ -593,7 +620,9 @@ class Failure:
 
 @dataclass(frozen=True)
 class RunSummary:
-    """What one invocation did."""
+    """What one invocation did: ``busy`` are jobs another process was running (not run here);
+    ``done_elsewhere`` jobs another process finished meanwhile; ``set_aside`` the corrupt
+    files moved to ``corrupt/`` (their jobs were run again)."""
 
     total: int
     selected: int
@@ -601,10 +630,15 @@ class RunSummary:
     ran: int
     failures: tuple[Failure, ...]
     seconds: float
+    busy: tuple[Job, ...] = ()
+    done_elsewhere: int = 0
+    set_aside: tuple[Path, ...] = ()
 
     @property
     def complete(self) -> bool:
-        return self.already_done + self.ran - len(self.failures) == self.selected
+        return (
+            self.already_done + self.done_elsewhere + self.ran - len(self.failures) == self.selected
+        )
 
 
 def pending(study: Study, store: Store, shard: Shard | None = None) -> tuple[list[Job], list[Job]]:
@@ -623,19 +657,27 @@ def run_study(
 ) -> RunSummary:
     """Run every job of ``study`` (or of its ``shard``) that ``out`` does not hold yet.
 
-    Writes the manifest, then one result file per job as it finishes (atomically), so a study
-    stopped at any moment and run again resumes where it stopped. ``progress``: ``None`` shows
-    a progress bar on a terminal only. A job that raises is stored as a failure (inputs and
-    traceback) and the others go on.
+    Writes the manifest, sets aside corrupt files (their jobs are run again), then writes one
+    result file per job as it finishes (atomically), so a study stopped at any moment and run
+    again resumes where it stopped. Each job is claimed just before it is handed to a worker,
+    so another process running the same study into ``out`` takes other jobs; a job it holds
+    is not run here. ``progress``: ``None`` shows a progress bar on a terminal only. A job
+    that raises is stored as a failure (inputs and traceback) and the others go on.
     """
     from tqdm import tqdm
 
     store = Store(Path(out))
     store.write_manifest(study.manifest())
+    aside = store.set_aside(store.corrupt())
     selected, todo = pending(study, store, shard)
+    failed_before = {j.key for j in todo if store.has_failure(j.key)}
     by_key = {j.key: j for j in todo}
     run_id = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}-{os.getpid()}"
+    code = code_fingerprint()
     failures: list[Failure] = []
+    held: dict[str, Claim] = {}
+    busy: list[Job] = []
+    elsewhere = 0
     start = time.perf_counter()
     engine = engine or InProcess()
     bar = tqdm(
@@ -647,9 +689,29 @@ def run_study(
         file=sys.stderr,
         dynamic_ncols=True,
     )
+
+    def claimed() -> Iterator[Job]:
+        """The jobs to run here, each claimed as the engine asks for it."""
+        nonlocal elsewhere
+        for job in todo:
+            claim = store.claim(job.key)
+            if claim is None:
+                busy.append(job)
+                bar.update()
+                continue
+            # Finished (or failed) by another process since this one listed what to do.
+            failed_meanwhile = job.key not in failed_before and store.has_failure(job.key)
+            if failed_meanwhile or store.result(job.key) is not None:
+                claim.release()
+                elsewhere += 1
+                bar.update()
+                continue
+            held[job.key] = claim
+            yield job
+
     ran = 0
     try:
-        for result in engine.map(run_job, todo):
+        for result in engine.map(run_job, claimed()):
             job = by_key[result.key]
             record = {
                 "key": job.key,
@@ -662,6 +724,18 @@ def run_study(
                 "run": run_id,
                 "finished": datetime.now(UTC).isoformat(timespec="seconds"),
             }
+            if result.ok and result.code != code:
+                # A worker of a cluster with other oneplan code would file its results
+                # under this code's keys.
+                result = replace(
+                    result,
+                    kpis=None,
+                    error=(
+                        f"the worker {result.worker} runs other oneplan code "
+                        f"({result.code[:12]}, here {code[:12]}); install the same code on "
+                        "every worker"
+                    ),
+                )
             if result.ok:
                 store.put_result(job.key, record | {"kpis": result.kpis}, result.timeseries)
             else:
@@ -672,10 +746,13 @@ def run_study(
                 }
                 path = store.put_failure(job.key, failure)
                 failures.append(Failure(job, result.error or "", path))
+            held.pop(job.key).release()
             ran += 1
             bar.update()
     finally:
         bar.close()
+        for claim in held.values():
+            claim.release()
     return RunSummary(
         total=len(study.jobs),
         selected=len(selected),
@@ -683,4 +760,7 @@ def run_study(
         ran=ran,
         failures=tuple(failures),
         seconds=time.perf_counter() - start,
+        busy=tuple(busy),
+        done_elsewhere=elsewhere,
+        set_aside=tuple(aside),
     )

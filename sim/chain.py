@@ -237,13 +237,16 @@ class Chain:
             self.arrivals[i - 1][t + self.stages[i - 1].lead_time_periods] += ship
             self.in_transit[i - 1] += ship
         quantity = self._decide(t, i)
-        self.ordered[t, i] = quantity
         if quantity < 0:
+            # A return: units leave on hand for the stage upstream (at most what is on hand).
+            # They were received long ago, so the supply line (ordered, not yet received)
+            # stays as it is and the inventory position falls by the units returned, once.
             returned = min(-quantity, self.on_hand[i])
             self.on_hand[i] -= returned
             quantity = -returned
-            self.ordered[t, i] = quantity
-        self.supply_line[i] += quantity
+        else:
+            self.supply_line[i] += quantity
+        self.ordered[t, i] = quantity
         last = i == len(self.stages) - 1
         if quantity > 0 or not last:  # what is sent back to the source is gone
             self.mailbox[i + 1][t + stage.order_delay_periods] += quantity

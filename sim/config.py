@@ -10,9 +10,14 @@ those schemas, and the full configs that combine them with the world's, live in
 ``agents.config``.
 
 A file may ``extends: other.yaml`` (a path relative to itself); its own keys are merged into the
-base, mapping by mapping, and a value given as ``null`` removes the base's value. Named things
+base, mapping by mapping, and a value given as ``null`` removes the base's value; a mapping that
+names another kind of thing (:data:`KIND_KEYS`) replaces the base's whole. Named things
 (products, components, suppliers, lines, stages...) are mappings keyed by name, so any value has
-a dotted path such as ``products.compact.demand.base_per_day``.
+a dotted path such as ``products.compact.demand.base_per_day``; a number in a path picks a list
+item (``shocks.0.start_day``).
+
+Every number is finite and bounded (:data:`MAX_UNITS`, :data:`MAX_MONEY`, :data:`MAX_DAYS` and
+the bounds of each field), so no product of config values can overflow in a run.
 """
 
 from __future__ import annotations
@@ -24,7 +29,15 @@ from pathlib import Path
 from types import UnionType
 from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml, parse_scalar
 
@@ -33,7 +46,9 @@ __all__ = [
     "ChainWorldConfig",
     "ConfigError",
     "WorldConfig",
+    "check_noise",
     "compose",
+    "inert_events",
     "is_number",
     "listed_names",
     "load_source",
@@ -50,15 +65,54 @@ ConfigError = SourceError
 
 NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
 Name = Annotated[str, Field(pattern=NAME_PATTERN)]
+# Unbounded above: a field takes one of the bounded kinds below instead (a test holds every
+# number of a config to bounds on both sides).
 NonNeg = Annotated[float, Field(ge=0)]
 Positive = Annotated[float, Field(gt=0)]
 Fraction = Annotated[float, Field(ge=0, le=1)]
 
+# Every number a config holds is bounded, so that no product of them overflows and units stay
+# exact to well below one unit (float64 holds integers exactly up to 9e15).
+MAX_UNITS = 1e9
+"""The most units of anything: on hand, per day, per order, per unit of a product."""
+MIN_UNITS = 1e-6
+"""The least of a quantity that must be positive (a BOM quantity, a lot): ratios of units
+stay below 1e15."""
+MAX_MONEY = 1e12
+"""The most money: a price, a cost per unit, cash, a budget."""
+MIN_PRICE = 1e-6
+"""The least a price that must be positive can be."""
+MAX_DAYS = 36_500
+"""The longest delay or span, in days (a hundred years)."""
+MAX_DAY = 1_000_000
+"""The latest day (or period) number: the longest horizon."""
+MIN_CV = 0.001
+"""The least coefficient of variation of a noisy demand (less is no noise: use ``none``)."""
+MAX_SEED = 2**63 - 1
+"""Seeds fit a 64-bit integer, as they are stored in result tables."""
+MAX_CHAIN_DELAY = 10_000
+"""The longest lead time or order delay of a chain stage, in periods (its pipeline is held
+period by period)."""
+
+Units = Annotated[float, Field(ge=0, le=MAX_UNITS)]
+PositiveUnits = Annotated[float, Field(ge=MIN_UNITS, le=MAX_UNITS)]
+SignedUnits = Annotated[float, Field(ge=-MAX_UNITS, le=MAX_UNITS)]
+Money = Annotated[float, Field(ge=0, le=MAX_MONEY)]
+PositiveMoney = Annotated[float, Field(ge=MIN_PRICE, le=MAX_MONEY)]
+SignedMoney = Annotated[float, Field(ge=-MAX_MONEY, le=MAX_MONEY)]
+Duration = Annotated[float, Field(ge=0, le=MAX_DAYS)]
+"""A length of time in days that may be fractional (a lead-time distribution's parameter)."""
+Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
+Day = Annotated[int, Field(ge=0, le=MAX_DAY)]
+RatePerYear = Annotated[float, Field(ge=0, le=10)]
+Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
+
 
 class Strict(BaseModel):
-    """Base of every config model: frozen, no unknown keys, no silent type coercion."""
+    """Base of every config model: frozen, no unknown keys, no silent type coercion, and no
+    infinite or NaN numbers (``.inf``, ``.nan``): no field of a config takes them."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -66,7 +120,7 @@ class Strict(BaseModel):
 
 class Constant(Strict):
     distribution: Literal["constant"]
-    value: NonNeg
+    value: Duration
 
     @property
     def mean(self) -> float:
@@ -82,8 +136,8 @@ class Normal(Strict):
     """Normal(mean, sd), truncated at zero."""
 
     distribution: Literal["normal"]
-    mean: NonNeg
-    sd: NonNeg
+    mean: Duration
+    sd: Duration
 
     @property
     def high(self) -> float:
@@ -92,8 +146,8 @@ class Normal(Strict):
 
 class Uniform(Strict):
     distribution: Literal["uniform"]
-    low: NonNeg
-    high: NonNeg
+    low: Duration
+    high: Duration
 
     @model_validator(mode="after")
     def _ordered(self) -> Uniform:
@@ -110,8 +164,8 @@ class LogNormal(Strict):
     """Lognormal with the given mean and standard deviation (not those of the log)."""
 
     distribution: Literal["lognormal"]
-    mean: Positive
-    sd: NonNeg
+    mean: Annotated[float, Field(ge=0.001, le=MAX_DAYS)]  # sd / mean must not overflow
+    sd: Duration
 
     @property
     def high(self) -> float:
@@ -122,8 +176,8 @@ class Gamma(Strict):
     """Gamma with the given mean and standard deviation."""
 
     distribution: Literal["gamma"]
-    mean: Positive
-    sd: NonNeg
+    mean: Annotated[float, Field(ge=0.001, le=MAX_DAYS)]  # sd / mean must not overflow
+    sd: Duration
 
     @property
     def high(self) -> float:
@@ -145,22 +199,44 @@ class Noise(Strict):
 
     ``normal`` (truncated at 0), ``gamma`` and ``lognormal`` take a coefficient of variation
     ``cv``; ``poisson`` takes none (its variance is its mean); ``negative_binomial`` needs
-    ``cv**2 * mean > 1`` to be over-dispersed; ``none`` gives deterministic demand.
+    ``cv**2 * mean > 1`` to be over-dispersed (checked against the base level; on a day whose
+    mean is lower than that, demand is Poisson, the negative binomial's limit); ``none`` gives
+    deterministic demand.
     """
 
     distribution: Literal["none", "normal", "poisson", "gamma", "lognormal", "negative_binomial"]
-    cv: NonNeg = 0.0
+    cv: Annotated[float, Field(ge=0, le=10)] = 0.0
 
     @model_validator(mode="after")
     def _spread(self) -> Noise:
-        if (
-            self.distribution in {"normal", "gamma", "lognormal", "negative_binomial"}
-            and self.cv <= 0
-        ):
-            raise ValueError(
-                f"{self.distribution} noise needs cv > 0; use distribution: none for no noise"
-            )
+        problem = check_noise(self)
+        if problem is None and self.distribution in {"none", "poisson"} and self.cv > 0:
+            # A cv left over from another distribution would be ignored without a word.
+            problem = f"{self.distribution} noise takes no cv; remove it"
+        if problem is not None:
+            raise ValueError(problem)
         return self
+
+
+def check_noise(noise: Noise, mean: float | None = None) -> str | None:
+    """Why ``noise`` cannot be realised around ``mean`` (None: any mean), or None if it can."""
+    spread = {"normal", "gamma", "lognormal", "negative_binomial"}
+    if noise.distribution in spread and noise.cv <= 0:
+        return f"{noise.distribution} noise needs cv > 0; use distribution: none for no noise"
+    if noise.distribution in spread and noise.cv < MIN_CV:
+        # A gamma's shape is 1 / cv**2: a vanishing cv makes it infinite.
+        return f"{noise.distribution} noise needs cv >= {MIN_CV} (got {noise.cv:g})"
+    if (
+        noise.distribution == "negative_binomial"
+        and mean is not None
+        and mean > 0
+        and noise.cv**2 * mean <= 1
+    ):
+        return (
+            f"negative_binomial needs cv**2 * mean > 1 (variance above the mean), here "
+            f"{noise.cv:g}**2 * {mean:g} = {noise.cv**2 * mean:.3g}; raise cv or use poisson"
+        )
+    return None
 
 
 class Seasonality(Strict):
@@ -173,10 +249,10 @@ class Seasonality(Strict):
 class Promotion(Strict):
     """A planned promotion: demand multiplied by ``1 + uplift`` for ``duration_days``."""
 
-    start_day: Annotated[int, Field(ge=0)]
-    duration_days: Annotated[int, Field(ge=1)]
-    uplift: Annotated[float, Field(gt=-1)]
-    cost: NonNeg = 0.0
+    start_day: Day
+    duration_days: Annotated[int, Field(ge=1, le=MAX_DAY)]
+    uplift: Annotated[float, Field(gt=-1, le=100)]
+    cost: Money = 0.0
 
 
 class Demand(Strict):
@@ -187,13 +263,25 @@ class Demand(Strict):
     (3.75 turns 8% off into about +37%; 0: promotions move nothing).
     """
 
-    base_per_day: NonNeg
-    trend_per_year: Annotated[float, Field(gt=-1)] = 0.0
+    base_per_day: Units
+    trend_per_year: Annotated[float, Field(gt=-1, le=10)] = 0.0
     seasonality: Seasonality = Seasonality()
     noise: Noise = Noise(distribution="none")
     whole_units: bool = True
     promotions: Annotated[tuple[Promotion, ...], Field(strict=False)] = ()
     price_elasticity: Annotated[float, Field(ge=0, le=20)] = 0.0
+
+    @field_validator("noise")
+    @classmethod
+    def _dispersed(cls, noise: Noise, info: ValidationInfo) -> Noise:
+        return _dispersed_at(noise, info.data.get("base_per_day"))
+
+
+def _dispersed_at(noise: Noise, mean: float | None) -> Noise:
+    problem = check_noise(noise, mean)
+    if problem is not None:
+        raise ValueError(problem)
+    return noise
 
 
 # ------------------------------------------------------------------------------ company
@@ -203,10 +291,10 @@ class Market(Strict):
     """A group of customers: its share of every product's demand and how it is served."""
 
     share: Annotated[float, Field(gt=0, le=1)] = 1.0
-    priority: Annotated[int, Field(ge=0)] = 0
-    patience_days: Annotated[int, Field(ge=0)] = 7
-    lost_sale_penalty_per_unit: NonNeg = 0.0
-    payment_terms_days: Annotated[int, Field(ge=0)] = 30
+    priority: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    patience_days: Days = 7
+    lost_sale_penalty_per_unit: Money = 0.0
+    payment_terms_days: Days = 30
 
 
 class Product(Strict):
@@ -217,32 +305,32 @@ class Product(Strict):
     cost — spoilage, or a model superseded by the next. Stock is shipped oldest first.
     """
 
-    price: Positive
-    conversion_cost_per_unit: NonNeg = 0.0
-    bom: dict[Name, Positive] = Field(default_factory=dict)
+    price: PositiveMoney
+    conversion_cost_per_unit: Money = 0.0
+    bom: dict[Name, PositiveUnits] = Field(default_factory=dict)
     demand: Demand
-    initial_on_hand: NonNeg = 0.0
-    shelf_life_days: Annotated[int, Field(ge=1)] | None = None
+    initial_on_hand: Units = 0.0
+    shelf_life_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] | None = None
 
 
 class Component(Strict):
     """A purchased component; inventory is valued at ``standard_cost`` per unit."""
 
-    standard_cost: NonNeg
-    initial_on_hand: NonNeg = 0.0
+    standard_cost: Money
+    initial_on_hand: Units = 0.0
 
 
 class PriceBreak(Strict):
-    min_quantity: Positive
-    price: NonNeg
+    min_quantity: PositiveUnits
+    price: Money
 
 
 class SupplyTerms(Strict):
     """What a supplier charges for one component: a base price and optional volume tiers."""
 
-    price: NonNeg
+    price: Money
     price_breaks: Annotated[tuple[PriceBreak, ...], Field(strict=False)] = ()
-    capacity_per_week: Positive | None = None
+    capacity_per_week: Annotated[float, Field(ge=1, le=MAX_UNITS)] | None = None
 
 
 class Supplier(Strict):
@@ -257,14 +345,14 @@ class Supplier(Strict):
     reliability: Fraction = 1.0
     late_by_days: Delay = Constant(distribution="constant", value=7)
     modes: Annotated[tuple[Name, ...], Field(strict=False)]
-    payment_terms_days: Annotated[int, Field(ge=0)] = 30
+    payment_terms_days: Days = 30
 
 
 class TransportMode(Strict):
     """A way to move components from suppliers to the plant."""
 
     lead_time_days: Delay
-    cost_per_unit: NonNeg
+    cost_per_unit: Money
     expedite: bool = False
 
 
@@ -272,14 +360,14 @@ class Line(Strict):
     """A production line: regular capacity per day, overtime on top at a premium."""
 
     products: Annotated[tuple[Name, ...], Field(strict=False)]
-    capacity_per_day: NonNeg
-    overtime_max_fraction: NonNeg = 0.0
-    overtime_premium_per_unit: NonNeg = 0.0
+    capacity_per_day: Units
+    overtime_max_fraction: Annotated[float, Field(ge=0, le=10)] = 0.0
+    overtime_premium_per_unit: Money = 0.0
 
 
 class Plant(Strict):
     lines: dict[Name, Line]
-    production_lead_time_days: Annotated[int, Field(ge=0)] = 1
+    production_lead_time_days: Days = 1
 
 
 class Finance(Strict):
@@ -289,13 +377,13 @@ class Finance(Strict):
     paid in cash every day in equal parts.
     """
 
-    opening_cash: float = 1_000_000.0
-    fixed_assets: NonNeg = 0.0
-    depreciation_years: Positive = 10.0
-    overhead_per_year: NonNeg = 0.0
-    capital_charge_rate_per_year: NonNeg = 0.10
-    storage_cost_rate_per_year: NonNeg = 0.05
-    overdraft_interest_rate_per_year: NonNeg = 0.08
+    opening_cash: SignedMoney = 1_000_000.0
+    fixed_assets: Money = 0.0
+    depreciation_years: Annotated[float, Field(ge=0.01, le=1000)] = 10.0
+    overhead_per_year: Money = 0.0
+    capital_charge_rate_per_year: RatePerYear = 0.10
+    storage_cost_rate_per_year: RatePerYear = 0.05
+    overdraft_interest_rate_per_year: RatePerYear = 0.08
 
 
 class Shock(Strict):
@@ -308,10 +396,10 @@ class Shock(Strict):
 
     kind: Literal["demand", "supplier_failure", "transport_delay"]
     target: Name
-    start_day: Annotated[int, Field(ge=0)]
-    end_day: Annotated[int, Field(ge=0)] | None = None
-    multiplier: NonNeg = 1.0
-    extra_days: Annotated[int, Field(ge=0)] = 0
+    start_day: Day
+    end_day: Day | None = None
+    multiplier: Annotated[float, Field(ge=0, le=1000)] = 1.0
+    extra_days: Days = 0
 
 
 class CapacityOption(Strict):
@@ -319,15 +407,15 @@ class CapacityOption(Strict):
     ``capex``, available ``lead_days`` after approval."""
 
     line: Name
-    delta_per_day: Positive
-    capex: NonNeg
-    lead_days: Annotated[int, Field(ge=1)] = 90
+    delta_per_day: PositiveUnits
+    capex: Money
+    lead_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 90
 
 
 class Common(Strict):
     name: str = "oneplan"
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 1
+    seed: Seed = 1
     horizon_days: Annotated[int, Field(ge=1, le=100_000)] = 1095
     strict_audit: bool = False
 
@@ -376,31 +464,38 @@ class ChainStage(Strict):
     holding rate, and nothing for goods coming from the unlimited source.
     """
 
-    lead_time_periods: Annotated[int, Field(ge=1)]
-    order_delay_periods: Annotated[int, Field(ge=0)] = 0
-    initial_on_hand: NonNeg = 0.0
-    initial_pipeline_per_period: NonNeg = 0.0
-    initial_orders_per_period: NonNeg = 0.0
-    holding_cost_per_unit_per_period: NonNeg = 0.0
-    backorder_cost_per_unit_per_period: NonNeg = 0.0
-    in_transit_holding_cost_per_unit_per_period: NonNeg | None = None
+    lead_time_periods: Annotated[int, Field(ge=1, le=MAX_CHAIN_DELAY)]
+    order_delay_periods: Annotated[int, Field(ge=0, le=MAX_CHAIN_DELAY)] = 0
+    initial_on_hand: Units = 0.0
+    initial_pipeline_per_period: Units = 0.0
+    initial_orders_per_period: Units = 0.0
+    holding_cost_per_unit_per_period: Money = 0.0
+    backorder_cost_per_unit_per_period: Money = 0.0
+    in_transit_holding_cost_per_unit_per_period: Money | None = None
     visibility: Literal["local", "shared"] = "local"
-    fixed_orders_until_period: Annotated[int, Field(ge=0)] = 0
-    fixed_order_quantity: NonNeg = 0.0
+    fixed_orders_until_period: Day = 0
+    fixed_order_quantity: Units = 0.0
 
 
 class DemandStep(Strict):
-    from_period: Annotated[int, Field(ge=0)]
-    base_per_period: NonNeg
+    from_period: Day
+    base_per_period: Units
 
 
 class ChainDemand(Strict):
     """End-customer demand of a serial chain, per period: a level, step changes, and noise."""
 
-    base_per_period: NonNeg
+    base_per_period: Units
     steps: Annotated[tuple[DemandStep, ...], Field(strict=False)] = ()
     noise: Noise = Noise(distribution="none")
     whole_units: bool = False
+
+    @model_validator(mode="after")
+    def _dispersed(self) -> ChainDemand:
+        # The lowest level the chain's demand takes, for a noise that depends on the mean.
+        levels = [self.base_per_period, *(step.base_per_period for step in self.steps)]
+        _dispersed_at(self.noise, min((x for x in levels if x > 0), default=None))
+        return self
 
 
 class ChainWorldConfig(Common):
@@ -411,10 +506,10 @@ class ChainWorldConfig(Common):
     """
 
     kind: Literal["serial_chain"]
-    period_days: Annotated[int, Field(ge=1)] = 1
-    horizon_days: Annotated[int, Field(ge=1, le=1_000_000)] = 3650
+    period_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 1
+    horizon_days: Annotated[int, Field(ge=1, le=MAX_DAY)] = 3650
     demand: ChainDemand
-    customer_patience_days: Annotated[int, Field(ge=0)] | None = None
+    customer_patience_days: Day | None = None
     allow_negative_orders: bool = False
     stages: dict[Name, ChainStage]
 
@@ -443,40 +538,64 @@ class ChainWorldConfig(Common):
 # ------------------------------------------------------------------------------ loading
 
 
-def _merge(
-    base: Located, overlay: Located, path: tuple = (), base_data: Any = None, over: Any = None
-) -> Any:
-    """Deep-merge ``overlay`` into ``base`` (mutating ``base.locations``), return merged data."""
-    if path == ():
-        base_data, over = base.data, overlay.data
-    if isinstance(base_data, dict) and isinstance(over, dict):
+KIND_KEYS = ("kind", "distribution", "policy", "method")
+"""Keys that say what kind of thing a mapping describes. An overlay's mapping that changes one
+of them replaces the base's mapping instead of merging into it: the keys of a normal
+distribution mean nothing to a constant one, and must not leak into it."""
+
+
+def _merge(base: Located, overlay: Located) -> Any:
+    """Deep-merge ``overlay`` into ``base`` (updating ``base.locations``); return the data.
+
+    Mappings merge key by key; any other value, a ``null`` (which removes the key), or a
+    mapping of another kind (:data:`KIND_KEYS`) replaces what the base had. Linear in the
+    size of both: locations are filtered once, never searched per key.
+    """
+    cut: set[tuple] = set()  # paths whose base subtree is gone
+    taken: set[tuple] = set()  # paths whose overlay subtree is taken whole
+    joined: set[tuple] = set()  # mappings present in both, merged key by key
+
+    def merge(base_data: Any, over: Any, path: tuple) -> Any:
         merged = dict(base_data)
         for key, value in over.items():
             child = (*path, key)
+            old = merged.get(key)
             if value is None:
                 merged.pop(key, None)
-                _drop(base.locations, child)
-                continue
-            if isinstance(value, dict) and isinstance(merged.get(key), dict):
-                merged[key] = _merge(base, overlay, child, merged[key], value)
-                base.locations[child] = overlay.locations.get(child, base.locate(child))
+                cut.add(child)
+            elif isinstance(value, dict) and isinstance(old, dict) and not _other_kind(old, value):
+                merged[key] = merge(old, value, child)
+                joined.add(child)
             else:
-                _drop(base.locations, child)
                 merged[key] = value
-                _copy_locations(overlay.locations, base.locations, child)
+                cut.add(child)
+                taken.add(child)
         return merged
-    return over
+
+    if not (isinstance(base.data, dict) and isinstance(overlay.data, dict)):
+        base.locations = dict(overlay.locations)
+        return overlay.data
+    data = merge(base.data, overlay.data, ())
+    locations = {k: v for k, v in base.locations.items() if not _under(k, cut)}
+    for k, v in overlay.locations.items():
+        if k in joined or _under(k, taken):
+            locations[k] = v
+    base.locations = locations
+    return data
+
+
+def _other_kind(old: dict, new: dict) -> bool:
+    return any(key in old and key in new and old[key] != new[key] for key in KIND_KEYS)
+
+
+def _under(path: tuple, prefixes: set[tuple]) -> bool:
+    """Whether ``path`` is one of ``prefixes`` or lies inside one."""
+    return bool(prefixes) and any(path[:i] in prefixes for i in range(1, len(path) + 1))
 
 
 def _drop(locations: dict, prefix: tuple) -> None:
     for key in [k for k in locations if k[: len(prefix)] == prefix]:
         del locations[key]
-
-
-def _copy_locations(src: dict, dst: dict, prefix: tuple) -> None:
-    for key, loc in src.items():
-        if key[: len(prefix)] == prefix:
-            dst[key] = loc
 
 
 def _load_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> Located:
@@ -492,10 +611,17 @@ def _load_with_extends(path: Path, seen: tuple[Path, ...] = ()) -> Located:
     if not isinstance(parent, str):
         raise SourceError([SourceProblem(where, "extends", "must be a path to a YAML file")])
     parent_path = (path.parent / parent).resolve()
-    if parent_path in seen:
-        raise SourceError([SourceProblem(where, "extends", "circular extends")])
+    if parent_path in seen or parent_path == path.resolve():
+        chain = [*seen, path.resolve(), parent_path]
+        start = chain.index(parent_path)
+        names = " extends ".join(_display_path(p).as_posix() for p in chain[start:])
+        message = f"circular extends: {names}"
+        raise SourceError([SourceProblem(where, "extends", message)])
     if not parent_path.exists():
         raise SourceError([SourceProblem(where, "extends", f"file not found: {parent}")])
+    if not parent_path.is_file():
+        message = f"{parent} is a directory; extends names a YAML file"
+        raise SourceError([SourceProblem(where, "extends", message)])
     base = _load_with_extends(_display_path(parent_path), (*seen, path.resolve()))
     base.data = _merge(base, located)
     return base
@@ -540,30 +666,58 @@ def parse_overrides(assignments: Iterable[str]) -> list[tuple[tuple[str, ...], A
 def set_value(located: Located, path: tuple[str, ...], value: Any, where: Location) -> None:
     """Set the value at dotted ``path`` (creating mappings on the way), written at ``where``.
 
-    Problems found later in the value (or in a mapping made on the way) point at ``where``.
+    A number in the path picks an item of a list (``shocks.0.start_day``; counting from 0);
+    a ``None`` value removes a mapping's key, as ``null`` does in an overlay. Problems found
+    later in the value (or in a mapping made on the way) point at ``where``.
     """
     node = located.data
-    for i, key in enumerate(path[:-1]):
-        child = node.get(key) if isinstance(node, dict) else None
+    written: list[str | int] = []  # the path as stored: list positions as integers
+    for i, key in enumerate(path):
+        last = i == len(path) - 1
+        if isinstance(node, list):
+            if not key.isdigit() or int(key) >= len(node):
+                dotted = ".".join(map(str, written))
+                raise SourceError(
+                    [
+                        SourceProblem(
+                            where,
+                            dotted,
+                            f"is a list of {len(node)} items; to set one, give its position "
+                            f"0 to {len(node) - 1} (got {key!r}), or set the whole list",
+                        )
+                    ]
+                )
+            step: str | int = int(key)
+        else:
+            step = key
+        written.append(step)
+        if last:
+            break
+        child = node[step] if isinstance(node, list) else node.get(step)
         if child is None:
             # A mapping made by this assignment: problems inside it come from the assignment.
             child = {}
-            node[key] = child
-            located.locations[path[: i + 1]] = where
-        elif not isinstance(child, dict):
+            node[step] = child
+            located.locations[tuple(written)] = where
+        elif not isinstance(child, dict | list):
             raise SourceError(
                 [
                     SourceProblem(
                         where,
-                        ".".join(path[: i + 1]),
+                        ".".join(map(str, written)),
                         f"is a {type(child).__name__}, not a mapping; cannot set {'.'.join(path)}",
                     )
                 ]
             )
         node = child
-    _drop(located.locations, path)
-    node[path[-1]] = value
-    located.locations[path] = where
+    _drop(located.locations, tuple(written))
+    if value is None and isinstance(node, dict):
+        # As in an overlay, null removes the key (back to its default, or missing); the
+        # location stays, so a problem that follows points at the assignment.
+        node.pop(written[-1], None)
+    else:
+        node[written[-1]] = value
+    located.locations[tuple(written)] = where
 
 
 def compose(path: Path | str, overlays: Iterable[Path | str] = ()) -> Located:
@@ -677,6 +831,13 @@ def _describe_error(error: dict, model: type[BaseModel], located: Located) -> tu
         return loc, f"unknown key{hint}; allowed keys: {', '.join(allowed)}"
     if kind == "missing":
         return loc, "required field is missing"
+    if kind in {"model_type", "model_attributes_type", "dict_type"}:
+        # Pydantic speaks of dictionaries and instances; a YAML file has mappings.
+        fields = _model_fields(annotation)
+        keys = f" with keys: {', '.join(sorted(fields))}" if fields else " of names to values"
+        return loc, f"must be a mapping{keys} (got {value!r})"
+    if kind in {"tuple_type", "list_type"}:
+        return loc, f"must be a list (got {value!r})"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         field = str(ctx.get("discriminator", "")).strip("'")
         tags = [tag for member in _union_members(annotation) for tag in _tags_of(member)]
@@ -810,16 +971,18 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
         message = "no supplier sells this component; add it to a supplier"
         problems.append((("components", cname), message))
     made: set[str] = set()
+    lines_listed = True  # every line lists its products (else the schema has a problem to tell)
     for lname, line in mapping_at(data, "plant", "lines").items():
+        lines_listed &= isinstance(mapping_at(line).get("products"), list | tuple)
         for i, pname in listed_names(mapping_at(line).get("products")):
             if pname not in products:
                 where = ("plant", "lines", lname, "products", i)
                 problems.append((where, unknown_name("product", pname, products)))
             made.add(pname)
-    for pname in sorted(products - made):
+    for pname in sorted(products - made) if lines_listed else []:
         message = "no production line makes this product; list it in a line"
         problems.append((("products", pname), message))
-    if "markets" in data:
+    if isinstance(data.get("markets"), dict):
         shares = [mapping_at(m).get("share", 1.0) for m in mapping_at(data, "markets").values()]
         if all(is_number(s) for s in shares):
             share = sum(shares)
@@ -851,6 +1014,38 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
         if is_number(start) and is_number(end) and end <= start:
             problems.append((("shocks", i, "end_day"), "end_day must be after start_day"))
     return problems
+
+
+def inert_events(located: Located, config: WorldConfig | ChainWorldConfig) -> list[SourceProblem]:
+    """Timed events of a valid config that start after its last day, so never happen: shocks
+    and promotions of a company, demand steps of a chain. Not errors (a longer ``--days`` or
+    study horizon may reach them), but a config that says they happen deserves a word."""
+    found: list[SourceProblem] = []
+
+    def note(path: tuple, message: str) -> None:
+        found.append(SourceProblem(located.locate(path), ".".join(map(str, path)), message))
+
+    horizon = config.horizon_days
+    if isinstance(config, ChainWorldConfig):
+        periods = max(1, horizon // config.period_days)
+        for i, step in enumerate(config.demand.steps):
+            if step.from_period >= periods:
+                note(
+                    ("demand", "steps", i, "from_period"),
+                    f"period {step.from_period} is after the last period simulated "
+                    f"({periods - 1}); this step has no effect",
+                )
+        return found
+    after = f"after the last day simulated ({horizon - 1}); it has no effect"
+    for i, shock in enumerate(config.shocks):
+        if shock.start_day >= horizon:
+            note(("shocks", i, "start_day"), f"day {shock.start_day} is {after}")
+    for name, product in config.products.items():
+        for i, promotion in enumerate(product.demand.promotions):
+            if promotion.start_day >= horizon:
+                where = ("products", name, "demand", "promotions", i, "start_day")
+                note(where, f"day {promotion.start_day} is {after}")
+    return found
 
 
 def mapping_at(node: Any, *path: str) -> dict:

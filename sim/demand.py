@@ -12,9 +12,9 @@ import numpy as np
 from scipy import special, stats
 
 from sim.calendar import DAYS_PER_YEAR
-from sim.config import Demand, Noise
+from sim.config import Demand, Noise, check_noise
 
-__all__ = ["mean_schedule", "realise", "split_by_share"]
+__all__ = ["check_noise", "mean_schedule", "realise", "split_by_share"]
 
 _EPS = 1e-12
 
@@ -29,18 +29,6 @@ def mean_schedule(demand: Demand, days: int) -> np.ndarray:
     for promo in demand.promotions:
         mean[promo.start_day : promo.start_day + promo.duration_days] *= 1.0 + promo.uplift
     return np.maximum(mean, 0.0)
-
-
-def check_noise(noise: Noise, mean: float) -> str | None:
-    """Why ``noise`` cannot be realised around ``mean``, or None if it can."""
-    if noise.distribution == "negative_binomial" and mean > 0 and (noise.cv * mean) ** 2 <= mean:
-        return "negative_binomial needs cv**2 * mean > 1 (variance above the mean); use poisson"
-    if (
-        noise.distribution in {"normal", "gamma", "lognormal", "negative_binomial"}
-        and noise.cv <= 0
-    ):
-        return f"{noise.distribution} noise needs cv > 0; use distribution: none for no noise"
-    return None
 
 
 def realise(noise: Noise, mean: np.ndarray, u: np.ndarray, whole_units: bool) -> np.ndarray:
@@ -68,24 +56,50 @@ def realise(noise: Noise, mean: np.ndarray, u: np.ndarray, whole_units: bool) ->
         shape = 1.0 / (cv * cv)
         x = special.gammaincinv(shape, u) * m * cv * cv
     elif kind == "poisson":
-        return np.where(m > 0, stats.poisson.ppf(u, np.maximum(m, _EPS)), 0.0)
+        return np.where(m > 0, _poisson(u, m), 0.0)
     elif kind == "negative_binomial":
+        # Over-dispersed only where var > mean; on a day whose mean is too low for the cv
+        # (a seasonal trough, a demand cut), its limit as the dispersion vanishes: Poisson.
         var = (cv * m) ** 2
-        n = np.where(var > m, m * m / np.maximum(var - m, _EPS), 1.0)
+        over = (var > m) & (m > 0)
+        n = np.where(over, m * m / np.where(over, var - m, 1.0), 1.0)
         p = n / (n + np.maximum(m, _EPS))
-        return np.where(m > 0, stats.nbinom.ppf(u, n, p), 0.0)
+        negative_binomial = stats.nbinom.ppf(u, n, p)
+        return np.where(m > 0, np.where(over, negative_binomial, _poisson(u, m)), 0.0)
     else:  # pragma: no cover - the config schema admits no other value
         raise ValueError(f"unknown noise distribution {kind!r}")
     return np.round(x) if whole_units else x
 
 
+_POISSON_NORMAL = 1e8
+"""The mean above which Poisson quantiles come from the normal approximation."""
+
+
+def _poisson(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Poisson quantiles at ``u``. Above a mean of 1e8 (skewness 1e-4) the normal approximation
+    stands in: it is exact to well within a unit's rounding there, and scipy's quantile
+    function gives NaN once the mean passes about 1e10."""
+    m = np.maximum(mean, _EPS)
+    small = np.minimum(m, _POISSON_NORMAL)
+    exact = stats.poisson.ppf(u, small)
+    approximate = np.maximum(np.round(m + np.sqrt(m) * special.ndtri(u)), 0.0)
+    return np.where(m > _POISSON_NORMAL, approximate, exact)
+
+
 def split_by_share(quantity: float, shares: np.ndarray, whole_units: bool) -> np.ndarray:
-    """Split ``quantity`` across markets in proportion to ``shares`` (largest remainder)."""
+    """Split ``quantity`` across parts in proportion to ``shares`` (which add up to 1).
+
+    In whole units the parts are whole and add up to ``quantity`` rounded down (largest
+    remainder first): never more than there is, as a fraction of a unit cannot be split.
+    Otherwise they add up to ``quantity`` (up to rounding).
+    """
     raw = quantity * shares
     if not whole_units:
         return raw
     base = np.floor(raw)
-    remainder = round(quantity - base.sum())
+    # The units left after flooring each part; the tolerance absorbs rounding in raw, the
+    # floor keeps a fractional unit from being handed out.
+    remainder = int(np.floor(quantity - base.sum() + 1e-9))
     if remainder > 0:
         order = np.argsort(-(raw - base), kind="stable")
         base[order[:remainder]] += 1

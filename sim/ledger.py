@@ -106,6 +106,7 @@ class Books:
     def __init__(self) -> None:
         self.journal: list[Entry] = []
         self._raw = np.zeros(len(Account))
+        self._turnover = np.zeros(len(Account))
 
     def post(self, day: int, debit: Account, credit: Account, amount: float, memo: str) -> None:
         """Post ``amount`` (may be negative: then the direction reverses) on ``day``."""
@@ -116,6 +117,8 @@ class Books:
         self.journal.append(Entry(day, debit, credit, float(amount), memo))
         self._raw[debit] += amount
         self._raw[credit] -= amount
+        self._turnover[debit] += abs(amount)
+        self._turnover[credit] += abs(amount)
 
     def balance(self, account: Account) -> float:
         raw = float(self._raw[account])
@@ -125,6 +128,13 @@ class Books:
         """Natural-sign balances of every account, indexed by :class:`Account`."""
         signs = np.array([1.0 if a in DEBIT_NORMAL else -1.0 for a in Account])
         return self._raw * signs
+
+    def turnover(self, account: Account | None = None) -> float:
+        """Everything ever posted to ``account`` (all accounts: each entry counted once),
+        debits and credits alike: the scale of the rounding in its balance."""
+        if account is None:
+            return float(self._turnover.sum() / 2)
+        return float(self._turnover[account])
 
     def trial_balance_gap(self) -> float:
         """Sum of debits minus credits over all accounts: zero when the books balance."""

@@ -8,6 +8,9 @@ A serial chain has its own, smaller set (:func:`chain_kpis`).
 KPIs about plans and forecasts (``plan_adherence``, ``plan_nervousness``,
 ``forecast_disagreement``) read the plans and forecasts the decision makers recorded; they are
 NaN where nothing was recorded (classic policies make no plans).
+
+A KPI is NaN, never a made-up number, when what it measures did not happen (a ratio over
+nothing); each docstring says when (``NaN when ...``), and a test holds every KPI to it.
 """
 
 from __future__ import annotations
@@ -87,7 +90,8 @@ def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
 
 @kpi(unit="share", group="Service")
 def fill_rate(o: CompanyOutcome) -> float:
-    """Units shipped from stock on the day they were ordered / units ordered (0–1)."""
+    """Units shipped from stock on the day they were ordered / units ordered (0–1). NaN when
+    no unit was ordered."""
     demanded = float(o.demand.sum())
     on_time = sum(f.quantity for f in _facts(o, rec.OrderShipped) if f.day == f.order_day)
     return _safe_ratio(on_time, demanded)
@@ -95,7 +99,8 @@ def fill_rate(o: CompanyOutcome) -> float:
 
 @kpi(unit="share", group="Service")
 def otif(o: CompanyOutcome) -> float:
-    """Share of customer orders shipped on time and in full (on their order day, every unit)."""
+    """Share of customer orders shipped on time and in full (on their order day, every unit).
+    NaN when no order was placed."""
     orders = _facts(o, rec.OrderReceived)
     if not orders:
         return float("nan")
@@ -246,19 +251,22 @@ def scrapped_units(o: CompanyOutcome) -> float:
 
 @kpi(unit="per_year", group="Working capital and cash")
 def inventory_turns(o: CompanyOutcome) -> float:
-    """COGS per year / average inventory value (times per year)."""
+    """COGS per year / average inventory value (times per year). NaN when no inventory was
+    held."""
     return _safe_ratio(cogs(o) / _years(o), avg_inventory_value(o))
 
 
 @kpi(unit="days", group="Working capital and cash")
 def dio_days(o: CompanyOutcome) -> float:
-    """Days inventory outstanding: average inventory value / COGS per day."""
+    """Days inventory outstanding: average inventory value / COGS per day. NaN when nothing
+    was sold (no COGS)."""
     return _safe_ratio(avg_inventory_value(o), cogs(o) / o.days)
 
 
 @kpi(unit="days", group="Working capital and cash")
 def dso_days(o: CompanyOutcome) -> float:
-    """Days sales outstanding: average receivables / revenue per day."""
+    """Days sales outstanding: average receivables / revenue per day. NaN when nothing was
+    sold."""
     return _safe_ratio(float(_balances(o, Account.RECEIVABLES).mean()), revenue(o) / o.days)
 
 
@@ -269,13 +277,14 @@ def _purchases(o: CompanyOutcome) -> float:
 
 @kpi(unit="days", group="Working capital and cash")
 def dpo_days(o: CompanyOutcome) -> float:
-    """Days payables outstanding: average payables / purchases (components + freight) per day."""
+    """Days payables outstanding: average payables / purchases (components + freight) per day.
+    NaN when nothing was bought."""
     return _safe_ratio(float(_balances(o, Account.PAYABLES).mean()), _purchases(o) / o.days)
 
 
 @kpi(unit="days", group="Working capital and cash")
 def cash_to_cash_days(o: CompanyOutcome) -> float:
-    """DIO + DSO − DPO, in days."""
+    """DIO + DSO − DPO, in days. NaN when any of the three is."""
     return dio_days(o) + dso_days(o) - dpo_days(o)
 
 
@@ -297,7 +306,8 @@ def ending_cash(o: CompanyOutcome) -> float:
 
 @kpi(unit="share", group="Working capital and cash")
 def roi(o: CompanyOutcome) -> float:
-    """Operating profit per year / average capital employed (working capital + fixed assets)."""
+    """Operating profit per year / average capital employed (working capital + fixed assets).
+    NaN when no capital was employed on average."""
     employed = float((_working_capital(o) + _balances(o, Account.FIXED_ASSETS)).mean())
     return _safe_ratio(operating_profit(o) / _years(o), employed)
 
@@ -330,14 +340,17 @@ def forecast_mape(o: CompanyOutcome) -> float:
     """Mean absolute percentage error of the demand forecasts the decision makers acted on
     (each function's own number as it used it, the planner's under classic policies), per day
     against the average demand actually seen over each forecast's horizon (0.1 = 10%);
-    forecasts whose horizon had no demand are left out. NaN when nothing acted on a forecast."""
+    forecasts whose horizon had no demand, or ends after the run, are left out. NaN when no
+    forecast is left: classic policies other than ``order_up_to`` (which forecasts) issue none,
+    and a run shorter than the forecast horizon scores none."""
     return _mape(*_scored(o, lambda f: f.acted_on))
 
 
 @kpi(unit="share", group="Planning")
 def forecast_bias(o: CompanyOutcome) -> float:
     """Σ(forecast − actual) / Σ actual over the demand forecasts the decision makers acted on
-    (positive = over-forecasting)."""
+    (positive = over-forecasting). NaN when no forecast can be scored (as for
+    ``forecast_mape``) or their horizons had no demand."""
     f, a = _scored(o, lambda f: f.acted_on)
     return _safe_ratio(float((f - a).sum()), float(a.sum()))
 
@@ -346,20 +359,23 @@ def forecast_bias(o: CompanyOutcome) -> float:
 def demand_plan_mape(o: CompanyOutcome) -> float:
     """Mean absolute percentage error of the company's published demand forecast of record
     (Sales' number, or the consensus under a demand review; the planner's under classic
-    policies), measured like ``forecast_mape``."""
+    policies), measured like ``forecast_mape``; NaN when it is."""
     return _mape(*_scored(o, lambda f: f.official))
 
 
 @kpi(unit="share", group="Planning")
 def demand_plan_bias(o: CompanyOutcome) -> float:
-    """Σ(forecast − actual) / Σ actual of the published demand forecast of record."""
+    """Σ(forecast − actual) / Σ actual of the published demand forecast of record; NaN as
+    ``forecast_bias`` is."""
     f, a = _scored(o, lambda f: f.official)
     return _safe_ratio(float((f - a).sum()), float(a.sum()))
 
 
 @kpi(unit="ratio", group="Planning")
 def bullwhip_production(o: CompanyOutcome) -> float:
-    """Var(weekly production ordered) / var(weekly customer demand), averaged over products."""
+    """Var(weekly production ordered) / var(weekly customer demand), averaged over products
+    whose weekly demand varies. NaN when none does (a run shorter than two weeks, or steady
+    demand)."""
     ordered = np.zeros_like(o.demand)
     for f in _facts(o, rec.ProductionOrdered):
         ordered[f.day, f.product] += f.quantity
@@ -369,7 +385,8 @@ def bullwhip_production(o: CompanyOutcome) -> float:
 @kpi(unit="ratio", group="Planning")
 def bullwhip_procurement(o: CompanyOutcome) -> float:
     """Var(weekly components purchased) / var(weekly component needs implied by customer
-    demand through the BOM), averaged over components."""
+    demand through the BOM), averaged over components whose weekly needs vary. NaN when there
+    are no components or no needs vary (as for ``bullwhip_production``)."""
     if not len(o.topology.components):
         return float("nan")
     bought = np.zeros_like(o.consumption)
@@ -382,7 +399,8 @@ def bullwhip_procurement(o: CompanyOutcome) -> float:
 def forecast_disagreement(o: CompanyOutcome) -> float:
     """Versions of the truth: for every product and review where two or more decision makers
     acted on their own demand forecast, (highest − lowest) / mean of those numbers; averaged
-    (0 = one number). NaN when no two forecasts were acted on the same day."""
+    (0 = one number). NaN when no two forecasts were acted on the same day (classic policies,
+    or one number of record under a demand review)."""
     by_review: dict[tuple[int, int], dict[str, float]] = {}
     for f in _facts(o, rec.ForecastIssued):
         if f.acted_on:
@@ -472,14 +490,15 @@ def orders_cut_value(o: CompanyOutcome) -> float:
 
 @kpi(unit="share", group="Planning")
 def capacity_utilization(o: CompanyOutcome) -> float:
-    """Units made on regular time / regular capacity, over all lines and days (0–1)."""
+    """Units made on regular time / regular capacity, over all lines and days (0–1). NaN
+    when there was no regular capacity (every line at 0 units per day)."""
     capacity = float(o.daily["line_capacity"].sum())
     return _safe_ratio(float(o.daily["line_regular_used"].sum()), capacity)
 
 
 @kpi(unit="share", group="Planning")
 def overtime_share(o: CompanyOutcome) -> float:
-    """Share of units made on overtime (0–1)."""
+    """Share of units made on overtime (0–1). NaN when nothing was made."""
     regular = float(o.daily["line_regular_used"].sum())
     overtime = float(o.daily["line_overtime_used"].sum())
     return _safe_ratio(overtime, regular + overtime)
@@ -497,6 +516,7 @@ def chain_kpis(outcome: ChainOutcome, warmup_periods: int = 0) -> dict[str, floa
     """KPIs of a serial chain, over periods after ``warmup_periods``.
 
     - ``fill_rate``: customer demand shipped in its own period / customer demand (stage 0);
+      NaN when there was no demand;
     - ``cycle_service_level``: share of periods that end with no customer backlog;
     - ``lost_sales_units``, ``backorder_units_avg`` (customer backlog per period);
     - ``holding_cost`` (on end-of-period stock on hand), ``in_transit_holding_cost`` (on
@@ -507,7 +527,8 @@ def chain_kpis(outcome: ChainOutcome, warmup_periods: int = 0) -> dict[str, floa
       their way to it);
     - ``in_transit_holding_cost_<stage>`` and ``in_transit_avg_<stage>``: the in-transit
       holding of the goods on their way to the stage, and their average end-of-period units;
-    - ``bullwhip_<stage>``: var(orders placed by the stage) / var(customer demand);
+    - ``bullwhip_<stage>``: var(orders placed by the stage) / var(customer demand); NaN
+      when customer demand does not vary (steady, or a single period);
     - ``on_hand_avg_<stage>``: average end-of-period stock per stage.
     """
     s = slice(warmup_periods, None)

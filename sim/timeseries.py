@@ -19,6 +19,9 @@ end-of-day ``balance``.
 
 from __future__ import annotations
 
+import io
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -27,7 +30,7 @@ from sim.chain import ChainOutcome
 from sim.ledger import Account
 from sim.world import CompanyOutcome
 
-__all__ = ["timeseries", "write_timeseries"]
+__all__ = ["TIMESERIES_FORMATS", "timeseries", "timeseries_bytes", "write_timeseries"]
 
 
 def _long(kind: str, names: tuple[str, ...], columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -125,10 +128,25 @@ def timeseries(outcome: CompanyOutcome | ChainOutcome) -> pd.DataFrame:
     return _chain(outcome) if isinstance(outcome, ChainOutcome) else _company(outcome)
 
 
-def write_timeseries(frame: pd.DataFrame, path) -> None:
-    """Write ``frame`` as Parquet (``.parquet``) or CSV (anything else)."""
-    path = str(path)
-    if path.endswith(".parquet"):
-        frame.to_parquet(path, index=False)
-    else:
-        frame.to_csv(path, index=False)
+TIMESERIES_FORMATS = (".csv", ".parquet")
+"""The file formats of a time series, by extension."""
+
+
+def timeseries_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
+    """``frame`` as the contents of a ``.csv`` or ``.parquet`` file."""
+    if suffix == ".parquet":
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        return buffer.getvalue()
+    if suffix == ".csv":
+        return frame.to_csv(index=False).encode("utf-8")
+    # Writing CSV under another name would pass it off as that format.
+    raise ValueError(
+        f"a time series is written as {' or '.join(TIMESERIES_FORMATS)}, not {suffix!r}"
+    )
+
+
+def write_timeseries(frame: pd.DataFrame, path: str | Path) -> None:
+    """Write ``frame`` as CSV (``.csv``) or Parquet (``.parquet``); other names are refused."""
+    path = Path(path)
+    path.write_bytes(timeseries_bytes(frame, path.suffix.lower()))

@@ -369,6 +369,9 @@ class Meeting:
             return 0.0, np.full(len(self.products), PRIOR_WEIGHT)
         sales, base, actual = (np.array(x) for x in zip(*scored, strict=True))
         bias = float(sales.sum() / actual.sum() - 1.0) if actual.sum() > 0 else 0.0
+        if bias <= -1.0 + 1e-9:
+            # Sales forecast nothing while demand came: no correction of its number can help.
+            return -1.0, np.zeros(len(self.products))
         if len(scored) < RECORD_NEEDED:
             return bias, np.full(len(self.products), PRIOR_WEIGHT)
         sales_error = ((sales / (1 + bias) - actual) ** 2).mean(axis=0)
@@ -392,7 +395,8 @@ class Meeting:
                     baseline[:, :RECORD_DAYS].mean(axis=1),
                 )
             )
-        consensus = weight[:, None] * sales / (1.0 + bias) + (1 - weight[:, None]) * baseline
+        corrected = sales / (1.0 + bias) if bias > -1.0 else np.zeros_like(sales)
+        consensus = weight[:, None] * corrected + (1 - weight[:, None]) * baseline
         names = self.products
         log = {
             "proposed_by": "sales",

@@ -153,3 +153,49 @@ def test_with_a_known_mean_three_spellings_of_base_stock_order_alike(configs_dir
     for name in ("order_up_to", "anchor_and_adjust"):
         np.testing.assert_allclose(runs[name].ordered, runs["base_stock"].ordered, atol=1e-9)
         np.testing.assert_allclose(runs[name].on_hand, runs["base_stock"].on_hand, atol=1e-9)
+
+
+def test_a_return_lowers_the_inventory_position_once_as_the_textbook_recursion_says():
+    # Chen et al. (2000): with returns allowed, an order-up-to stage ends every period at its
+    # level S_t = L × (moving average of the last p demands), so it orders
+    # q_t = S_t - S_(t-1) + D_t, negative when the level falls by more than the demand. A
+    # return takes units off the shelf; it leaves the supply line (ordered, not received) as
+    # it is. Demand N(100, 40²) makes about 4% of orders returns.
+    from agents.config import ChainConfig
+
+    lead, window, periods = 2, 5, 5_000
+    config = ChainConfig.model_validate(
+        {
+            "kind": "serial_chain",
+            "horizon_days": periods,
+            "allow_negative_orders": True,
+            "demand": {"base_per_period": 100.0, "noise": {"distribution": "normal", "cv": 0.4}},
+            "stages": {
+                "retailer": {
+                    "lead_time_periods": lead,
+                    "initial_on_hand": 100.0 * lead,
+                    "policy": {
+                        "policy": "order_up_to",
+                        "forecaster": {"method": "moving_average", "periods": window},
+                        "safety_factor": 0.0,
+                    },
+                }
+            },
+        }
+    )
+    o = simulate(config, seed=5).outcome
+    demand = o.customer_demand
+    moving = np.convolve(demand, np.ones(window) / window, mode="valid")  # ends at t >= p-1
+    level = np.full(periods, np.nan)
+    level[window - 1 :] = lead * moving
+    position = o.on_hand[:, 0] - o.backlog[:, 0] + o.supply_line[:, 0]
+    # A stage can only send back what it has: where it gave up all it had (the return was
+    # cut short), its position stays above the level for that period.
+    cut = (o.ordered[:, 0] <= 0) & (o.on_hand[:, 0] <= 1e-9)
+    t = np.arange(window + 1, periods)
+    t = t[~cut[t] & ~cut[t - 1]]
+    assert len(t) > 0.9 * periods
+    assert (o.ordered[t, 0] < 0).mean() > 0.02  # the case at hand happens often
+    np.testing.assert_allclose(position[t], level[t], atol=1e-6)
+    np.testing.assert_allclose(o.ordered[t, 0], level[t] - level[t - 1] + demand[t], atol=1e-6)
+    assert o.supply_line.min() >= -1e-6  # units never received cannot be sent back

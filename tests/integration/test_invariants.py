@@ -214,3 +214,18 @@ def test_strict_audit_runs_clean_and_catches_a_lost_unit(configs_dir):
     world.fg[0] -= 1  # a unit vanishes without a posting
     with pytest.raises(WorldAuditError, match="finished goods"):
         world.audit(4)
+
+
+def test_fair_share_of_stock_holding_a_fraction_of_a_unit_ships_only_what_is_there(configs_dir):
+    # Whole-unit shares of 300.5 units used to round the remainder up: 301 shipped, -0.5 left.
+    config = load_config(
+        configs_dir / "baseline.yaml",
+        {
+            "allocation": "fair_share",
+            "products.compact.initial_on_hand": 300.5,
+            "strict_audit": True,
+        },
+    )
+    outcome = simulate(config, seed=6, days=5).outcome  # strict audit: raises on the day
+    assert (outcome.daily["finished_on_hand"] >= 0).all()
+    assert outcome.daily["finished_on_hand"][:, 0].min() == 0.5  # the fraction stays

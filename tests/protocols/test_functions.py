@@ -237,3 +237,25 @@ def test_finance_cuts_in_proportion_so_two_binding_caps_give_two_runs(configs_di
     # How much a whole year's cuts add up to is not monotone in the cap: what Finance cuts
     # this week comes back in next week's orders. The cut of one review grows with the excess
     # (tests/unit/test_finance.py); here it suffices that the cap is no longer a switch.
+
+
+def test_a_demand_review_survives_a_sales_forecast_of_nothing(configs_dir):
+    """Lumpy demand for one product (most days none, now and then a spike) and none for the
+    others: Sales forecasts nothing while demand comes, so its measured bias is -1. No
+    correction of a zero can help, so the consensus leans on the baseline alone and the plan
+    stays finite."""
+    config = load_config(
+        configs_dir / "baseline.yaml",
+        {
+            "protocol": "consensus_demand",
+            "horizon_days": 120,
+            "products.compact.demand.noise": {"distribution": "gamma", "cv": 10.0},
+            "products.classic.demand.base_per_day": 0.0,
+            "products.pro.demand.base_per_day": 0.0,
+        },
+    )
+    facts = simulate(config).outcome.ledger.facts
+    ordered = [f.quantity for f in facts if type(f) is rec.ProductionOrdered]
+    forecasts = [f.per_day for f in facts if type(f) is rec.ForecastIssued]
+    assert np.isfinite(ordered).all()
+    assert forecasts and np.isfinite(forecasts).all()

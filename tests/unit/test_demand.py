@@ -69,3 +69,32 @@ def test_split_by_share_keeps_whole_units_and_the_total():
     np.testing.assert_allclose(
         split_by_share(7, np.array([0.7, 0.3]), whole_units=False), [4.9, 2.1]
     )
+
+
+@pytest.mark.parametrize("quantity", [300.5, 7.999, 0.5, 2.0000001, 11.3])
+def test_split_by_share_in_whole_units_never_hands_out_more_than_there_is(quantity):
+    # Fair shares of stock that holds a fraction of a unit: the fraction stays on the shelf.
+    shares = np.array([0.5, 0.3, 0.2])
+    parts = split_by_share(quantity, shares, whole_units=True)
+    assert parts.sum() == np.floor(quantity)
+    assert (parts == np.round(parts)).all()
+
+
+def test_negative_binomial_days_too_quiet_for_the_cv_are_poisson_not_geometric():
+    # cv 0.3 at a mean of 2 asks for a variance (0.36) below the mean: no negative binomial
+    # has it. Such days (a seasonal trough) are drawn from the limiting Poisson law; they
+    # used to be drawn with n = 1, a geometric law with cv near 1.
+    u = np.random.default_rng(4).random(200_000)
+    noise = Noise(distribution="negative_binomial", cv=0.3)
+    x = realise(noise, np.full(u.shape, 2.0), u, whole_units=True)
+    assert x.mean() == pytest.approx(2.0, rel=0.02)
+    assert x.std() / x.mean() == pytest.approx(1 / np.sqrt(2), rel=0.03)
+
+
+def test_poisson_demand_stays_a_number_at_the_largest_means():
+    # A base of 10^9 units a day times a promotion's uplift: scipy's quantile gives NaN there.
+    u = np.random.default_rng(5).random(10_000)
+    x = realise(Noise(distribution="poisson"), np.full(u.shape, 5e10), u, whole_units=True)
+    assert np.isfinite(x).all()
+    assert x.mean() == pytest.approx(5e10, rel=1e-5)
+    assert x.std() == pytest.approx(np.sqrt(5e10), rel=0.05)
