@@ -74,13 +74,19 @@ def _safe_ratio(numerator: float, denominator: float) -> float:
     return float(numerator / denominator) if denominator else float("nan")
 
 
+_STEADY_VARIANCE = 1e-12
+"""Weekly demand whose variance is at most this (units²) is steady: what is left is float
+dust, and a ratio to it would be meaningless (or infinite)."""
+
+
 def _variance_ratio(orders: np.ndarray, demand: np.ndarray) -> float:
-    """Mean over columns of var(weekly orders) / var(weekly demand) (columns with demand)."""
+    """Mean over columns of var(weekly orders) / var(weekly demand), over the columns whose
+    weekly demand varies (by more than :data:`_STEADY_VARIANCE`)."""
     o, d = weekly_totals(orders), weekly_totals(demand)
     ratios = [
         o[:, j].var(ddof=1) / d[:, j].var(ddof=1)
         for j in range(d.shape[1])
-        if len(d) > 1 and d[:, j].var() > 0
+        if len(d) > 1 and d[:, j].var(ddof=1) > _STEADY_VARIANCE
     ]
     return float(np.mean(ratios)) if ratios else float("nan")
 
@@ -561,7 +567,8 @@ def chain_kpis(outcome: ChainOutcome, warmup_periods: int = 0) -> dict[str, floa
         result[f"in_transit_holding_cost_{name}"] = float(in_transit[:, i].sum())
         result[f"in_transit_avg_{name}"] = float(outcome.in_transit[s, i].mean())
         orders_var = float(outcome.ordered[s, i].var(ddof=1)) if periods > 1 else 0.0
-        result[f"bullwhip_{name}"] = _safe_ratio(orders_var, demand_var)
+        steady = demand_var <= _STEADY_VARIANCE
+        result[f"bullwhip_{name}"] = float("nan") if steady else orders_var / demand_var
         result[f"on_hand_avg_{name}"] = float(outcome.on_hand[s, i].mean())
     return result
 

@@ -172,6 +172,15 @@ class CompanyOutcome:
     daily: dict[str, np.ndarray]  # end-of-day state, see World._close_phase
 
 
+_DUST_RTOL = 1e-12
+
+
+def _dust(moved):
+    """What is float dust of a stock after moving ``moved`` units (a number or an array): a
+    millionth of a unit, plus the rounding of quantities as large as the move."""
+    return _TOL + _DUST_RTOL * np.abs(moved)
+
+
 def _take_oldest(lots: deque, quantity: float) -> None:
     """Take ``quantity`` units out of ``lots`` ([day made, units], oldest first)."""
     while quantity > _TOL and lots:
@@ -518,12 +527,13 @@ class World:
             self.receivable_due[day + int(self.market_terms[o[1]])] += amount
         self.fg[p] -= shipped
         self.shipped[day, p] += shipped
-        if self.fg[p] != 0.0 and abs(self.fg[p]) < _TOL:
+        _take_oldest(self.fg_lots[p], shipped)
+        if self.fg[p] != 0.0 and abs(self.fg[p]) < _dust(shipped):
             # Float dust of a sold-out stock; its value leaves the books with it.
             dust = self.fg[p] * self.product_standard_cost[p]
             self.fg[p] = 0.0
+            self.fg_lots[p].clear()
             post(day, Account.COGS, Account.INVENTORY_FINISHED, dust, "rounding")
-        _take_oldest(self.fg_lots[p], shipped)
         return shipped
 
     # ------------------------------------------------------------------ decisions
@@ -735,6 +745,8 @@ class World:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     limits = np.where(need > 0, self.comp / need, np.inf)
                 material_limit = float(np.floor(limits.min() + 1e-9)) if need.any() else np.inf
+                if 0 < material_limit < np.inf and self._overdraws(need * material_limit):
+                    material_limit -= 1.0  # rounded up past what is on hand, not past dust
                 quantity = min(remaining, np.floor(capacity + 1e-9), material_limit)
                 if quantity <= 0:
                     continue
@@ -749,6 +761,11 @@ class World:
             self._line_used_today[li] = self.line_capacity[li] - regular
             self._line_overtime_today[li] = self.line_overtime_capacity[li] - overtime
 
+    def _overdraws(self, used: np.ndarray) -> bool:
+        """Whether issuing ``used`` takes more of a component than is on hand, by more than the
+        float dust of the quantities moved."""
+        return bool((used - self.comp > _dust(used)).any())
+
     def _start(
         self, day: int, li: int, p: int, quantity: float, overtime: float, lead: int
     ) -> None:
@@ -757,7 +774,7 @@ class World:
         self.comp -= used
         # Float dust of components used up (only those: a small stock of another stays);
         # its value leaves the books with it.
-        dust = (used > 0) & (self.comp != 0.0) & (np.abs(self.comp) < _TOL)
+        dust = (used > 0) & (self.comp != 0.0) & (np.abs(self.comp) < _dust(used))
         if dust.any():
             value = float(self.comp[dust] @ self.component_standard_cost[dust])
             self.comp[dust] = 0.0
@@ -1005,8 +1022,10 @@ class World:
                 expired += lots.popleft()[1]
             if expired > _TOL:
                 self.fg[p] -= expired
-                if abs(self.fg[p]) < _TOL:
+                if abs(self.fg[p]) < _dust(expired):  # float dust goes with it
+                    expired += self.fg[p]
                     self.fg[p] = 0.0
+                    lots.clear()
                 self.books.post(
                     day,
                     Account.OBSOLESCENCE,
@@ -1116,7 +1135,8 @@ class World:
         if (self.fg < -_TOL).any() or (self.comp < -_TOL).any():
             problems.append("negative stock")
         aged = np.array([sum(q for _, q in lots) for lots in self.fg_lots])
-        if np.abs(aged - self.fg).max(initial=0.0) > 1e-6 * max(1.0, float(self.fg.sum())):
+        moved = self.shipped[: day + 1].sum(axis=0) + np.abs(self.fg)
+        if (np.abs(aged - self.fg) > _dust(moved)).any():
             problems.append(f"finished goods by age {aged} vs on hand {self.fg}")
         if problems:
             raise WorldAuditError(f"day {day}: " + "; ".join(problems))
