@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import simpy
@@ -150,6 +150,12 @@ class CompanyObservation:
     supplier_overdue: np.ndarray  # [supplier, component] of that, past the supplier's quote
     supplier_days_overdue: np.ndarray  # [supplier] how long ago its oldest open quote fell due
     supplier_shipping: np.ndarray  # [supplier] False while the supplier has told it ships nothing
+    # The books, as the company's finance sees them: today's postings so far (debit, credit,
+    # amount), and the money customers owe and the company owes, by the day it falls due
+    # (index 0: today; collected and paid at today's close).
+    posted_today: tuple[tuple[int, int, float], ...] = ()
+    receivable_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    payable_due: np.ndarray = field(default_factory=lambda: np.zeros(0))
 
 
 Decider = Callable[[CompanyObservation], Iterable[object]]
@@ -191,6 +197,16 @@ def _take_oldest(lots: deque, quantity: float) -> None:
         else:
             oldest[1] -= quantity
             quantity = 0.0
+
+
+def _due_from(due: dict[int, float], day: int) -> np.ndarray:
+    """Amounts by the day they fall due, as an array from ``day`` (index 0) on."""
+    last = max((d for d, amount in due.items() if amount), default=day - 1)
+    out = np.zeros(max(0, last - day + 1))
+    for d, amount in due.items():
+        if d >= day and amount:
+            out[d - day] += amount
+    return out
 
 
 def _readonly(array: np.ndarray) -> np.ndarray:
@@ -325,6 +341,7 @@ class World:
         self.comp_in_transit = np.zeros(C)
         self.receivable_due: dict[int, float] = defaultdict(float)
         self.payable_due: dict[int, float] = defaultdict(float)
+        self._posted_before_today = 0  # journal entries before today's (day 0: the opening)
         self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
         self.arrivals_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(C))
         # Units on order per supplier and component, by the day the supplier's quote said they
@@ -569,6 +586,12 @@ class World:
                     [not self._active_shocks("supplier_failure", n, day) for n in self.suppliers]
                 )
             ),
+            posted_today=tuple(
+                (int(e.debit), int(e.credit), e.amount)
+                for e in self.books.journal[self._posted_before_today :]
+            ),
+            receivable_due=_readonly(_due_from(self.receivable_due, day)),
+            payable_due=_readonly(_due_from(self.payable_due, day)),
         )
 
     def _overdue(self, day: int) -> tuple[np.ndarray, np.ndarray]:
@@ -1095,6 +1118,7 @@ class World:
         self._received_today[:] = 0.0
         self._late_today[:] = 0.0
         d["balances"][day] = books.balances()
+        self._posted_before_today = len(books.journal)  # tomorrow's postings start here
         if self.strict:
             self.audit(day)
 
