@@ -29,6 +29,7 @@ from sim.config import (
     Name,
     PositiveUnits,
     Seasonality,
+    SignedMoney,
     SignedUnits,
     Strict,
     Units,
@@ -499,17 +500,81 @@ class ProtocolOptions(Strict):
     options: Annotated[tuple[OptionKind, ...], Field(strict=False)] | None = None
 
 
+class FamilyBudget(Strict):
+    """One product family's part of a year's budget."""
+
+    revenue: Money
+    gross_margin: SignedMoney
+
+
+class BudgetYear(Strict):
+    """One year of the annual operating plan: the revenue and gross margin the company means
+    to make, the operating profit it expects from them, the inventory it will carry on average
+    (at standard cost, all stages) and the cash it will end the year with."""
+
+    revenue: Money
+    gross_margin: SignedMoney
+    operating_profit: SignedMoney
+    average_inventory: Money
+    ending_cash: SignedMoney
+    families: dict[Name, FamilyBudget] = Field(default_factory=dict)
+
+
+class OperatingPlan(Strict):
+    """The annual operating plan (the budget), year by year from the first day of the run.
+
+    ``phasing``: each calendar month's share of a year's revenue, gross margin and operating
+    profit (twelve weights, scaled to sum to 1; default: by the days in the month).
+    Inventory is budgeted at the year's average in every month; cash along a straight line
+    from the previous year's end (the opening cash, the first year) to the year's end. The
+    financial assumptions are the books': the capital charge and storage rates (``finance``),
+    the payment terms of markets and suppliers, and Finance's ``capex_hurdle_rate``.
+    Without a budget, IBP derives one from a first-year run (``oneplan budget CONFIG``
+    prints it).
+    """
+
+    years: Annotated[tuple[BudgetYear, ...], Field(strict=False, min_length=1, max_length=300)]
+    phasing: (
+        Annotated[
+            tuple[Annotated[float, Field(gt=0, le=1000)], ...],
+            Field(strict=False, min_length=12, max_length=12),
+        ]
+        | None
+    ) = None
+
+    def month_weights(self) -> tuple[float, ...]:
+        weights = self.phasing or (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+        total = sum(weights)
+        return tuple(w / total for w in weights)
+
+
+class IBPSettings(Strict):
+    """How IBP values options: over ``scenarios`` demand scenarios, evenly spaced quantiles
+    of the errors its consensus forecasts have shown, lag by lag (a lag needs ``min_errors``
+    of its own; before any, a lognormal prior of coefficient of variation
+    ``prior_error_cv``); the family plan is split into products by the consensus mix over the
+    first ``near_months``."""
+
+    scenarios: Annotated[int, Field(ge=1, le=101)] = 11
+    prior_error_cv: Annotated[float, Field(ge=0, le=2)] = 0.15
+    min_errors: Annotated[int, Field(ge=1, le=10_000)] = 6
+    near_months: Annotated[int, Field(ge=1, le=24)] = 3
+
+
 class CompanyConfig(WorldConfig):
     """A manufacturing company: its world, and who decides in it.
 
     ``protocol`` chooses who decides: ``classic`` (textbook ``policies``, no functions) or a
     rung of the ladder from functional silos to IBP, played by the function ``agents``.
+    ``budget`` is the annual operating plan IBP plans against; ``ibp`` how it values options.
     """
 
     protocol: ProtocolName = "classic"
     protocol_options: ProtocolOptions = ProtocolOptions()
     agents: Agents = Agents()
     policies: Policies | None = None
+    budget: OperatingPlan | None = None
+    ibp: IBPSettings = IBPSettings()
 
 
 class Stage(ChainStage):
@@ -557,6 +622,16 @@ def decider_references(data: Any) -> list[tuple[tuple, str]]:
         if isinstance(mode, str) and mode not in modes:
             where = ("agents", "procurement", key)
             problems.append((where, unknown_name("transport mode", mode, modes)))
+    years = data.get("budget", {}).get("years") if isinstance(data.get("budget"), dict) else None
+    horizon = data.get("horizon_days", 1095)
+    if isinstance(years, list) and isinstance(horizon, int) and horizon > 0:
+        needed = -(-horizon // 365)
+        if 0 < len(years) < needed:
+            message = (
+                f"the run lasts {horizon} days, so the budget needs {needed} years; "
+                f"it has {len(years)}"
+            )
+            problems.append((("budget", "years"), message))
     protocol = data.get("protocol", "classic")
     if protocol == "classic" and "policies" not in data:
         message = "protocol 'classic' needs a 'policies' section (or choose a function protocol)"

@@ -25,8 +25,8 @@ class Mandate:
     """The executive's decision rule: the company's operating profit over the horizon, with
     strategy weights a workshop can change.
 
-    score = service_weight × (margin + penalties avoided) − cost_weight × cost
-    − inventory_weight × (capital charge + storage) − cost of cash timing
+    score = service_weight × (margin + penalties avoided) − cost_weight × (cost +
+    depreciation) − inventory_weight × (capital charge + storage) − cost of cash timing
     + growth_weight × revenue. With every weight at 1 and growth at 0 (the reference company)
     the score is the option's operating profit; a growth weight takes options that add revenue
     at a loss, on purpose.
@@ -40,6 +40,7 @@ class Mandate:
             ("margin kept", k.service_weight * value.margin),
             ("penalties avoided", k.service_weight * value.penalties),
             ("cost", -k.cost_weight * value.cost),
+            ("depreciation", -k.cost_weight * value.depreciation),
             ("capital charge", -k.inventory_weight * value.capital_charge),
             ("storage", -k.inventory_weight * value.storage),
             ("cash timing", -value.timing),

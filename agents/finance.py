@@ -43,6 +43,7 @@ from agents.messages import (
     Review,
 )
 from agents.objective import objective_for
+from agents.projection import Opening
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, month_of_day
 from sim.config import Finance as Books
 from sim.config import TransportMode
@@ -87,6 +88,8 @@ class Finance(FunctionAgent):
         self.conversion = np.asarray(conversion_cost, dtype=float)
         self.freight = {name: mode.cost_per_unit for name, mode in modes.items()}
         self.receivable_days, self.payable_days = receivable_days, payable_days
+        self.fixed_assets, self.depreciation_years = books.fixed_assets, books.depreciation_years
+        self.capacity_approved: list = []
         self.capital_rate = books.capital_charge_rate_per_year
         self.storage_rate = books.storage_cost_rate_per_year
         learning = knobs.learning
@@ -137,6 +140,9 @@ class Finance(FunctionAgent):
                     self.official = message
                 case PlanIssued():
                     self.plan = message.plan
+                    self.capacity_approved += [
+                        c for c in message.plan.capacity if c not in self.capacity_approved
+                    ]
                     self._budget(view)
                 case MeetingCalled():
                     out.append(self._proposal(view))
@@ -333,7 +339,16 @@ class Finance(FunctionAgent):
             *self._inventory_lately(view),
             self.receivable_days,
             self.payable_days,
+            Opening.of(view.obs, self._daily_depreciation(view.day)),
+            view.records("balances"),
         )
+
+    def _daily_depreciation(self, day: int) -> float:
+        """What the books depreciate a day: the opening assets, and the capacity approved
+        since, from the day it is in service."""
+        years = self.depreciation_years * DAYS_PER_YEAR
+        added = sum(c.capex for c in self.capacity_approved if c.start_day <= day)
+        return (self.fixed_assets + added) / years
 
     def _inventory_lately(self, view: View) -> tuple[float, float]:
         """Inventory on the books over the last weeks, all of it and the finished goods part

@@ -146,6 +146,7 @@ class SupplyProposal:
     position: np.ndarray  # [product] on hand + in production - backlog
     lead_time_days: float
     safety_days: float
+    queued: np.ndarray | None = None  # [product] released to the lines, not started
 
 
 @dataclass(frozen=True)
@@ -173,6 +174,7 @@ class MaterialProposal:
 
     owner: str
     components: tuple[ComponentSupply, ...]
+    safety_days: float = 0.0  # days of need it keeps as a buffer
 
 
 @dataclass(frozen=True)
@@ -190,6 +192,8 @@ class FinanceProposal:
     finished_goods_value: float
     receivable_days: float = 0.0  # how long customers take to pay, on average
     payable_days: float = 0.0  # how long the company takes to pay suppliers, on average
+    opening: object | None = None  # the books as they stand (agents.projection.Opening)
+    balances: np.ndarray | None = None  # [day, account] at each close so far
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View
+from agents.budget import _families, budget_for, family_budget, monthly_budget
 from agents.config import CompanyConfig
 from agents.executive import Executive, Mandate
 from agents.finance import Finance
@@ -49,7 +50,9 @@ from agents.messages import (
 )
 from agents.operations import Operations
 from agents.procurement import Procurement
+from agents.projection import BookTerms
 from agents.protocols import make_protocol
+from agents.protocols.ibp import FinancialPlanning
 from agents.protocols.meeting import (
     DAYS_PER_MONTH,
     SLACK_DAYS,
@@ -59,7 +62,7 @@ from agents.protocols.meeting import (
     weekly,
 )
 from agents.sales import Sales
-from sim.calendar import DAYS_PER_WEEK, is_month_start, is_week_start
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, is_month_start, is_week_start
 from sim.ledger import PlanKind
 from sim.messages import (
     CapacityChange,
@@ -178,6 +181,7 @@ class OnePlanModel(mesa.Model):
                 top.products,
                 agents.sales.forecaster,
                 agents.sales.market_intelligence,
+                self._financial_planning() if self.pieces.financial_reconciliation else None,
             )
             if self.pieces.meets
             else None
@@ -195,6 +199,21 @@ class OnePlanModel(mesa.Model):
         )
         self.day = 0
         self.world.start()
+
+    def _financial_planning(self) -> FinancialPlanning:
+        """IBP's financial plan: the books' terms, the families, and the budget by month."""
+        config = self.config
+        family_of, families = _families(config)
+        months = 12 * -(-self.horizon // DAYS_PER_YEAR)
+        budget = budget_for(config)
+        return FinancialPlanning(
+            config.ibp,
+            family_of,
+            families,
+            BookTerms.of(config),
+            monthly_budget(budget, config.finance.opening_cash, months),
+            family_budget(budget, families, months),
+        )
 
     # -------------------------------------------------------------- running
 
@@ -359,6 +378,7 @@ class OnePlanModel(mesa.Model):
             penalty_per_unit=self.penalty_per_unit,
             kind=kind,
             reasons=reasons,
+            run_end_day=self.horizon,
         )
         proposals = Proposals(
             found[DemandProposal],

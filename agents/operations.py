@@ -282,6 +282,7 @@ class Operations(FunctionAgent):
             self.position(view),
             float(self.knobs.planned_lead_time_days),
             self.safety_days,
+            np.asarray(view.state("production_queued"), dtype=float),
         )
 
     def _build(self, day: int, changes: Iterable[CapacityChange]) -> list[object]:

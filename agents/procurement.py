@@ -584,7 +584,7 @@ class Procurement(FunctionAgent):
                     float(stuck[:, c].sum()),
                 )
             )
-        return MaterialProposal(self.role, tuple(out))
+        return MaterialProposal(self.role, tuple(out), float(self.knobs.safety_days))
 
     def failing(self, view: View) -> np.ndarray:
         """Suppliers that have said they ship nothing, or have an order overdue by more than

@@ -38,7 +38,30 @@ from sim.ledger import INVENTORY, Account
 from sim.statements import Flows, Statements, statements
 from sim.world import CompanyObservation
 
-__all__ = ["BookTerms", "FlowPlan", "Opening", "Purchase", "project", "projected_statements"]
+__all__ = [
+    "BookTerms",
+    "BuyingTerms",
+    "Capex",
+    "FlowPlan",
+    "Opening",
+    "Purchase",
+    "project",
+    "projected_statements",
+]
+
+
+@dataclass(frozen=True)
+class BuyingTerms:
+    """What buying a component from a supplier by its first (regular) mode posts: the
+    supplier's base price, the mode's freight, how long supplier and mode take on average,
+    and when the supplier is paid."""
+
+    price: float
+    freight_per_unit: float
+    expedite: bool
+    supplier_lead_days: float
+    transit_days: float
+    payment_terms_days: int
 
 
 @dataclass(frozen=True)
@@ -63,6 +86,8 @@ class BookTerms:
     overdraft_rate_per_year: float
     overhead_per_year: float
     depreciation_years: float
+    bom: np.ndarray = field(default_factory=lambda: np.zeros((0, 0)))  # [product, component]
+    buying: dict[tuple[str, int], BuyingTerms] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: WorldConfig) -> BookTerms:
@@ -92,7 +117,33 @@ class BookTerms:
             overdraft_rate_per_year=f.overdraft_interest_rate_per_year,
             overhead_per_year=f.overhead_per_year,
             depreciation_years=f.depreciation_years,
+            bom=bom,
+            buying=_buying(config, names),
         )
+
+
+def _buying(config: WorldConfig, components: list[str]) -> dict[tuple[str, int], BuyingTerms]:
+    out = {}
+    for name, supplier in config.suppliers.items():
+        if not supplier.modes:
+            continue
+        mode = config.transport_modes[supplier.modes[0]]
+        for component, terms in supplier.components.items():
+            out[name, components.index(component)] = BuyingTerms(
+                price=terms.price,
+                freight_per_unit=mode.cost_per_unit,
+                expedite=mode.expedite,
+                supplier_lead_days=_mean_days(supplier.lead_time_days),
+                transit_days=_mean_days(mode.lead_time_days),
+                payment_terms_days=supplier.payment_terms_days,
+            )
+    return out
+
+
+def _mean_days(delay) -> float:
+    """The mean of a delay (a property of some kinds, a method of others)."""
+    mean = delay.mean
+    return float(mean() if callable(mean) else mean)
 
 
 @dataclass(frozen=True)
@@ -106,6 +157,7 @@ class Opening:
     backlog: np.ndarray  # [product] ordered, not yet shipped nor lost
     components: np.ndarray  # [component] on hand
     in_process: np.ndarray  # [product] started, not completed
+    on_order: np.ndarray  # [component] at suppliers or in transit
     arrivals: np.ndarray  # [day ahead 1.., component] dispatched, arriving that day
     receivable_due: np.ndarray  # [day from today] owed by customers
     payable_due: np.ndarray  # [day from today] owed to suppliers and carriers
@@ -128,6 +180,7 @@ class Opening:
             backlog=np.asarray(obs.backlog, dtype=float),
             components=np.asarray(obs.component_on_hand, dtype=float),
             in_process=np.asarray(obs.production_in_process, dtype=float),
+            on_order=np.asarray(obs.component_on_order, dtype=float),
             arrivals=np.asarray(obs.component_arrivals, dtype=float),
             receivable_due=np.asarray(obs.receivable_due, dtype=float),
             payable_due=np.asarray(obs.payable_due, dtype=float),
@@ -313,9 +366,9 @@ def project(terms: BookTerms, opening: Opening, plan: FlowPlan) -> Flows:
 
     # CLOSE: charges on the stock as it stands at the close, depreciation, money due.
     def balance(account: Account) -> np.ndarray:
-        net = sum(
-            (a for (d, c), a in flows.items() if d == account), np.zeros(D)
-        ) - sum((a for (d, c), a in flows.items() if c == account), np.zeros(D))
+        net = sum((a for (d, c), a in flows.items() if d == account), np.zeros(D)) - sum(
+            (a for (d, c), a in flows.items() if c == account), np.zeros(D)
+        )
         return opening.balances[account] + np.cumsum(net)
 
     inventory = sum(balance(a) for a in INVENTORY)
@@ -325,7 +378,9 @@ def project(terms: BookTerms, opening: Opening, plan: FlowPlan) -> Flows:
         Account.CAPITAL_CHARGE_EQUITY,
         inventory * terms.capital_rate_per_year / DAYS_PER_YEAR,
     )
-    post(Account.HOLDING_STORAGE, Account.CASH, on_hand * terms.storage_rate_per_year / DAYS_PER_YEAR)
+    post(
+        Account.HOLDING_STORAGE, Account.CASH, on_hand * terms.storage_rate_per_year / DAYS_PER_YEAR
+    )
     post(Account.OVERHEAD, Account.CASH, np.full(D, terms.overhead_per_year / DAYS_PER_YEAR))
     spent = np.diff(balance(Account.FIXED_ASSETS), prepend=opening.balances[Account.FIXED_ASSETS])
     written_down, left = np.zeros(D), float(opening.balances[Account.FIXED_ASSETS])

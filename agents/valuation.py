@@ -23,9 +23,10 @@ __all__ = ["OptionValue", "Valuation"]
 @dataclass(frozen=True)
 class OptionValue:
     """An option in dollars over the planning horizon, by cost term (gains positive):
-    revenue and margin it adds, penalties it avoids, what it costs, the capital charge and
-    storage on the stock it holds, and the cost of the cash timing; plus the working capital
-    it ties up on average."""
+    revenue and margin it adds, penalties it avoids, what it costs, the depreciation of what it
+    builds, the capital charge (on the stock it holds, or the capital it spends) and storage,
+    and the cost of the cash timing; plus the working capital
+    it ties up on average, and the capital it spends (cash, not a cost: its depreciation is)."""
 
     revenue: float = 0.0
     margin: float = 0.0
@@ -35,6 +36,8 @@ class OptionValue:
     storage: float = 0.0
     timing: float = 0.0
     working_capital: float = 0.0
+    depreciation: float = 0.0
+    capex: float = 0.0
 
     @property
     def profit(self) -> float:
@@ -43,6 +46,7 @@ class OptionValue:
             self.margin
             + self.penalties
             - self.cost
+            - self.depreciation
             - self.capital_charge
             - self.storage
             - self.timing

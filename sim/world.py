@@ -752,13 +752,20 @@ class World:
         self.ledger.record(rec.ProductionOrdered(day, p, li, quantity))
 
     def _produce(self, day: int) -> None:
-        """Start what each line's capacity and the components on hand allow, FIFO per line."""
+        """Start what each line's capacity and the components on hand allow, FIFO per line.
+
+        Overtime is worked only for what the line's regular time cannot finish by the end of
+        the week (the next weekly review): a line does not pay a premium today for work its
+        idle regular hours later in the week would have done."""
         self._line_used_today[:] = 0.0
         self._line_overtime_today[:] = 0.0
         lead = self.config.plant.production_lead_time_days
+        days_left = DAYS_PER_WEEK - day % DAYS_PER_WEEK
         for li, queue in enumerate(self.line_queue):
             regular = self.line_capacity[li]
-            overtime = self.line_overtime_capacity[li]
+            waiting = sum(job[1] for job in queue)
+            beyond = max(0.0, waiting - regular * days_left)
+            allowed = overtime = min(self.line_overtime_capacity[li], np.ceil(beyond - 1e-9))
             for job in list(queue):
                 p, remaining, allow_ot = job
                 capacity = regular + (overtime if allow_ot else 0.0)
@@ -782,7 +789,7 @@ class World:
                 if job[1] <= _TOL:
                     queue.remove(job)
             self._line_used_today[li] = self.line_capacity[li] - regular
-            self._line_overtime_today[li] = self.line_overtime_capacity[li] - overtime
+            self._line_overtime_today[li] = allowed - overtime
 
     def _overdraws(self, used: np.ndarray) -> bool:
         """Whether issuing ``used`` takes more of a component than is on hand, by more than the

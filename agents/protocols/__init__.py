@@ -9,7 +9,7 @@ A protocol is a small record of composable pieces, chosen by name:
 | ``info_sharing``   | shared     | no     | no     | no         | no         |
 | ``consensus_demand`` | shared   | yes    | no     | no         | no         |
 | ``sop``            | shared     | yes    | yes    | yes        | no         |
-| ``ibp``            | shared     | yes    | yes    | yes        | yes (9 months) |
+| ``ibp``            | shared     | yes    | yes    | yes        | yes (18 months) |
 
 (demand: a demand review; supply: a supply review; exceptions: exception reviews between
 meetings; financial: financial reconciliation over a longer horizon.)
@@ -27,8 +27,11 @@ meetings; financial: financial reconciliation over a longer horizon.)
 - exception reviews: when a function raises an exception between meetings (a supplier that
   has failed, demand far outside the plan), the plan is reviewed at the next weekly review
   instead of waiting for the month.
-- financial reconciliation: every option valued over demand scenarios, and capacity
-  expansions considered.
+- financial reconciliation (IBP): the plan made for product families by month over the long
+  horizon, projected into monthly profit and loss, balance sheet and cash flow against the
+  budget; every option valued over demand scenarios drawn from the forecast errors the
+  company has observed, with its risk; capacity expansions considered, valued within the
+  horizon (see :mod:`agents.protocols.ibp`).
 
 A protocol configured with the pieces of another behaves exactly like it: the pieces, not the
 name, decide. :class:`agents.protocols.meeting.Meeting` reconciles the functions' proposals
@@ -75,7 +78,7 @@ PROTOCOLS: dict[str, Pieces] = {
         Pieces("info_sharing", "shared", False, False, False, False, 3),
         Pieces("consensus_demand", "shared", True, False, False, False, 3),
         Pieces("sop", "shared", True, True, True, False, 3),
-        Pieces("ibp", "shared", True, True, True, True, 9),
+        Pieces("ibp", "shared", True, True, True, True, 18),
     )
 }
 assert set(PROTOCOLS) == set(PROTOCOL_NAMES) - {"classic"}, "the ladder and the config disagree"

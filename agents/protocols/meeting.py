@@ -49,6 +49,7 @@ from agents.executive import Mandate
 from agents.forecasting.demand import HoltWinters
 from agents.messages import DemandProposal, FinanceProposal, MaterialProposal, SupplyProposal
 from agents.protocols import Pieces
+from agents.protocols.ibp import PLAN_LINES, FinancialPlanning, flow_plan
 from agents.valuation import OptionValue, Valuation
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, month_of_day, weekly_totals
 from sim.config import CapacityOption
@@ -65,7 +66,6 @@ __all__ = [
 ]
 
 DAYS_PER_MONTH = 30
-SCENARIOS = (0.9, 1.0, 1.1)  # demand multipliers weighed by financial reconciliation
 SLACK_DAYS = 120  # demand planned beyond the horizon, so any cover fits inside the plan
 RECORD_DAYS = 28  # the horizon on which forecasts are scored against what happened
 MEMORY_DAYS = 182  # how far back the demand review looks at Sales' record
@@ -95,6 +95,7 @@ class Plan:
     position: np.ndarray | None = None  # [product, week] planned stock position at each review
     component_need: np.ndarray | None = None  # [component, day] from the production plan
     overtime: bool = False
+    overtime_premium: np.ndarray | None = None  # [week] premium the plan's overtime costs
     rushes: list[Rush] = field(default_factory=list)
     alternate: dict[str, tuple[str, float]] = field(default_factory=dict)  # share to a supplier
     planned_inventory_value: float | None = None
@@ -167,6 +168,7 @@ class MeetingContext:
     penalty_per_unit: float = 0.0  # lost-sale penalty, averaged over markets
     kind: str = "sop_cycle"  # or "exception_review"
     reasons: tuple[str, ...] = ()
+    run_end_day: int = 10**9  # the first day after the run: nothing is valued from it on
 
     @property
     def days(self) -> int:
@@ -180,58 +182,97 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     """Units per product a week of line ``capacity`` [L] can make of ``demand`` [P], when line
     ``l`` makes product ``p`` only if ``makes[l, p]``: products with one line are served
     first, in proportion to demand where they share it; products with more lines then take
-    what is left, each from its line with the most room."""
+    what is left, each from its line with the most room (the product with most demand first).
+
+    ``demand`` may carry a leading axis of cases ([S, P], with ``capacity`` [L] or [S, L]):
+    each case — a scenario, a week — is allocated on its own (products with more lines are
+    served in the order of their demand over all cases)."""
     demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
-    room = np.asarray(capacity, dtype=float).copy()
-    made = np.zeros_like(demand)
-    lines_of = makes.sum(axis=0)
-    for count in sorted(set(int(n) for n in lines_of if n > 0)):
-        group = np.flatnonzero(lines_of == count)
-        if count == 1:
-            for line in range(len(room)):
-                mine = [p for p in group if makes[line, p]]
-                want = demand[mine].sum()
-                if want <= 0:
-                    continue
-                share = min(1.0, room[line] / want)
-                made[mine] += demand[mine] * share
-                room[line] -= demand[mine].sum() * share
-            continue
-        for p in sorted(group, key=lambda q: -demand[q]):
-            want = demand[p]
-            for line in sorted(np.flatnonzero(makes[:, p]), key=lambda x: -room[x]):
-                take = min(want, room[line])
-                made[p] += take
-                room[line] -= take
+    single = demand.ndim == 1
+    want_all = np.atleast_2d(demand)
+    S = want_all.shape[0]
+    singles, multiples = _structure(makes)
+    room = np.broadcast_to(np.asarray(capacity, dtype=float), (S, makes.shape[0])).copy()
+    made = np.zeros_like(want_all)
+    for line, mine in singles:
+        wanted = want_all[:, mine]
+        want = wanted.sum(axis=1)
+        share = np.where(
+            want > 0, np.minimum(1.0, room[:, line] / np.where(want > 0, want, 1.0)), 0.0
+        )
+        made[:, mine] += wanted * share[:, None]
+        room[:, line] -= want * share
+    rows = np.arange(S)
+    for group in multiples:
+        for p in group[np.argsort(-want_all[:, group].sum(axis=0), kind="stable")]:
+            want = want_all[:, p].copy()
+            lines = np.flatnonzero(makes[:, p])
+            ranked = lines[np.argsort(-room[:, lines], axis=1, kind="stable")]  # [S, lines]
+            for r in range(len(lines)):
+                line = ranked[:, r]
+                take = np.minimum(want, room[rows, line])
+                made[:, p] += take
+                room[rows, line] -= take
                 want -= take
-    return made
+    return made[0] if single else made
+
+
+_STRUCTURES: dict[bytes, tuple] = {}
+
+
+def _structure(makes: np.ndarray) -> tuple:
+    """Which products each line alone makes, and the groups of products made on the same
+    number of lines (more than one), in the order :func:`allocate` serves them."""
+    key = makes.tobytes() + bytes(makes.shape)
+    found = _STRUCTURES.get(key)
+    if found is None:
+        lines_of = makes.sum(axis=0)
+        singles = [
+            (line, [p for p in np.flatnonzero(lines_of == 1) if makes[line, p]])
+            for line in range(makes.shape[0])
+        ]
+        singles = [(line, mine) for line, mine in singles if mine]
+        multiples = [
+            np.flatnonzero(lines_of == count)
+            for count in sorted(set(int(n) for n in lines_of if n > 1))
+        ]
+        found = _STRUCTURES[key] = (singles, multiples)
+    return found
+
+
+def _by_week(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.ndarray:
+    """Each week of ``need`` [..., P, W] allocated on its own week's ``capacity`` [L, W]."""
+    *lead, P, W = need.shape
+    cases = np.moveaxis(need, -1, -2).reshape(-1, P)  # [(... W), P]
+    room = np.broadcast_to(capacity.T, (*lead, W, capacity.shape[0])).reshape(-1, capacity.shape[0])
+    made = allocate(cases, room, makes).reshape(*lead, W, P)
+    return np.moveaxis(made, -1, -2)
 
 
 def level(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray):
     """Build ahead: what a week cannot make moves into earlier weeks, latest first.
-    ``capacity`` is [line, week]. Returns the plan [P, W] and the units per product that fit
-    nowhere."""
+    ``need`` is [P, W] (or [S, P, W] over scenarios), ``capacity`` [line, week]. Returns the
+    plan, shaped like ``need``, and the units per product that fit nowhere."""
     plan = np.zeros_like(need, dtype=float)
-    carry = np.zeros(need.shape[0])
-    for w in range(need.shape[1] - 1, -1, -1):
-        wanted = need[:, w] + carry
-        plan[:, w] = allocate(wanted, capacity[:, w], makes)
-        carry = wanted - plan[:, w]
+    carry = np.zeros(need.shape[:-1])
+    for w in range(need.shape[-1] - 1, -1, -1):
+        wanted = need[..., w] + carry
+        plan[..., w] = allocate(wanted, capacity[:, w], makes)
+        carry = wanted - plan[..., w]
     return plan, carry
 
 
 def chase(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray):
     """Each week makes what it can of its own need; returns the plan and the units lost."""
-    plan = np.column_stack(
-        [allocate(need[:, w], capacity[:, w], makes) for w in range(need.shape[1])]
-    )
-    return plan, (need - plan).sum(axis=1)
+    plan = _by_week(np.asarray(need, dtype=float), capacity, makes)
+    return plan, (need - plan).sum(axis=-1)
 
 
-def _dollar_days_ahead(plan: np.ndarray, need: np.ndarray, unit_cost: np.ndarray) -> float:
-    """Inventory a plan builds ahead of need, in dollar-days at standard cost."""
-    ahead = np.maximum(np.cumsum(plan - need, axis=1), 0.0)
-    return float((ahead.sum(axis=1) @ unit_cost) * DAYS_PER_WEEK)
+def _dollar_days_ahead(plan: np.ndarray, need: np.ndarray, unit_cost: np.ndarray) -> np.ndarray:
+    """Inventory a plan builds ahead of need, in dollar-days at standard cost (per scenario
+    when the plan has a leading axis of them)."""
+    ahead = np.maximum(np.cumsum(plan - need, axis=-1), 0.0)
+    return (ahead.sum(axis=-1) @ unit_cost) * DAYS_PER_WEEK
 
 
 def weekly(per_day: np.ndarray, weeks: int) -> np.ndarray:
@@ -247,28 +288,43 @@ def _mean_value(values: list[OptionValue]) -> OptionValue:
 class _Table:
     """The options of one meeting, valued and decided, for the plan and the decision log."""
 
-    def __init__(self, mandate: Mandate, scenarios: tuple[float, ...]) -> None:
+    def __init__(self, mandate: Mandate) -> None:
         self.mandate = mandate
-        self.scenarios = scenarios
         self.rows: list[dict] = []
 
     def decide(
-        self, name: str, proposed_by: str, description: str, values: list[OptionValue]
+        self,
+        name: str,
+        proposed_by: str,
+        description: str,
+        values: list[OptionValue],
+        extra: dict | None = None,
     ) -> bool:
-        """Put an option to the executive: taken if its weighted score is positive."""
+        """Put an option to the executive: taken if its weighted score, averaged over the
+        demand scenarios ``values`` are for, is positive."""
         value = _mean_value(values)
         take, reason = self.mandate.decide(value)
-        self._log(name, proposed_by, description, value, take, "the executive's weights", reason)
+        self._log(
+            name,
+            proposed_by,
+            description,
+            value,
+            take,
+            "the executive's weights",
+            reason,
+            _risk(self.mandate, values) | (extra or {}),
+        )
         return take
 
     def choose(
-        self, name: str, proposed_by: str, alternatives: list[tuple[str, OptionValue]]
+        self, name: str, proposed_by: str, alternatives: list[tuple[str, list[OptionValue]]]
     ) -> int:
         """Put alternatives that answer the same gap to the executive at once: the best
-        positive score is taken (index 0, doing nothing, scores 0)."""
-        scores = [self.mandate.score(v) for _, v in alternatives]
+        positive mean score over the scenarios is taken (index 0, doing nothing, scores 0)."""
+        means = [(d, _mean_value(v)) for d, v in alternatives]
+        scores = [self.mandate.score(v) for _, v in means]
         best = int(np.argmax(scores)) if max(scores) > 0 else 0
-        for i, (description, value) in enumerate(alternatives):
+        for i, (description, value) in enumerate(means):
             _, reason = self.mandate.decide(value)
             chosen = i == best
             if chosen and i:
@@ -276,7 +332,14 @@ class _Table:
             elif not chosen and scores[i] > 0:
                 reason = f"not the best of the alternatives: score {scores[i]:+,.0f}"
             self._log(
-                name, proposed_by, description, value, chosen, "the executive's weights", reason
+                name,
+                proposed_by,
+                description,
+                value,
+                chosen,
+                "the executive's weights",
+                reason,
+                _risk(self.mandate, alternatives[i][1]),
             )
         return best
 
@@ -288,15 +351,18 @@ class _Table:
         value: OptionValue,
         gate: str,
         reason: str,
+        extra: dict | None = None,
     ) -> None:
         """An option a gate stopped before it reached the executive."""
-        self._log(name, proposed_by, description, value, False, gate, reason)
+        self._log(name, proposed_by, description, value, False, gate, reason, extra)
 
     def note(self, name: str, proposed_by: str, description: str, reason: str) -> None:
         """An item taken without valuation (nothing to trade off at this rung)."""
         self._log(name, proposed_by, description, OptionValue(), True, "no supply review", reason)
 
-    def _log(self, name, proposed_by, description, value, chosen, decided_by, reason) -> None:
+    def _log(
+        self, name, proposed_by, description, value, chosen, decided_by, reason, extra=None
+    ) -> None:
         self.rows.append(
             {
                 "option": name,
@@ -307,8 +373,24 @@ class _Table:
                 "chosen": bool(chosen),
                 "decided_by": decided_by,
                 "reason": reason,
+                **(extra or {}),
             }
         )
+
+
+RISK_PERCENTILE = 10  # the low percentile of an option's value shown beside its mean
+
+
+def _risk(mandate: Mandate, values: list[OptionValue]) -> dict:
+    """An option's spread over the demand scenarios: its score in the low percentile (with
+    one scenario, nothing to show)."""
+    if len(values) < 2:
+        return {}
+    scores = [mandate.score(v) for v in values]
+    return {
+        "scenarios": len(values),
+        f"score_p{RISK_PERCENTILE}": round(float(np.percentile(scores, RISK_PERCENTILE)), 2),
+    }
 
 
 class Meeting:
@@ -320,8 +402,10 @@ class Meeting:
         products: tuple[str, ...],
         forecaster: DemandForecasterSpec,
         market_intelligence: dict[str, MarketPrior],
+        financial: FinancialPlanning | None = None,
     ) -> None:
         self.pieces = pieces
+        self.financial = financial if pieces.financial_reconciliation else None
         self.products = products
         priors = [market_intelligence.get(name) for name in products]
         self.baseline = HoltWinters(
@@ -335,6 +419,7 @@ class Meeting:
         self.record: list[tuple[int, np.ndarray, np.ndarray]] = []  # (day, Sales, baseline)
         self.promotions: list[tuple[int, int, int]] = []  # approved: (product, start, end)
         self.expansions: set[int] = set()
+        self.approved: list[tuple[int, int, int, float, float]] = []  # promotions, for Finance
 
     def allows(self, kind: str) -> bool:
         return kind in self.pieces.options
@@ -397,6 +482,19 @@ class Meeting:
             )
         corrected = sales / (1.0 + bias) if bias > -1.0 else np.zeros_like(sales)
         consensus = weight[:, None] * corrected + (1 - weight[:, None]) * baseline
+        if self.financial is not None and context.kind == "sop_cycle":
+            recent = context.demand_history[-RECORD_DAYS:]
+            self.financial.layers.append(
+                (
+                    context.day,
+                    {
+                        "naive": recent.mean(axis=0),
+                        "baseline": baseline[:, :RECORD_DAYS].mean(axis=1),
+                        "sales": sales[:, :RECORD_DAYS].mean(axis=1),
+                        "consensus": consensus[:, :RECORD_DAYS].mean(axis=1),
+                    },
+                )
+            )
         names = self.products
         log = {
             "proposed_by": "sales",
@@ -415,6 +513,14 @@ class Meeting:
         else:
             days = start - day + context.days
             forecast, review = proposals.demand.per_day[:, :days], {"proposed_by": "sales"}
+        financial, factors = self.financial, None
+        if financial is not None:
+            months = self.pieces.horizon_months
+            if context.kind == "sop_cycle":
+                financial.score(day, context.demand_history)
+            forecast = financial.family_plan(forecast, day, months)
+            width = forecast.shape[1] - (start - day)
+            factors = financial.factors(day, start, width, len(context.products))
         plan = Plan(start_day=start, demand=forecast[:, start - day :])
         # A promotion proposed since the last meeting starts no earlier than announced today.
         lead = min((p.start_day for p in proposals.demand.promotions), default=day) - day
@@ -439,10 +545,11 @@ class Meeting:
         }
         if context.reasons:
             entry["exceptions"] = list(context.reasons)
-        scenarios = SCENARIOS if self.pieces.financial_reconciliation else (1.0,)
-        table = _Table(proposals.executive, scenarios)
+        table = _Table(proposals.executive)
+        if factors is None:
+            factors = np.ones((1, len(context.products), plan.demand.shape[1]))
         if self.pieces.supply_review:
-            _SupplyReview(self, proposals, context, plan, table, entry).run(pending)
+            _SupplyReview(self, proposals, context, plan, table, entry, factors).run(pending)
         else:
             for promotion in pending:
                 plan.demand = _with_promotion(context, plan, promotion)
@@ -454,8 +561,98 @@ class Meeting:
             self.promotions.append(
                 (p, promotion.start_day, promotion.start_day + promotion.duration_days)
             )
+        for promotion in plan.promotions:
+            p = context.products.index(promotion.product)
+            self.approved.append(
+                (
+                    p,
+                    promotion.start_day,
+                    promotion.duration_days,
+                    promotion.price_discount,
+                    promotion.cost,
+                )
+            )
         entry["options"] = table.rows
+        if financial is not None and plan.production is not None:
+            entry["ibp"] = self._plan_in_dollars(proposals, context, plan, forecast, table)
         return plan, entry
+
+    def _plan_in_dollars(self, proposals, context, plan, forecast, table) -> dict:
+        """IBP: the agreed plan projected into the books month by month, against the budget;
+        the gap each option closes; last month's projection against what happened."""
+        financial, day = self.financial, context.day
+        finance = proposals.finance
+        months = self.pieces.horizon_months
+        if context.kind == "sop_cycle":
+            financial.record(day, forecast, context.demand_history[-1], months)
+        review = financial.plan_vs_actual(day, finance.balances, context.demand_history)
+        flows = flow_plan(
+            plan,
+            forecast,
+            day,
+            finance.opening,
+            financial.terms,
+            proposals.supply.queued
+            if proposals.supply.queued is not None
+            else np.zeros(len(context.products)),
+            tuple(c.main_supplier for c in proposals.materials.components),
+            proposals.materials.safety_days,
+            [a for a in self.approved if a[1] + a[2] > day],
+        )
+        projection = financial.project(plan, flows, finance.opening)
+        if context.kind == "sop_cycle":
+            financial.last = (month_of_day(day), projection)
+        budget = financial.budget_of(projection["month"])
+        gap = financial.gap(projection)
+        for row in table.rows:
+            row["gap_to_budget"] = gap
+            row["closes_gap"] = _closes(row["value"])
+        family_months = financial.monthly_by_family(
+            np.concatenate([context.demand_history[-1][:, None], forecast], axis=1), day, months
+        )
+        production_days = np.zeros((len(context.products), flows.days))
+        production_days[:, :] = flows.starts
+        family_production = financial.monthly_by_family(production_days, day, months)
+        rows = []
+        for i, m in enumerate(projection["month"]):
+            row = {"month": int(m), "first_day": int(projection["first_day"][i])}
+            row["projected"] = {
+                name: round(float(projection[name][i]), 2) for _, name in PLAN_LINES
+            }
+            row["budget"] = {
+                name: (None if np.isnan(budget[name][i]) else round(float(budget[name][i]), 2))
+                for name in budget
+            }
+            if i < family_months.shape[1]:
+                row["families"] = {
+                    f: {
+                        "demand_units": round(float(family_months[k, i]), 1),
+                        "production_units": round(float(family_production[k, i]), 1),
+                    }
+                    for k, f in enumerate(financial.families)
+                }
+            rows.append(row)
+        return {
+            "horizon_months": months,
+            "scenarios": {
+                "count": len(financial.levels),
+                "errors_observed": financial.errors.observed(),
+                "demand_multipliers_p10_p50_p90": {
+                    f"month_{lag}": [
+                        round(float(x), 3)
+                        for x in np.quantile(
+                            financial.errors.multipliers(financial.levels, lag + 1)[:, lag],
+                            (0.1, 0.5, 0.9),
+                        )
+                    ]
+                    for lag in (0, 5, 11, months - 1)
+                    if lag < months
+                },
+            },
+            "months": rows,
+            "gap_to_budget": gap,
+            "plan_vs_actual": review,
+        }
 
 
 def _promotion_dict(p: Promotion) -> dict:
@@ -481,11 +678,16 @@ def _with_promotion(
 
 
 class _SupplyReview:
-    """Supply Review, Pre-S&OP and the executive's decisions, written into a plan."""
+    """Supply Review, Pre-S&OP and the executive's decisions, written into a plan.
 
-    def __init__(self, meeting, proposals, context, plan, table, entry) -> None:
+    Options are valued over the demand scenarios the meeting hands over (``factors``
+    [scenario, product, day] multiply the plan's demand; one scenario of ones without
+    financial reconciliation), on the weeks of the plan before the run's end."""
+
+    def __init__(self, meeting, proposals, context, plan, table, entry, factors) -> None:
         self.meeting, self.proposals, self.context = meeting, proposals, context
         self.plan, self.table, self.entry = plan, table, entry
+        self.factors = factors
         supply, finance = proposals.supply, proposals.finance
         self.valuation = Valuation(
             finance.capital_rate_per_year,
@@ -494,7 +696,10 @@ class _SupplyReview:
             finance.payable_days,
         )
         self.weeks = context.weeks
-        self.horizon_days = self.weeks * DAYS_PER_WEEK
+        # Weeks the options are valued on: the plan's, never past the end of the run.
+        left = context.run_end_day - context.plan_start
+        self.valued = int(np.clip(np.ceil(left / DAYS_PER_WEEK), 1, self.weeks))
+        self.horizon_days = self.valued * DAYS_PER_WEEK
         per_day = supply.capacity_per_day + supply.capacity_coming
         self.makes = np.asarray(supply.line_makes, dtype=bool)
         self.regular = np.repeat((per_day * DAYS_PER_WEEK)[:, None], self.weeks, axis=1)
@@ -515,39 +720,42 @@ class _SupplyReview:
             horizon_days=self.horizon_days,
         )
 
+    def scenarios(self, demand: np.ndarray) -> np.ndarray:
+        """``demand`` [P, days] in every scenario [S, P, days]."""
+        return demand[None, :, :] * self.factors[:, :, : demand.shape[1]]
+
     def needs(self, demand_per_day: np.ndarray) -> np.ndarray:
-        """Production per week that keeps the position at lead-time demand plus safety."""
+        """Production per week that keeps the position at lead-time demand plus safety
+        (``demand_per_day`` [..., P, days]; the result [..., P, weeks])."""
         supply = self.proposals.supply
-        demand_weeks = weekly(demand_per_day, self.weeks)
+        demand_weeks = weekly_totals(demand_per_day, axis=-1, weeks=self.weeks)
         cover = supply.safety_days + supply.lead_time_days
-        target = cover * demand_per_day[:, : 4 * DAYS_PER_WEEK].mean(axis=1)
+        target = cover * demand_per_day[..., : 4 * DAYS_PER_WEEK].mean(axis=-1)
         need = np.zeros_like(demand_weeks)
-        projected = supply.position.copy()
+        projected = np.broadcast_to(supply.position, target.shape).copy()
         for w in range(self.weeks):
-            need[:, w] = np.maximum(demand_weeks[:, w] + target - projected, 0.0)
-            projected = projected + need[:, w] - demand_weeks[:, w]
+            need[..., w] = np.maximum(demand_weeks[..., w] + target - projected, 0.0)
+            projected = projected + need[..., w] - demand_weeks[..., w]
         return need
 
     def make(self, need, capacity, prebuild: bool):
         return level(need, capacity, self.makes) if prebuild else chase(need, capacity, self.makes)
 
-    def overtime_cost(self, plan: np.ndarray) -> float:
-        """Premium paid for what ``plan`` makes beyond regular capacity, line by line (the
-        overtime each line needs, at its premium)."""
-        cost = 0.0
-        for w in range(plan.shape[1]):
-            on_regular = allocate(plan[:, w], self.regular[:, w], self.makes)
-            beyond = plan[:, w] - on_regular
-            if beyond.sum() <= 1e-9:
-                continue
-            spare = np.zeros(len(self.premium))
-            lines = np.flatnonzero(self.overtime[:, w] > 0)
-            spare[lines] = self.overtime[lines, w]
-            made = allocate(beyond, spare, self.makes)
-            # Each line's overtime units, at its premium, in proportion to its overtime room.
-            share = spare / max(spare.sum(), 1e-9)
-            cost += float(made.sum() * (share @ self.premium))
-        return cost
+    def overtime_cost(self, plan: np.ndarray, regular: np.ndarray | None = None) -> np.ndarray:
+        """Premium paid each week for what ``plan`` ([..., P, W]) makes beyond ``regular``
+        capacity (default: the plant's), line by line (the overtime each line needs, at its
+        premium): [..., W]."""
+        regular = self.regular if regular is None else regular
+        W = plan.shape[-1]
+        beyond = plan - _by_week(plan, regular[:, :W], self.makes)
+        lines = np.flatnonzero(self.overtime[:, 0] > 0)
+        spare = np.zeros((len(self.premium), W))
+        spare[lines] = self.overtime[lines, :W]
+        made = _by_week(np.maximum(beyond, 0.0), spare, self.makes).sum(axis=-2)  # [..., W]
+        # Each line's overtime units, at its premium, in proportion to its overtime room.
+        share = spare / np.maximum(spare.sum(axis=0), 1e-9)
+        cost = made * (self.premium @ share)
+        return np.where(beyond.sum(axis=-2) > 1e-9, cost, 0.0)
 
     def run(self, pending: list[Promotion]) -> None:
         plan, context, meeting = self.plan, self.context, self.meeting
@@ -562,9 +770,11 @@ class _SupplyReview:
         plan.overtime = overtime
         usable = self.regular + (self.overtime if overtime else 0.0)
         if meeting.pieces.financial_reconciliation and meeting.allows("capacity_expansion"):
-            usable = self._expansions(usable)
+            usable = self._expansions(usable, prebuild, overtime)
         production, lost = self.make(self.needs(plan.demand), usable, prebuild)
         plan.production = production
+        if overtime:
+            plan.overtime_premium = self.overtime_cost(production)
         supply = self.proposals.supply
         demand_weeks = weekly(plan.demand, self.weeks)
         stock = supply.position[:, None] + np.cumsum(production - demand_weeks, axis=1)
@@ -603,18 +813,21 @@ class _SupplyReview:
         p = context.products.index(promotion.product)
         sell_price = price.copy()
         sell_price[p] *= 1 - promotion.price_discount
-        values = []
-        for k in table.scenarios:
-            base = plan.demand * k
-            lifted = _with_promotion(context, plan, promotion, base)
-            _, lost_without = level(self.needs(base), capacity, self.makes)
-            _, lost_with = level(self.needs(lifted), capacity, self.makes)
-            # Units sold more, net of what the promotion crowds out of other products.
-            extra = weekly(lifted - base, self.weeks).sum(axis=1) - (lost_with - lost_without)
-            first = promotion.start_day - (plan.start_day + 1)
-            inside = base[p, max(0, first) : max(0, first + promotion.duration_days)].sum()
-            discount = promotion.price_discount * price[p] * float(inside)
-            values.append(self.value(extra, sell_price, promotion.cost + discount))
+        v = self.valued
+        base = self.scenarios(plan.demand)
+        lifted = np.stack([_with_promotion(context, plan, promotion, b) for b in base])
+        _, lost_without = level(self.needs(base)[..., :v], capacity[:, :v], self.makes)
+        _, lost_with = level(self.needs(lifted)[..., :v], capacity[:, :v], self.makes)
+        # Units sold more, net of what the promotion crowds out of other products.
+        extra = weekly_totals(lifted - base, axis=-1, weeks=v).sum(axis=-1) - (
+            lost_with - lost_without
+        )
+        first = promotion.start_day - (plan.start_day + 1)
+        inside = base[:, p, max(0, first) : max(0, first + promotion.duration_days)].sum(axis=-1)
+        discount = promotion.price_discount * price[p] * inside
+        values = [
+            self.value(extra[k], sell_price, promotion.cost + discount[k]) for k in range(len(base))
+        ]
         description = (
             f"run Sales' promotion of {promotion.product} from day {promotion.start_day} "
             f"({promotion.price_discount:.0%} off for {promotion.duration_days} days) — or drop it"
@@ -624,10 +837,11 @@ class _SupplyReview:
             return True
         return False
 
-    def _build_and_overtime(self) -> tuple[bool, bool]:
-        """Pre-build and overtime, decided together: each alternative's lost sales, overtime
-        premium and stock built ahead, against chasing demand on regular time."""
-        plan, context, meeting = self.plan, self.context, self.meeting
+    def _alternatives(self, capacity_extra: np.ndarray | None = None):
+        """Each way of meeting the plan's demand — pre-build or not, overtime or not — valued
+        per scenario against chasing demand on regular time (with ``capacity_extra`` [L, W]
+        added to regular capacity in every alternative but the reference)."""
+        context, meeting = self.context, self.meeting
         combos = [(False, False)]
         if meeting.allows("pre_build"):
             combos.append((True, False))
@@ -635,87 +849,119 @@ class _SupplyReview:
             combos.append((False, True))
             if meeting.allows("pre_build"):
                 combos.append((True, True))
-        values: dict[tuple[bool, bool], list[OptionValue]] = {c: [] for c in combos}
-        for k in self.table.scenarios:
-            need = self.needs(plan.demand * k)
-            _, base_lost = chase(need, self.regular, self.makes)
-            for prebuild, overtime in combos:
-                capacity = self.regular + (self.overtime if overtime else 0.0)
-                made, lost = self.make(need, capacity, prebuild)
-                gained = np.maximum(base_lost - lost, 0.0)
-                cost = self.overtime_cost(made) if overtime else 0.0
-                ahead = _dollar_days_ahead(made, need, context.unit_cost) if prebuild else 0.0
-                values[(prebuild, overtime)].append(
-                    self.value(gained, cost=cost, dollar_days=ahead)
-                )
+        v = self.valued
+        need = self.needs(self.scenarios(self.plan.demand))[..., :v]
+        _, base_lost = chase(need, self.regular[:, :v], self.makes)
+        out = {}
+        for prebuild, overtime in combos:
+            regular = self.regular if capacity_extra is None else self.regular + capacity_extra
+            capacity = regular + (self.overtime if overtime else 0.0)
+            made, lost = self.make(need, capacity[:, :v], prebuild)
+            gained = np.maximum(base_lost - lost, 0.0)
+            cost = (
+                self.overtime_cost(made, regular).sum(axis=-1) if overtime else np.zeros(len(need))
+            )
+            ahead = (
+                _dollar_days_ahead(made, need, context.unit_cost)
+                if prebuild
+                else np.zeros(len(need))
+            )
+            out[prebuild, overtime] = [
+                self.value(gained[k], cost=cost[k], dollar_days=ahead[k]) for k in range(len(need))
+            ]
+        return combos, out
+
+    def _build_and_overtime(self) -> tuple[bool, bool]:
+        """Pre-build and overtime, decided together: each alternative's lost sales, overtime
+        premium and stock built ahead, against chasing demand on regular time."""
+        combos, values = self._alternatives()
         described = {
             (False, False): "chase demand on regular time",
             (True, False): "build ahead of weeks where demand exceeds regular capacity",
             (False, True): "chase demand, with overtime where regular capacity falls short",
             (True, True): "build ahead and use overtime",
         }
-        alternatives = [(described[c], _mean_value(values[c])) for c in combos]
+        alternatives = [(described[c], values[c]) for c in combos]
         best = self.table.choose("build_and_overtime", "operations", alternatives)
         return combos[best]
 
-    def _expansions(self, usable: np.ndarray) -> np.ndarray:
-        """Offer each capacity option not yet taken; returns the capacity the plan can use."""
+    def _expansions(self, usable: np.ndarray, prebuild: bool, overtime: bool) -> np.ndarray:
+        """Offer each capacity option not yet taken, valued on the weeks of the plan before
+        the run's end and nothing after: the margin and penalties of the sales it adds and the
+        overtime it saves (with the plan's pre-build and overtime decision), against its
+        depreciation from the day it is in service and the capital charge, at Finance's
+        hurdle rate, on the money it ties up. Returns the capacity the plan can use."""
         context, meeting, table = self.context, self.meeting, self.table
         finance = self.proposals.finance
-        years = context.depreciation_years
+        life_days = context.depreciation_years * DAYS_PER_YEAR
+        v = self.valued
         for index, option in enumerate(context.capacity_options):
             if index in meeting.expansions:
                 continue
-            start_week = int(np.ceil(option.lead_days / DAYS_PER_WEEK))
+            ramp = getattr(option, "ramp_days", 0)
+            start = context.day + option.lead_days  # in service from this day
             description = (
                 f"add {option.delta_per_day:g} units/day to {option.line} for "
-                f"${option.capex:,.0f} ({option.lead_days} days to install)"
+                f"${option.capex:,.0f} ({option.lead_days} days to install"
+                + (f", {ramp} to ramp up)" if ramp else ")")
             )
-            if start_week >= self.weeks:
+            horizon_end = context.plan_start + v * DAYS_PER_WEEK
+            if start >= horizon_end:
                 table.gate(
                     "capacity_expansion",
                     "operations",
                     description,
                     OptionValue(),
                     "the planning horizon",
-                    "declined: it would not be ready within the horizon",
+                    "declined: it would not be in service within the horizon (or the run)",
                 )
                 continue
             line = context.lines.index(option.line)
-            bigger = usable.copy()
-            bigger[line, start_week:] += option.delta_per_day * DAYS_PER_WEEK
-            window_years = (self.weeks - start_week) * DAYS_PER_WEEK / DAYS_PER_YEAR
-            values = []
-            for k in table.scenarios:
-                need = self.needs(self.plan.demand * k)
-                gained = np.maximum(
-                    level(need, usable, self.makes)[1] - level(need, bigger, self.makes)[1], 0.0
+            extra = np.zeros_like(usable)
+            for w in range(self.weeks):
+                first = context.plan_start + w * DAYS_PER_WEEK
+                days = np.arange(first, first + DAYS_PER_WEEK) - start
+                share = np.clip((days + 1) / max(ramp, 1), 0.0, 1.0)  # the ramp's steps
+                extra[line, w] = option.delta_per_day * float(share.sum())
+            need = self.needs(self.scenarios(self.plan.demand))[..., :v]
+            made_now, lost_now = self.make(need, usable[:, :v], prebuild)
+            made_big, lost_big = self.make(need, (usable + extra)[:, :v], prebuild)
+            gained = np.maximum(lost_now - lost_big, 0.0)
+            if overtime:
+                regular = self.regular[:, :v]
+                saved = self.overtime_cost(made_now, regular).sum(axis=-1) - self.overtime_cost(
+                    made_big, regular + extra[:, :v]
+                ).sum(axis=-1)
+            else:
+                saved = np.zeros(len(need))
+            in_service = max(0, horizon_end - start)
+            depreciation = option.capex / life_days * in_service
+            # The capex is paid at approval and tied up, written down, to the horizon's end.
+            years_tied = (horizon_end - context.day) / DAYS_PER_YEAR
+            book_end = option.capex - depreciation
+            capital = finance.hurdle_rate * years_tied * (option.capex + book_end) / 2
+            values = [
+                replace(
+                    self.value(gained[k], cost=-saved[k]),
+                    depreciation=depreciation,
+                    capital_charge=capital,
+                    capex=option.capex,
                 )
-                # What the horizon shows, per year, over the asset's life.
-                over_life = gained / window_years * years
-                values.append(self.value(over_life, cost=option.capex))
-            value = _mean_value(values)
-            r = finance.hurdle_rate
-            annuity = years if r == 0 else (1 - (1 + r) ** -years) / r
-            annual = value.margin / years
-            if annual * annuity <= option.capex:
-                table.gate(
-                    "capacity_expansion",
-                    "operations",
-                    description,
-                    value,
-                    "Finance's hurdle rate",
-                    f"declined: ${annual:,.0f} a year for {years:g} years at "
-                    f"{r:.0%} is worth ${annual * annuity:,.0f}, less than the capex",
-                )
-                continue
-            if table.decide("capacity_expansion", "operations", description, values):
-                change = CapacityChange(
-                    option.line, option.delta_per_day, context.day + option.lead_days, option.capex
-                )
+                for k in range(len(need))
+            ]
+            extra_log = {
+                "valued_days": int(horizon_end - context.day),
+                "in_service_days_valued": int(in_service),
+                "book_value_after_horizon": round(book_end, 2),
+                "not_valued": "what it earns after the horizon, and its book value then",
+            }
+            if table.decide("capacity_expansion", "operations", description, values, extra_log):
+                change = CapacityChange(option.line, option.delta_per_day, start, option.capex)
+                if ramp:
+                    change = replace(change, ramp_days=ramp)
                 self.plan.capacity.append(change)
                 meeting.expansions.add(index)
-                usable = bigger
+                usable = usable + extra
         return usable
 
     def _materials(self) -> None:
@@ -780,3 +1026,22 @@ class _SupplyReview:
             if table.decide("alternate_supplier", "procurement", description, [value]):
                 planned = float(weekly_need.sum())
                 plan.alternate[component] = (supply.alternate, min(1.0, excess / max(planned, 1.0)))
+
+
+def _closes(value: dict) -> dict:
+    """What an option moves toward the budget over the horizon, by line (positive: toward
+    it): revenue, margin and operating profit it adds, inventory it saves, cash it brings."""
+    cash = (
+        value["profit"]
+        + value["capital_charge"]
+        + value.get("depreciation", 0.0)
+        - value.get("capex", 0.0)
+        - value["working_capital"]
+    )
+    return {
+        "revenue": value["revenue"],
+        "gross_margin": value["margin"],
+        "operating_profit": value["profit"],
+        "inventory": -value["working_capital"],
+        "cash": round(cash, 2),
+    }

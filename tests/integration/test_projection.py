@@ -2,9 +2,9 @@
 
 The company: two products from shared parts on one line, sold in two markets with different
 payment terms and patience; demand is exactly known (no noise), lead times are constant, the
-supplier always ships on time. The plan is fixed: production every day (beyond the line's
-regular capacity, so overtime is paid), parts ordered every day, a starved stretch in which
-orders wait and are lost. The world runs the plan; the projection, made from day 0 and again
+supplier always ships on time. The plan is fixed: production every day (once a week beyond the
+line's regular capacity, so overtime is paid), parts ordered every day, a starved stretch in
+which orders wait and are lost. The world runs the plan; the projection, made from day 0 and again
 from a mid-run meeting out of what the company observes that day, must give the books'
 monthly statements line by line, to rounding.
 """
@@ -60,7 +60,7 @@ transport_modes:
 plant:
   production_lead_time_days: 2
   lines:
-    line_1: {products: [small, large], capacity_per_day: 14, overtime_max_fraction: 0.5,
+    line_1: {products: [small, large], capacity_per_day: 16, overtime_max_fraction: 0.5,
              overtime_premium_per_unit: 1.5}
 finance:
   opening_cash: -3000.0          # opens in overdraft, so interest is charged
@@ -75,8 +75,12 @@ STARVED = range(60, 70)  # days the plan makes nothing: stock runs out, orders w
 
 
 def _make(day: int) -> np.ndarray:
-    """Units of each product the plan starts on ``day``."""
-    return np.zeros(2) if day in STARVED else np.array([10.0, 6.0])
+    """Units of each product the plan starts on ``day``: a day's demand, and on the last day
+    of each week five more of ``small`` than the line's regular 16 a day can make (overtime,
+    worked then since no later day of the week is left to make them)."""
+    if day in STARVED:
+        return np.zeros(2)
+    return np.array([15.0 if day % 7 == 6 else 10.0, 6.0])
 
 
 BUY = 38.0  # parts ordered every day: 2 × 10 + 3 × 6
@@ -100,7 +104,7 @@ def _run():
 
 def _plan(first: int, days: int, premium_per_unit: float) -> FlowPlan:
     starts = np.column_stack([_make(d) for d in range(first, first + days)])
-    overtime = np.maximum(starts.sum(axis=0) - 14.0, 0.0) * premium_per_unit
+    overtime = np.maximum(starts.sum(axis=0) - 16.0, 0.0) * premium_per_unit
     dispatch = np.array([BUY if d - 3 >= 0 else 0.0 for d in range(first, first + days)])
     return FlowPlan(
         demand=np.repeat([[10.0], [6.0]], days, axis=1),

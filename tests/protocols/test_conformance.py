@@ -102,14 +102,33 @@ def test_decision_log_is_well_formed(run):
                 "margin",
                 "penalties",
                 "cost",
+                "depreciation",
                 "capital_charge",
                 "storage",
                 "timing",
                 "working_capital",
+                "capex",
                 "profit",
             }
             if option["decided_by"] == "the executive's weights" and option["chosen"]:
                 assert option["score"] >= 0
+            if protocol.financial_reconciliation:
+                # Each decision shows the gap to budget and what it moves toward it.
+                assert set(option["closes_gap"]) == {
+                    "revenue",
+                    "gross_margin",
+                    "operating_profit",
+                    "inventory",
+                    "cash",
+                }
+                assert "revenue" in option["gap_to_budget"]
+        if protocol.financial_reconciliation and entry.get("kind") == "sop_cycle":
+            months = entry["ibp"]["months"]
+            assert entry["ibp"]["horizon_months"] == protocol.horizon_months
+            assert len(months) >= protocol.horizon_months
+            assert {"revenue", "gross_margin", "operating_profit", "inventory", "cash"} <= set(
+                months[0]["projected"]
+            )
     if protocol.supply_review:
         assert any(e.get("options") for e in cycles)
 

@@ -129,7 +129,7 @@ def test_unknown_key_names_the_allowed_keys_and_suggests_the_close_one(tmp_path:
             "nmae: minimal",
             "nmae",
             "name",
-            "horizon_days, information_delay_days, kind, markets",
+            "horizon_days, ibp, information_delay_days, kind, markets",
         ),
         (
             "base_per_day: 10",

@@ -62,15 +62,15 @@ def test_the_executive_decides_on_operating_profit_unless_told_to_grow():
 
 
 def test_alternatives_to_one_gap_are_decided_together():
-    table = _Table(Mandate(ExecutiveAgent()), (1.0,))
+    table = _Table(Mandate(ExecutiveAgent()))
     chosen = table.choose(
         "build_and_overtime",
         "operations",
         [
-            ("nothing", OptionValue()),
-            ("build ahead", OptionValue(margin=1_000, capital_charge=100)),
-            ("overtime", OptionValue(margin=1_500, cost=300)),
-            ("both", OptionValue(margin=1_600, cost=300, capital_charge=150)),
+            ("nothing", [OptionValue()]),
+            ("build ahead", [OptionValue(margin=1_000, capital_charge=100)]),
+            ("overtime", [OptionValue(margin=1_500, cost=300)]),
+            ("both", [OptionValue(margin=1_600, cost=300, capital_charge=150)]),
         ],
     )
     assert chosen == 2  # the best score, not the first that pays
@@ -166,7 +166,7 @@ def test_a_failing_supplier_is_on_the_table_and_what_is_stuck_counts_for_nothing
         review.meeting = Meeting(
             make_protocol("sop"), top.products, config.agents.sales.forecaster, {}
         )
-        review.table = _Table(Mandate(ExecutiveAgent()), (1.0,))
+        review.table = _Table(Mandate(ExecutiveAgent()))
         parts = tuple(supply(stuck if c == "motor" else 0.0) for c in top.components)
         review.proposals = SimpleNamespace(materials=SimpleNamespace(components=parts))
         review._materials()
