@@ -14,7 +14,7 @@ import numpy as np
 
 from agents.config import BudgetYear, CompanyConfig, FamilyBudget, OperatingPlan
 from sim import ledger as rec
-from sim.calendar import DAYS_PER_YEAR
+from sim.calendar import DAYS_PER_YEAR, MONTH_LENGTHS
 
 __all__ = ["BUDGET_LINES", "budget_for", "derive_budget", "monthly_budget"]
 
@@ -24,9 +24,11 @@ BUDGET_SEED_TAG = 0x62756467  # the budget run's own seed, derived from the conf
 
 def monthly_budget(plan: OperatingPlan, opening_cash: float, months: int) -> dict[str, np.ndarray]:
     """Each budget line per calendar month of the run, 0 .. ``months`` - 1 (NaN past the
-    budget's years): flows phased by ``plan.phasing``, inventory at the year's average, cash
-    on a straight line to each year's end."""
+    budget's years): revenue and gross margin phased by ``plan.phasing``; operating profit as
+    the month's gross margin less the year's costs below it spread by days (they are mostly
+    fixed); inventory at the year's average; cash on a straight line to each year's end."""
     weights = np.array(plan.month_weights())
+    days = np.array(MONTH_LENGTHS) / DAYS_PER_YEAR
     out = {name: np.full(months, np.nan) for name in BUDGET_LINES}
     cash_before = opening_cash
     for y, year in enumerate(plan.years):
@@ -37,7 +39,9 @@ def monthly_budget(plan: OperatingPlan, opening_cash: float, months: int) -> dic
         n = span.stop - span.start
         out["revenue"][span] = year.revenue * weights[:n]
         out["gross_margin"][span] = year.gross_margin * weights[:n]
-        out["operating_profit"][span] = year.operating_profit * weights[:n]
+        # Costs between gross margin and operating profit are mostly fixed: spread by days.
+        fixed = year.gross_margin - year.operating_profit
+        out["operating_profit"][span] = year.gross_margin * weights[:n] - fixed * days[:n]
         out["inventory"][span] = year.average_inventory
         out["cash"][span] = cash_before + (year.ending_cash - cash_before) * (
             np.arange(1, n + 1) / 12

@@ -523,9 +523,10 @@ class BudgetYear(Strict):
 class OperatingPlan(Strict):
     """The annual operating plan (the budget), year by year from the first day of the run.
 
-    ``phasing``: each calendar month's share of a year's revenue, gross margin and operating
-    profit (twelve weights, scaled to sum to 1; default: by the days in the month).
-    Inventory is budgeted at the year's average in every month; cash along a straight line
+    ``phasing``: each calendar month's share of a year's revenue and gross margin (twelve
+    weights, scaled to sum to 1; default: by the days in the month); the costs between gross
+    margin and operating profit are spread by days, as they are mostly fixed. Inventory is
+    budgeted at the year's average in every month; cash along a straight line
     from the previous year's end (the opening cash, the first year) to the year's end. The
     financial assumptions are the books': the capital charge and storage rates (``finance``),
     the payment terms of markets and suppliers, and Finance's ``capex_hurdle_rate``.

@@ -510,6 +510,37 @@ def overtime_share(o: CompanyOutcome) -> float:
     return _safe_ratio(overtime, regular + overtime)
 
 
+def _month_ahead(o: CompanyOutcome, line: str) -> list[tuple[float, float]]:
+    """(projected, actual) of ``line`` for each month an IBP meeting projected at its start
+    and the books then closed (from the decision log's plan-versus-actual reviews)."""
+    pairs = []
+    for fact in _facts(o, rec.DecisionRecorded):
+        review = fact.entry.get("ibp", {}).get("plan_vs_actual", {})
+        if line in review.get("actual", {}):
+            pairs.append((review["projected"][line], review["actual"][line]))
+    return pairs
+
+
+@kpi(unit="share", group="Planning")
+def projection_error_revenue(o: CompanyOutcome) -> float:
+    """Mean absolute error of IBP's month-ahead projection of revenue, as a share of the
+    month's actual revenue (each meeting's projection of the month it opens, against the
+    books at the month's close). NaN without IBP meetings, or before a month has closed."""
+    pairs = [(p, a) for p, a in _month_ahead(o, "revenue") if a > 0]
+    return float(np.mean([abs(p - a) / a for p, a in pairs])) if pairs else float("nan")
+
+
+@kpi(unit="share", group="Planning")
+def projection_error_operating_profit(o: CompanyOutcome) -> float:
+    """Mean absolute error of IBP's month-ahead projection of operating profit, as a share of
+    the month's actual revenue (profit can be near zero; revenue is the scale it moves on).
+    NaN without IBP meetings, or before a month has closed."""
+    profit = _month_ahead(o, "operating_profit")
+    revenue = [a for _, a in _month_ahead(o, "revenue")]
+    pairs = [(p, a, r) for (p, a), r in zip(profit, revenue, strict=True) if r > 0]
+    return float(np.mean([abs(p - a) / r for p, a, r in pairs])) if pairs else float("nan")
+
+
 def company_kpis(outcome: CompanyOutcome) -> dict[str, float]:
     """Every registered company KPI of ``outcome``, by name."""
     return {name: float(function(outcome)) for name, function in COMPANY_KPIS.items()}

@@ -14,7 +14,12 @@ Then, where they apply (empty elsewhere):
   stage, the goods shipped to it and not yet received), ``supply_line`` (stages).
 
 The company also gets one row per day and account (``entity_kind = account``) with its
-end-of-day ``balance``.
+end-of-day ``balance``; and, under IBP, one row per meeting, month of its horizon and line of
+the plan in dollars (``entity_kind = projection``, ``entity`` the line: ``revenue``,
+``gross_margin``, ``operating_profit``, ``inventory``, ``cash``…; ``period`` the month's first
+day) with the meeting's day (``cycle_day``), the ``month`` (0 = the run's first January), the
+``projected`` amount, the ``budget`` and, for months the run has closed, the ``actual`` from the
+books (flows over the month, balances at its close).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import pandas as pd
 from sim import ledger as rec
 from sim.chain import ChainOutcome
 from sim.ledger import Account
+from sim.statements import books_statements, month_starts
 from sim.world import CompanyOutcome
 
 __all__ = ["TIMESERIES_FORMATS", "timeseries", "timeseries_bytes", "write_timeseries"]
@@ -99,7 +105,57 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
         },
     )
     accounts = _long("account", tuple(a.name.lower() for a in Account), {"balance": d["balances"]})
-    return pd.concat([products, components, accounts], ignore_index=True)
+    return pd.concat([products, components, accounts, _projections(o)], ignore_index=True)
+
+
+def _projections(o: CompanyOutcome) -> pd.DataFrame:
+    """The plan in dollars of every IBP meeting, month by month, against budget and books."""
+    entries = [
+        f.entry
+        for f in o.ledger.facts
+        if type(f) is rec.DecisionRecorded and "ibp" in f.entry and f.kind == "sop_cycle"
+    ]
+    if not entries:
+        return pd.DataFrame()
+    books = books_statements(o.ledger.books, np.zeros(len(Account)), 0, o.days)
+    actual = {}
+    closed = [
+        i
+        for i, first in enumerate(books.first_day)
+        if i + 1 < len(books.month) or month_starts(int(first), 40)[1] <= o.days
+    ]
+    for (_, name), values in books.lines.items():
+        for i in closed:
+            actual[int(books.month[i]), name] = float(values[i])
+    rows = []
+    for entry in entries:
+        for month in entry["ibp"]["months"]:
+            for line, amount in month["projected"].items():
+                rows.append(
+                    (
+                        month["first_day"],
+                        "projection",
+                        line,
+                        entry["day"],
+                        month["month"],
+                        amount,
+                        month["budget"].get(line),
+                        actual.get((month["month"], line)),
+                    )
+                )
+    return pd.DataFrame(
+        rows,
+        columns=[
+            "period",
+            "entity_kind",
+            "entity",
+            "cycle_day",
+            "month",
+            "projected",
+            "budget",
+            "actual",
+        ],
+    )
 
 
 def _chain(o: ChainOutcome) -> pd.DataFrame:
