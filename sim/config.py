@@ -427,6 +427,11 @@ class WorldConfig(Common):
     ``information_delay_days`` is how late one function sees data that belongs to another
     when they do not share it (a fact of the company's systems, used by the functions'
     views); ``capacity_options`` are the expansions the company could buy.
+
+    ``families`` groups the products into product families, each named with the products it
+    holds, for planning in aggregate (the families of S&OP; see ``sim.families``). Every
+    product belongs to exactly one family; left empty, each product is a family of its own,
+    named like the product.
     """
 
     kind: Literal["company"] = "company"
@@ -441,6 +446,9 @@ class WorldConfig(Common):
     shocks: Annotated[tuple[Shock, ...], Field(strict=False)] = ()
     information_delay_days: Annotated[int, Field(ge=0, le=90)] = 7
     capacity_options: Annotated[tuple[CapacityOption, ...], Field(strict=False)] = ()
+    families: dict[Name, Annotated[tuple[Name, ...], Field(strict=False)]] = Field(
+        default_factory=dict
+    )
 
 
 class ChainStage(Strict):
@@ -982,6 +990,7 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
     for pname in sorted(products - made) if lines_listed else []:
         message = "no production line makes this product; list it in a line"
         problems.append((("products", pname), message))
+    problems += _family_problems(data.get("families"), products)
     if isinstance(data.get("markets"), dict):
         shares = [mapping_at(m).get("share", 1.0) for m in mapping_at(data, "markets").values()]
         if all(is_number(s) for s in shares):
@@ -1013,6 +1022,38 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
         start, end = shock.get("start_day"), shock.get("end_day")
         if is_number(start) and is_number(end) and end <= start:
             problems.append((("shocks", i, "end_day"), "end_day must be after start_day"))
+    return problems
+
+
+def _family_problems(families: Any, products: set[str]) -> list[tuple[tuple, str]]:
+    """Every name a family lists is a product, and every product is in exactly one family
+    (when families are given at all)."""
+    if not isinstance(families, dict) or not families:
+        return []
+    problems: list[tuple[tuple, str]] = []
+    family_of: dict[str, str] = {}
+    for fname, listed in families.items():
+        if isinstance(listed, list | tuple) and not listed:
+            problems.append((("families", fname), "a family lists at least one product"))
+        for i, pname in listed_names(listed):
+            where = ("families", fname, i)
+            if pname not in products:
+                problems.append((where, unknown_name("product", pname, products)))
+            elif family_of.get(pname) == fname:
+                problems.append((where, f"product '{pname}' is listed twice in family '{fname}'"))
+            elif pname in family_of:
+                message = (
+                    f"product '{pname}' is already in family '{family_of[pname]}'; a product "
+                    f"belongs to exactly one family"
+                )
+                problems.append((where, message))
+            else:
+                family_of[pname] = fname
+    if all(isinstance(listed, list | tuple) for listed in families.values()):
+        names = ", ".join(str(f) for f in families)
+        for pname in sorted(products - set(family_of)):
+            message = f"product '{pname}' is in no family; list it in one of: {names}"
+            problems.append((("families",), message))
     return problems
 
 

@@ -32,6 +32,7 @@ from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
 from sim.config import Constant, Delay, Gamma, LogNormal, Normal, Uniform, WorldConfig
 from sim.demand import mean_schedule, realise, split_by_share
+from sim.families import family_index
 from sim.ledger import Account, Ledger
 from sim.messages import (
     CapacityChange,
@@ -100,7 +101,12 @@ def draw_days(delay: Delay, rng: np.random.Generator) -> int:
 
 @dataclass(frozen=True)
 class Topology:
-    """What a decision maker may know of the network's structure (static over a run)."""
+    """What a decision maker may know of the network's structure (static over a run).
+
+    ``families`` are the product families (``WorldConfig.families``; each product its own
+    family when none are given) and ``family_of`` the index of each product's family, for
+    planning in aggregate with :mod:`sim.families`.
+    """
 
     products: tuple[str, ...]
     components: tuple[str, ...]
@@ -120,6 +126,8 @@ class Topology:
     mode_lead_time_days: np.ndarray  # [mode] mean
     mode_cost_per_unit: np.ndarray  # [mode]
     production_lead_time_days: int
+    families: tuple[str, ...]
+    family_of: np.ndarray  # [product] index into families
 
 
 @dataclass(frozen=True)
@@ -272,6 +280,7 @@ class World:
         for s, sup in enumerate(c.suppliers.values()):
             for cname, terms in sup.components.items():
                 supplier_price[s, self._cidx[cname]] = terms.price
+        families, family_of = family_index(self.products, c.families)
         self.market_shares = np.array([m.share for m in c.markets.values()], dtype=float)
         self.market_priority = np.array([m.priority for m in c.markets.values()])
         self.market_patience = np.array([m.patience_days for m in c.markets.values()])
@@ -305,6 +314,8 @@ class World:
                 np.array([m.cost_per_unit for m in c.transport_modes.values()], dtype=float)
             ),
             production_lead_time_days=c.plant.production_lead_time_days,
+            families=families,
+            family_of=_readonly(family_of),
         )
 
     def _build_state(self) -> None:
