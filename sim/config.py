@@ -404,12 +404,20 @@ class Shock(Strict):
 
 class CapacityOption(Strict):
     """A capacity expansion the company could make: ``delta_per_day`` more on ``line`` for
-    ``capex``, available ``lead_days`` after approval."""
+    ``capex``, in service ``lead_days`` after approval.
+
+    After ``lead_days`` the added capacity rises in equal daily steps to ``delta_per_day``
+    over ``ramp_days`` days (the first step on the day it is in service, the full amount on
+    its ``ramp_days``-th day; 0 = all at once): a new line or shift takes time to learn.
+    The capex is paid in cash on approval and depreciated, like the plant, from the day the
+    new capacity is in service.
+    """
 
     line: Name
     delta_per_day: PositiveUnits
     capex: Money
     lead_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 90
+    ramp_days: Days = 0
 
 
 class Common(Strict):

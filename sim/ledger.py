@@ -304,11 +304,15 @@ class PromotionScheduled:
 
 @dataclass(frozen=True, slots=True)
 class CapacityChanged:
+    """A capacity change approved on ``day``: ``capex`` paid then, ``delta_per_day`` more on
+    ``line`` in service from ``start_day``, reached in ``ramp_days`` equal daily steps."""
+
     day: int
     line: int
     delta_per_day: float
     start_day: int
     capex: float
+    ramp_days: int = 0
 
 
 class PlanKind(StrEnum):

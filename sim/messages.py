@@ -91,13 +91,17 @@ class Promotion:
 
 @dataclass(frozen=True, slots=True)
 class CapacityChange:
-    """Add ``delta_per_day`` of regular capacity to ``line`` from ``start_day`` on; ``capex`` is
-    paid now and depreciated like the plant."""
+    """Add ``delta_per_day`` of regular capacity to ``line``, in service from ``start_day``
+    (after today) and rising in ``ramp_days`` equal daily steps from then: on day
+    ``start_day + k`` the line has ``(k + 1) / ramp_days`` of it, all of it from day
+    ``start_day + ramp_days - 1`` on (0: all at once). ``capex`` is paid in cash now and
+    depreciated like the plant from ``start_day``, when the asset is in service."""
 
     line: str
     delta_per_day: float
     start_day: int
     capex: float = 0.0
+    ramp_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,9 @@ Order of phases within day ``d`` (see :class:`sim.calendar.Phase`):
 4. ``EXECUTE``  requests are executed: production orders join line queues, purchase orders go
                 to suppliers; lines start what capacity and components allow (regular capacity
                 first, then overtime); suppliers dispatch what is ready.
-5. ``CLOSE``    holding cost, depreciation and interest accrue; receivables and payables due
-                today are settled; the day's snapshot is recorded.
+5. ``CLOSE``    holding cost, depreciation (of the assets in service) and interest accrue;
+                receivables and payables due today are settled; the day's snapshot is
+                recorded.
 
 Events are per order, per shipment, per production batch and per phase, never per unit; the
 products, components and lines live in numpy arrays.
@@ -368,6 +369,10 @@ class World:
         self._received_today = np.zeros(S)
         self._late_today = np.zeros(S)
         self._line_used_today = np.zeros(L)
+        # Capacity changes per line: what each change in service has installed so far (in the
+        # order they came into service), and the capacity once every approved change is in.
+        self._line_installed: list[list[float]] = [[] for _ in range(L)]
+        self._line_committed = self.line_capacity.copy()
         self._line_overtime_today = np.zeros(L)
 
     def _build_demand(self) -> None:
@@ -410,7 +415,14 @@ class World:
             float(self.fg @ self.product_standard_cost),
             "opening finished goods",
         )
-        self._daily_depreciation = f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR)
+        # Fixed assets in service, each depreciated straight-line on its own: [per day, book
+        # value left]. Capex approved and not yet in service waits in ``_assets_pending``.
+        self._assets: list[list[float]] = []
+        self._assets_pending = 0.0
+        if f.fixed_assets > 0:
+            self._assets.append(
+                [f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR), f.fixed_assets]
+            )
         for prod in self.config.products.values():
             for promo in prod.demand.promotions:
                 if promo.cost and promo.start_day < self.horizon:
@@ -687,27 +699,72 @@ class World:
             self.env.process(self._promotion_cost_process(start, promo.cost))
 
     def _change_capacity(self, day: int, change: CapacityChange) -> None:
+        """Approve ``change`` (EXECUTE of ``day``): the capex is paid in cash today and posted
+        to fixed assets; the capacity comes into service on ``start_day`` and ramps up from
+        there (:meth:`_capacity_process`).
+
+        The new asset is depreciated from the day it is in service, not from the day it is
+        paid for: an asset is depreciated once it is placed in service (the usual accounting
+        convention), so until ``start_day`` only the assets already in service depreciate.
+        """
         li = self._index(self._lidx, change.line, "line")
-        if change.start_day <= day or change.capex < 0:
+        if change.start_day <= day:
             raise DecisionError(f"a capacity change must start after today (day {day}): {change!r}")
-        if self.line_capacity[li] + change.delta_per_day < 0:
+        if not (np.isfinite(change.capex) and change.capex >= 0):
+            raise DecisionError(f"capex must be finite and >= 0: {change!r}")
+        if not np.isfinite(change.delta_per_day):
+            raise DecisionError(f"delta_per_day must be finite: {change!r}")
+        ramp = change.ramp_days
+        if isinstance(ramp, bool) or not isinstance(ramp, int | np.integer) or ramp < 0:
+            raise DecisionError(f"ramp_days must be a whole number of days >= 0: {change!r}")
+        if self._line_committed[li] + change.delta_per_day < 0:
             raise DecisionError(f"line {change.line!r} cannot have negative capacity: {change!r}")
+        self._line_committed[li] += change.delta_per_day
         self.books.post(
             day, Account.FIXED_ASSETS, Account.CASH, change.capex, "capital expenditure"
         )
-        years = self.config.finance.depreciation_years
-        self._daily_depreciation += change.capex / (years * DAYS_PER_YEAR)
+        self._assets_pending += change.capex
         self.ledger.record(
-            rec.CapacityChanged(day, li, change.delta_per_day, change.start_day, change.capex)
+            rec.CapacityChanged(
+                day, li, change.delta_per_day, change.start_day, change.capex, int(ramp)
+            )
         )
         if change.start_day < self.horizon:
             self.env.process(self._capacity_process(li, change))
 
     def _capacity_process(self, li: int, change: CapacityChange):
+        """Bring ``change`` into service: from ``start_day`` (RECEIVE) its asset depreciates
+        and the line gains ``delta_per_day`` in ``ramp_days`` equal daily steps, the first on
+        ``start_day`` (all at once when ``ramp_days`` is 0 or 1). Overtime capacity stays the
+        line's fraction of its regular capacity."""
         yield self.env.timeout(at(change.start_day, Phase.RECEIVE) - self.env.now)
+        years = self.config.finance.depreciation_years
+        self._assets_pending -= change.capex
+        if change.capex > 0:
+            self._assets.append([change.capex / (years * DAYS_PER_YEAR), change.capex])
+        installed = self._line_installed[li]
+        slot = len(installed)
+        installed.append(0.0)
+        steps = max(1, int(change.ramp_days))
+        for k in range(1, steps + 1):
+            day = change.start_day + k - 1
+            if day >= self.horizon:
+                return
+            if k > 1:
+                yield self.env.timeout(at(day, Phase.RECEIVE) - self.env.now)
+            delta = change.delta_per_day
+            installed[slot] = delta if k == steps else delta * k / steps
+            self._set_line_capacity(li)
+
+    def _set_line_capacity(self, li: int) -> None:
+        """Regular capacity of line ``li``: the config's plus what each change in service has
+        installed so far, in the order they came into service; overtime is its fraction."""
+        capacity = float(self.config.plant.lines[self.lines[li]].capacity_per_day)
+        for added in self._line_installed[li]:
+            capacity += added
         fraction = self.config.plant.lines[self.lines[li]].overtime_max_fraction
-        self.line_capacity[li] += change.delta_per_day
-        self.line_overtime_capacity[li] = self.line_capacity[li] * fraction
+        self.line_capacity[li] = capacity
+        self.line_overtime_capacity[li] = capacity * fraction
 
     @staticmethod
     def _index(index: dict[str, int], name: str, what: str) -> int:
@@ -1074,7 +1131,11 @@ class World:
             f.overhead_per_year / DAYS_PER_YEAR,
             "fixed overhead",
         )
-        depreciation = min(self._daily_depreciation, books.balance(Account.FIXED_ASSETS))
+        depreciation = 0.0
+        for asset in self._assets:
+            amount = min(asset[0], asset[1])
+            asset[1] -= amount
+            depreciation += amount
         post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
         collected = self.receivable_due.pop(day, 0.0)
         post(day, Account.CASH, Account.RECEIVABLES, collected, "customer payments")
@@ -1137,6 +1198,12 @@ class World:
                 Account.INVENTORY_IN_TRANSIT,
                 books.balance(Account.INVENTORY_IN_TRANSIT),
                 float(self.comp_in_transit @ self.component_standard_cost),
+            ),
+            # Each asset's book value, plus capex approved for capacity not yet in service.
+            "fixed assets": (
+                Account.FIXED_ASSETS,
+                books.balance(Account.FIXED_ASSETS),
+                sum(value for _, value in self._assets) + self._assets_pending,
             ),
         }
         for name, (account, booked, counted) in checks.items():
