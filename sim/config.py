@@ -325,12 +325,35 @@ class PriceBreak(Strict):
     price: Money
 
 
+class ReservationTerms(Strict):
+    """A supplier's offer to hold extra capacity for the company: a capacity reservation,
+    paid whether it is used or not (take-or-pay).
+
+    The company may reserve up to ``extra_per_week`` more units of the component a week, for
+    a window of at least ``min_weeks`` whole weeks that starts on the first day of a week at
+    least ``lead_days`` after it asks. The supplier bills ``fee_per_unit_per_week`` for each
+    unit reserved, each week of the window: the bill of a week is issued on its first day and
+    paid on the supplier's payment terms, like its invoices for components. Reserved capacity
+    serves the orders placed once it is reserved, in the weeks of its window.
+    """
+
+    extra_per_week: PositiveUnits
+    fee_per_unit_per_week: Money
+    lead_days: Days = 14
+    min_weeks: Annotated[int, Field(ge=1, le=MAX_DAYS // 7)] = 4
+
+
 class SupplyTerms(Strict):
-    """What a supplier charges for one component: a base price and optional volume tiers."""
+    """What a supplier charges for one component: a base price and optional volume tiers.
+
+    ``capacity_per_week`` is the most the supplier makes of it a week (none: no limit); a
+    supplier with a limit may offer a ``reservation`` of more, for a fee.
+    """
 
     price: Money
     price_breaks: Annotated[tuple[PriceBreak, ...], Field(strict=False)] = ()
     capacity_per_week: Annotated[float, Field(ge=1, le=MAX_UNITS)] | None = None
+    reservation: ReservationTerms | None = None
 
 
 class Supplier(Strict):
@@ -972,11 +995,22 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
                 problems.append((where, unknown_name("component", cname, components)))
     supplied: set[str] = set()
     for sname, supplier in mapping_at(data, "suppliers").items():
-        for cname in mapping_at(supplier, "components"):
+        for cname, terms in mapping_at(supplier, "components").items():
             supplied.add(cname)
             if cname not in components:
                 where = ("suppliers", sname, "components", cname)
                 problems.append((where, unknown_name("component", cname, components)))
+            terms = mapping_at(terms)
+            if (
+                isinstance(terms.get("reservation"), dict)
+                and terms.get("capacity_per_week") is None
+            ):
+                where = ("suppliers", sname, "components", cname, "reservation")
+                message = (
+                    "a reservation adds to the supplier's weekly capacity, and this component "
+                    "has no limit to add to: set capacity_per_week, or remove the reservation"
+                )
+                problems.append((where, message))
         for i, mode in listed_names(mapping_at(supplier).get("modes")):
             if mode not in modes:
                 where = ("suppliers", sname, "modes", i)
