@@ -15,6 +15,7 @@ import numpy as np
 from agents.config import BudgetYear, CompanyConfig, FamilyBudget, OperatingPlan
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_YEAR, MONTH_LENGTHS
+from sim.families import family_index
 
 __all__ = ["BUDGET_LINES", "budget_for", "derive_budget", "monthly_budget"]
 
@@ -101,7 +102,7 @@ def derive_budget(config: CompanyConfig) -> OperatingPlan:
     )
     monthly = statements.line("pnl", "revenue")
     phasing = tuple(float(max(x, 1e-9) / max(monthly.sum(), 1e-9) * 12) for x in monthly)
-    family_of, families = _families(config)
+    families, family_of = family_index(tuple(config.products), config.families)
     sold = np.zeros(len(config.products))
     price = np.array([p.price for p in config.products.values()])
     cost = np.asarray(outcome.topology.product_standard_cost)
@@ -139,18 +140,3 @@ def derive_budget(config: CompanyConfig) -> OperatingPlan:
             )
         )
     return OperatingPlan(years=tuple(years), phasing=tuple(round(w, 4) for w in phasing))
-
-
-def _families(config: CompanyConfig) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Each product's family index and the families' names (a product is its own family
-    where the config declares none)."""
-    declared = getattr(config, "families", None) or {}
-    products = list(config.products)
-    if not declared:
-        return np.arange(len(products)), tuple(products)
-    names = tuple(declared)
-    family_of = np.zeros(len(products), dtype=int)
-    for f, name in enumerate(names):
-        for product in declared[name]:
-            family_of[products.index(product)] = f
-    return family_of, names

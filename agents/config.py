@@ -563,12 +563,15 @@ class IBPSettings(Strict):
 
 
 class CompanyConfig(WorldConfig):
-    """A manufacturing company: its world, and who decides in it.
+    # Who decides, then the world's own keys as the world describes them, so that the config
+    # reference explains every key written at the top of a company's file.
+    __doc__ = """A manufacturing company: its world, and who decides in it.
 
     ``protocol`` chooses who decides: ``classic`` (textbook ``policies``, no functions) or a
     rung of the ladder from functional silos to IBP, played by the function ``agents``.
     ``budget`` is the annual operating plan IBP plans against; ``ibp`` how it values options.
-    """
+
+""" + (WorldConfig.__doc__ or "").partition("\n\n")[2]
 
     protocol: ProtocolName = "classic"
     protocol_options: ProtocolOptions = ProtocolOptions()

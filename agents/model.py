@@ -30,7 +30,7 @@ import mesa
 import numpy as np
 
 from agents.base import FunctionAgent, View
-from agents.budget import _families, budget_for, family_budget, monthly_budget
+from agents.budget import budget_for, family_budget, monthly_budget
 from agents.config import CompanyConfig
 from agents.executive import Executive, Mandate
 from agents.finance import Finance
@@ -73,6 +73,7 @@ from sim.messages import (
     ProductionOrder,
     Promotion,
     PurchaseOrder,
+    ReserveCapacity,
 )
 from sim.rng import Streams
 from sim.world import CompanyObservation, CompanyOutcome, World
@@ -90,6 +91,7 @@ _WORLD = (
     CapacityChange,
     DecisionRecord,
     OrdersReview,
+    ReserveCapacity,
 )  # the requests the world executes
 
 
@@ -203,7 +205,8 @@ class OnePlanModel(mesa.Model):
     def _financial_planning(self) -> FinancialPlanning:
         """IBP's financial plan: the books' terms, the families, and the budget by month."""
         config = self.config
-        family_of, families = _families(config)
+        top = self.world.topology
+        family_of, families = np.asarray(top.family_of), top.families
         months = 12 * -(-self.horizon // DAYS_PER_YEAR)
         budget = budget_for(config)
         return FinancialPlanning(

@@ -325,12 +325,35 @@ class PriceBreak(Strict):
     price: Money
 
 
+class ReservationTerms(Strict):
+    """A supplier's offer to hold extra capacity for the company: a capacity reservation,
+    paid whether it is used or not (take-or-pay).
+
+    The company may reserve up to ``extra_per_week`` more units of the component a week, for
+    a window of at least ``min_weeks`` whole weeks that starts on the first day of a week at
+    least ``lead_days`` after it asks. The supplier bills ``fee_per_unit_per_week`` for each
+    unit reserved, each week of the window: the bill of a week is issued on its first day and
+    paid on the supplier's payment terms, like its invoices for components. Reserved capacity
+    serves the orders placed once it is reserved, in the weeks of its window.
+    """
+
+    extra_per_week: PositiveUnits
+    fee_per_unit_per_week: Money
+    lead_days: Days = 14
+    min_weeks: Annotated[int, Field(ge=1, le=MAX_DAYS // 7)] = 4
+
+
 class SupplyTerms(Strict):
-    """What a supplier charges for one component: a base price and optional volume tiers."""
+    """What a supplier charges for one component: a base price and optional volume tiers.
+
+    ``capacity_per_week`` is the most the supplier makes of it a week (none: no limit); a
+    supplier with a limit may offer a ``reservation`` of more, for a fee.
+    """
 
     price: Money
     price_breaks: Annotated[tuple[PriceBreak, ...], Field(strict=False)] = ()
     capacity_per_week: Annotated[float, Field(ge=1, le=MAX_UNITS)] | None = None
+    reservation: ReservationTerms | None = None
 
 
 class Supplier(Strict):
@@ -404,12 +427,20 @@ class Shock(Strict):
 
 class CapacityOption(Strict):
     """A capacity expansion the company could make: ``delta_per_day`` more on ``line`` for
-    ``capex``, available ``lead_days`` after approval."""
+    ``capex``, in service ``lead_days`` after approval.
+
+    After ``lead_days`` the added capacity rises in equal daily steps to ``delta_per_day``
+    over ``ramp_days`` days (the first step on the day it is in service, the full amount on
+    its ``ramp_days``-th day; 0 = all at once): a new line or shift takes time to learn.
+    The capex is paid in cash on approval and depreciated, like the plant, from the day the
+    new capacity is in service.
+    """
 
     line: Name
     delta_per_day: PositiveUnits
     capex: Money
     lead_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 90
+    ramp_days: Days = 0
 
 
 class Common(Strict):
@@ -427,6 +458,11 @@ class WorldConfig(Common):
     ``information_delay_days`` is how late one function sees data that belongs to another
     when they do not share it (a fact of the company's systems, used by the functions'
     views); ``capacity_options`` are the expansions the company could buy.
+
+    ``families`` groups the products into product families, each named with the products it
+    holds, for planning in aggregate (the families of S&OP; see ``sim.families``). Every
+    product belongs to exactly one family; left empty, each product is a family of its own,
+    named like the product.
     """
 
     kind: Literal["company"] = "company"
@@ -441,6 +477,9 @@ class WorldConfig(Common):
     shocks: Annotated[tuple[Shock, ...], Field(strict=False)] = ()
     information_delay_days: Annotated[int, Field(ge=0, le=90)] = 7
     capacity_options: Annotated[tuple[CapacityOption, ...], Field(strict=False)] = ()
+    families: dict[Name, Annotated[tuple[Name, ...], Field(strict=False)]] = Field(
+        default_factory=dict
+    )
 
 
 class ChainStage(Strict):
@@ -956,11 +995,22 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
                 problems.append((where, unknown_name("component", cname, components)))
     supplied: set[str] = set()
     for sname, supplier in mapping_at(data, "suppliers").items():
-        for cname in mapping_at(supplier, "components"):
+        for cname, terms in mapping_at(supplier, "components").items():
             supplied.add(cname)
             if cname not in components:
                 where = ("suppliers", sname, "components", cname)
                 problems.append((where, unknown_name("component", cname, components)))
+            terms = mapping_at(terms)
+            if (
+                isinstance(terms.get("reservation"), dict)
+                and terms.get("capacity_per_week") is None
+            ):
+                where = ("suppliers", sname, "components", cname, "reservation")
+                message = (
+                    "a reservation adds to the supplier's weekly capacity, and this component "
+                    "has no limit to add to: set capacity_per_week, or remove the reservation"
+                )
+                problems.append((where, message))
         for i, mode in listed_names(mapping_at(supplier).get("modes")):
             if mode not in modes:
                 where = ("suppliers", sname, "modes", i)
@@ -982,6 +1032,7 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
     for pname in sorted(products - made) if lines_listed else []:
         message = "no production line makes this product; list it in a line"
         problems.append((("products", pname), message))
+    problems += _family_problems(data.get("families"), products)
     if isinstance(data.get("markets"), dict):
         shares = [mapping_at(m).get("share", 1.0) for m in mapping_at(data, "markets").values()]
         if all(is_number(s) for s in shares):
@@ -1013,6 +1064,38 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
         start, end = shock.get("start_day"), shock.get("end_day")
         if is_number(start) and is_number(end) and end <= start:
             problems.append((("shocks", i, "end_day"), "end_day must be after start_day"))
+    return problems
+
+
+def _family_problems(families: Any, products: set[str]) -> list[tuple[tuple, str]]:
+    """Every name a family lists is a product, and every product is in exactly one family
+    (when families are given at all)."""
+    if not isinstance(families, dict) or not families:
+        return []
+    problems: list[tuple[tuple, str]] = []
+    family_of: dict[str, str] = {}
+    for fname, listed in families.items():
+        if isinstance(listed, list | tuple) and not listed:
+            problems.append((("families", fname), "a family lists at least one product"))
+        for i, pname in listed_names(listed):
+            where = ("families", fname, i)
+            if pname not in products:
+                problems.append((where, unknown_name("product", pname, products)))
+            elif family_of.get(pname) == fname:
+                problems.append((where, f"product '{pname}' is listed twice in family '{fname}'"))
+            elif pname in family_of:
+                message = (
+                    f"product '{pname}' is already in family '{family_of[pname]}'; a product "
+                    f"belongs to exactly one family"
+                )
+                problems.append((where, message))
+            else:
+                family_of[pname] = fname
+    if all(isinstance(listed, list | tuple) for listed in families.values()):
+        names = ", ".join(str(f) for f in families)
+        for pname in sorted(products - set(family_of)):
+            message = f"product '{pname}' is in no family; list it in one of: {names}"
+            problems.append((("families",), message))
     return problems
 
 

@@ -22,7 +22,12 @@ __all__ = ["Account", "Books", "Ledger"]
 
 
 class Account(IntEnum):
-    """Accounts of the books. Assets and expenses have debit balances; the rest credit."""
+    """Accounts of the books. Assets and expenses have debit balances; the rest credit.
+
+    New accounts are appended, so an account's number stays what it was in older results.
+    ``CAPACITY_RESERVATION`` holds the fees suppliers bill for capacity reserved (through
+    payables, on their payment terms, like their invoices for components).
+    """
 
     CASH = 0
     RECEIVABLES = 1
@@ -48,6 +53,7 @@ class Account(IntEnum):
     INTEREST = 21
     OVERHEAD = 22
     OBSOLESCENCE = 23
+    CAPACITY_RESERVATION = 24
 
 
 ASSETS = (
@@ -76,6 +82,7 @@ EXPENSES = (
     Account.INTEREST,
     Account.OVERHEAD,
     Account.OBSOLESCENCE,
+    Account.CAPACITY_RESERVATION,
 )
 DEBIT_NORMAL = frozenset(ASSETS + EXPENSES)
 INVENTORY = (
@@ -304,11 +311,35 @@ class PromotionScheduled:
 
 @dataclass(frozen=True, slots=True)
 class CapacityChanged:
+    """A capacity change approved on ``day``: ``capex`` paid then, ``delta_per_day`` more on
+    ``line`` in service from ``start_day``, reached in ``ramp_days`` equal daily steps."""
+
     day: int
     line: int
     delta_per_day: float
     start_day: int
     capex: float
+    ramp_days: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class CapacityReserved:
+    """Capacity reserved on ``day`` (take-or-pay): ``extra_per_week`` more units of
+    ``component`` at ``supplier`` each week of the ``weeks`` from ``start_day`` (the first day
+    of a week), billed ``fee_per_week`` a week whether the company buys them or not."""
+
+    day: int
+    supplier: int
+    component: int
+    extra_per_week: float
+    start_day: int
+    weeks: int
+    fee_per_week: float
+
+    @property
+    def end_day(self) -> int:
+        """The first day after the window."""
+        return self.start_day + 7 * self.weeks
 
 
 class PlanKind(StrEnum):

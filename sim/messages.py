@@ -21,6 +21,7 @@ __all__ = [
     "Promotion",
     "PurchaseOrder",
     "ReplenishmentOrder",
+    "ReserveCapacity",
 ]
 
 
@@ -49,6 +50,25 @@ class PurchaseOrder:
     quantity: float
     supplier: str
     mode: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReserveCapacity:
+    """Reserve ``extra_per_week`` more units of ``component`` a week at ``supplier`` for
+    ``weeks`` whole weeks from ``start_day``, on the terms the supplier offers
+    (``suppliers.*.components.*.reservation``; :attr:`sim.world.Topology.reservation_offers`).
+
+    ``start_day`` is the first day of a week (a multiple of 7), at least the offer's
+    ``lead_days`` after today; ``weeks`` is at least its ``min_weeks``; what is reserved in any
+    week, this and earlier reservations together, is at most its ``extra_per_week``. The fee
+    is billed for every reserved unit and week, used or not.
+    """
+
+    supplier: str
+    component: str
+    extra_per_week: float
+    start_day: int
+    weeks: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,13 +111,17 @@ class Promotion:
 
 @dataclass(frozen=True, slots=True)
 class CapacityChange:
-    """Add ``delta_per_day`` of regular capacity to ``line`` from ``start_day`` on; ``capex`` is
-    paid now and depreciated like the plant."""
+    """Add ``delta_per_day`` of regular capacity to ``line``, in service from ``start_day``
+    (after today) and rising in ``ramp_days`` equal daily steps from then: on day
+    ``start_day + k`` the line has ``(k + 1) / ramp_days`` of it, all of it from day
+    ``start_day + ramp_days - 1`` on (0: all at once). ``capex`` is paid in cash now and
+    depreciated like the plant from ``start_day``, when the asset is in service."""
 
     line: str
     delta_per_day: float
     start_day: int
     capex: float = 0.0
+    ramp_days: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,6 +201,14 @@ def obsolescence_cost(o: CompanyOutcome) -> float:
 
 
 @kpi(unit="money", group="Profit and loss")
+def capacity_reservation_cost(o: CompanyOutcome) -> float:
+    """Fees billed by suppliers for capacity reserved for the company, over the run: every
+    reserved unit and week of a reservation's window that starts in the run, whether the
+    capacity was used or not (take-or-pay)."""
+    return _flow(o, Account.CAPACITY_RESERVATION)
+
+
+@kpi(unit="money", group="Profit and loss")
 def capex(o: CompanyOutcome) -> float:
     """Capital expenditure on new capacity during the run (excludes the opening plant)."""
     return sum(
@@ -219,8 +227,9 @@ def overhead_cost(o: CompanyOutcome) -> float:
 @kpi(unit="money", group="Profit and loss")
 def operating_profit(o: CompanyOutcome) -> float:
     """Gross margin − holding − transport − expediting − overtime − penalties − promotions −
-    overhead − depreciation − obsolescence, over the run. Interest is below this line; the
-    capital charge on inventory is above it (it is what the inventory costs the company)."""
+    overhead − depreciation − obsolescence − capacity reservations, over the run. Interest is
+    below this line; the capital charge on inventory is above it (it is what the inventory
+    costs the company)."""
     b = _flow
     return (
         gross_margin(o)
@@ -233,6 +242,7 @@ def operating_profit(o: CompanyOutcome) -> float:
         - b(o, Account.OVERHEAD)
         - b(o, Account.DEPRECIATION)
         - b(o, Account.OBSOLESCENCE)
+        - b(o, Account.CAPACITY_RESERVATION)
     )
 
 
@@ -283,8 +293,8 @@ def _purchases(o: CompanyOutcome) -> float:
 
 @kpi(unit="days", group="Working capital and cash")
 def dpo_days(o: CompanyOutcome) -> float:
-    """Days payables outstanding: average payables / purchases (components + freight) per day.
-    NaN when nothing was bought."""
+    """Days payables outstanding: average payables / purchases (components, freight and
+    capacity reservations) per day. NaN when nothing was bought."""
     return _safe_ratio(float(_balances(o, Account.PAYABLES).mean()), _purchases(o) / o.days)
 
 

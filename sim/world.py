@@ -9,10 +9,13 @@ Order of phases within day ``d`` (see :class:`sim.calendar.Phase`):
                 patience.
 3. ``DECIDE``   the decision maker observes the state after demand and returns requests.
 4. ``EXECUTE``  requests are executed: production orders join line queues, purchase orders go
-                to suppliers; lines start what capacity and components allow (regular capacity
+                to suppliers (within each week's capacity, reservations included), capacity
+                is reserved; lines start what capacity and components allow (regular capacity
                 first, then overtime); suppliers dispatch what is ready.
-5. ``CLOSE``    holding cost, depreciation and interest accrue; receivables and payables due
-                today are settled; the day's snapshot is recorded.
+5. ``CLOSE``    holding cost, depreciation (of the assets in service) and interest accrue;
+                suppliers bill the capacity reserved for a week that starts today;
+                receivables and payables due today are settled; the day's snapshot is
+                recorded.
 
 Events are per order, per shipment, per production batch and per phase, never per unit; the
 products, components and lines live in numpy arrays.
@@ -32,6 +35,7 @@ from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
 from sim.config import Constant, Delay, Gamma, LogNormal, Normal, Uniform, WorldConfig
 from sim.demand import mean_schedule, realise, split_by_share
+from sim.families import family_index
 from sim.ledger import Account, Ledger
 from sim.messages import (
     CapacityChange,
@@ -43,12 +47,14 @@ from sim.messages import (
     ProductionOrder,
     Promotion,
     PurchaseOrder,
+    ReserveCapacity,
 )
 from sim.rng import Streams
 
 __all__ = [
     "CompanyObservation",
     "CompanyOutcome",
+    "ReservationOffer",
     "Topology",
     "World",
     "WorldAuditError",
@@ -99,8 +105,31 @@ def draw_days(delay: Delay, rng: np.random.Generator) -> int:
 
 
 @dataclass(frozen=True)
+class ReservationOffer:
+    """A supplier's offer of extra weekly capacity of a component, for a fee per unit reserved
+    and week (``suppliers.*.components.*.reservation``; request it with
+    :class:`sim.messages.ReserveCapacity`)."""
+
+    supplier: str
+    component: str
+    extra_per_week: float  # the most that can be reserved in any one week
+    fee_per_unit_per_week: float
+    lead_days: int  # a window starts at least this many days after the request
+    min_weeks: int  # the shortest window
+
+
+@dataclass(frozen=True)
 class Topology:
-    """What a decision maker may know of the network's structure (static over a run)."""
+    """What a decision maker may know of the network's structure (static over a run).
+
+    ``families`` are the product families (``WorldConfig.families``; each product its own
+    family when none are given) and ``family_of`` the index of each product's family, for
+    planning in aggregate with :mod:`sim.families`.
+
+    ``supplier_capacity_per_week`` is each supplier's weekly capacity of each component
+    before any reservation (inf: no limit); ``reservation_offers`` the reservations of more
+    capacity on offer.
+    """
 
     products: tuple[str, ...]
     components: tuple[str, ...]
@@ -120,6 +149,10 @@ class Topology:
     mode_lead_time_days: np.ndarray  # [mode] mean
     mode_cost_per_unit: np.ndarray  # [mode]
     production_lead_time_days: int
+    families: tuple[str, ...]
+    family_of: np.ndarray  # [product] index into families
+    supplier_capacity_per_week: np.ndarray  # [supplier, component] inf if no limit, nan if not sold
+    reservation_offers: tuple[ReservationOffer, ...]
 
 
 @dataclass(frozen=True)
@@ -150,6 +183,7 @@ class CompanyObservation:
     supplier_overdue: np.ndarray  # [supplier, component] of that, past the supplier's quote
     supplier_days_overdue: np.ndarray  # [supplier] how long ago its oldest open quote fell due
     supplier_shipping: np.ndarray  # [supplier] False while the supplier has told it ships nothing
+    reservations: tuple[rec.CapacityReserved, ...]  # capacity reserved whose window is not over
     # The books, as the company's finance sees them: today's postings so far (debit, credit,
     # amount), and the money customers owe and the company owes, by the day it falls due
     # (index 0: today; collected and paid at today's close).
@@ -285,9 +319,26 @@ class World:
             [ln.overtime_premium_per_unit for ln in c.plant.lines.values()]
         )
         supplier_price = np.full((S, C), np.nan)
-        for s, sup in enumerate(c.suppliers.values()):
+        supplier_capacity = np.full((S, C), np.nan)
+        offers = []
+        for s, (sname, sup) in enumerate(c.suppliers.items()):
             for cname, terms in sup.components.items():
                 supplier_price[s, self._cidx[cname]] = terms.price
+                limit = terms.capacity_per_week
+                supplier_capacity[s, self._cidx[cname]] = np.inf if limit is None else limit
+                if terms.reservation is not None:
+                    r = terms.reservation
+                    offers.append(
+                        ReservationOffer(
+                            sname,
+                            cname,
+                            r.extra_per_week,
+                            r.fee_per_unit_per_week,
+                            r.lead_days,
+                            r.min_weeks,
+                        )
+                    )
+        families, family_of = family_index(self.products, c.families)
         self.market_shares = np.array([m.share for m in c.markets.values()], dtype=float)
         self.market_priority = np.array([m.priority for m in c.markets.values()])
         self.market_patience = np.array([m.patience_days for m in c.markets.values()])
@@ -321,6 +372,10 @@ class World:
                 np.array([m.cost_per_unit for m in c.transport_modes.values()], dtype=float)
             ),
             production_lead_time_days=c.plant.production_lead_time_days,
+            families=families,
+            family_of=_readonly(family_of),
+            supplier_capacity_per_week=_readonly(supplier_capacity),
+            reservation_offers=tuple(offers),
         )
 
     def _build_state(self) -> None:
@@ -343,6 +398,11 @@ class World:
         self.payable_due: dict[int, float] = defaultdict(float)
         self._posted_before_today = 0  # journal entries before today's (day 0: the opening)
         self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
+        # Capacity reserved per supplier, component and week (weeks of the run only), the
+        # reservations made, and the reservation fees billed by day: [(amount, day due)].
+        self.supplier_week_reserved: dict[tuple[int, int, int], float] = {}
+        self._reservations: list[rec.CapacityReserved] = []
+        self._reservation_bills: dict[int, list[tuple[float, int]]] = defaultdict(list)
         self.arrivals_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(C))
         # Units on order per supplier and component, by the day the supplier's quote said they
         # would arrive (its mean lead time plus the mode's): what is overdue is seen by buyers.
@@ -374,6 +434,10 @@ class World:
         self._received_today = np.zeros(S)
         self._late_today = np.zeros(S)
         self._line_used_today = np.zeros(L)
+        # Capacity changes per line: what each change in service has installed so far (in the
+        # order they came into service), and the capacity once every approved change is in.
+        self._line_installed: list[list[float]] = [[] for _ in range(L)]
+        self._line_committed = self.line_capacity.copy()
         self._line_overtime_today = np.zeros(L)
 
     def _build_demand(self) -> None:
@@ -416,7 +480,14 @@ class World:
             float(self.fg @ self.product_standard_cost),
             "opening finished goods",
         )
-        self._daily_depreciation = f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR)
+        # Fixed assets in service, each depreciated straight-line on its own: [per day, book
+        # value left]. Capex approved and not yet in service waits in ``_assets_pending``.
+        self._assets: list[list[float]] = []
+        self._assets_pending = 0.0
+        if f.fixed_assets > 0:
+            self._assets.append(
+                [f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR), f.fixed_assets]
+            )
         for prod in self.config.products.values():
             for promo in prod.demand.promotions:
                 if promo.cost and promo.start_day < self.horizon:
@@ -586,6 +657,7 @@ class World:
                     [not self._active_shocks("supplier_failure", n, day) for n in self.suppliers]
                 )
             ),
+            reservations=tuple(r for r in self._reservations if r.end_day > day),
             posted_today=tuple(
                 (int(e.debit), int(e.credit), e.amount)
                 for e in self.books.journal[self._posted_before_today :]
@@ -637,6 +709,8 @@ class World:
                     self._schedule_promotion(day, decision)
                 case CapacityChange():
                     self._change_capacity(day, decision)
+                case ReserveCapacity():
+                    self._reserve_capacity(day, decision)
                 case PlanRecord():
                     p = self._index(self._pidx, decision.product, "product")
                     self.ledger.record(
@@ -699,27 +773,72 @@ class World:
             self.env.process(self._promotion_cost_process(start, promo.cost))
 
     def _change_capacity(self, day: int, change: CapacityChange) -> None:
+        """Approve ``change`` (EXECUTE of ``day``): the capex is paid in cash today and posted
+        to fixed assets; the capacity comes into service on ``start_day`` and ramps up from
+        there (:meth:`_capacity_process`).
+
+        The new asset is depreciated from the day it is in service, not from the day it is
+        paid for: an asset is depreciated once it is placed in service (the usual accounting
+        convention), so until ``start_day`` only the assets already in service depreciate.
+        """
         li = self._index(self._lidx, change.line, "line")
-        if change.start_day <= day or change.capex < 0:
+        if change.start_day <= day:
             raise DecisionError(f"a capacity change must start after today (day {day}): {change!r}")
-        if self.line_capacity[li] + change.delta_per_day < 0:
+        if not (np.isfinite(change.capex) and change.capex >= 0):
+            raise DecisionError(f"capex must be finite and >= 0: {change!r}")
+        if not np.isfinite(change.delta_per_day):
+            raise DecisionError(f"delta_per_day must be finite: {change!r}")
+        ramp = change.ramp_days
+        if isinstance(ramp, bool) or not isinstance(ramp, int | np.integer) or ramp < 0:
+            raise DecisionError(f"ramp_days must be a whole number of days >= 0: {change!r}")
+        if self._line_committed[li] + change.delta_per_day < 0:
             raise DecisionError(f"line {change.line!r} cannot have negative capacity: {change!r}")
+        self._line_committed[li] += change.delta_per_day
         self.books.post(
             day, Account.FIXED_ASSETS, Account.CASH, change.capex, "capital expenditure"
         )
-        years = self.config.finance.depreciation_years
-        self._daily_depreciation += change.capex / (years * DAYS_PER_YEAR)
+        self._assets_pending += change.capex
         self.ledger.record(
-            rec.CapacityChanged(day, li, change.delta_per_day, change.start_day, change.capex)
+            rec.CapacityChanged(
+                day, li, change.delta_per_day, change.start_day, change.capex, int(ramp)
+            )
         )
         if change.start_day < self.horizon:
             self.env.process(self._capacity_process(li, change))
 
     def _capacity_process(self, li: int, change: CapacityChange):
+        """Bring ``change`` into service: from ``start_day`` (RECEIVE) its asset depreciates
+        and the line gains ``delta_per_day`` in ``ramp_days`` equal daily steps, the first on
+        ``start_day`` (all at once when ``ramp_days`` is 0 or 1). Overtime capacity stays the
+        line's fraction of its regular capacity."""
         yield self.env.timeout(at(change.start_day, Phase.RECEIVE) - self.env.now)
+        years = self.config.finance.depreciation_years
+        self._assets_pending -= change.capex
+        if change.capex > 0:
+            self._assets.append([change.capex / (years * DAYS_PER_YEAR), change.capex])
+        installed = self._line_installed[li]
+        slot = len(installed)
+        installed.append(0.0)
+        steps = max(1, int(change.ramp_days))
+        for k in range(1, steps + 1):
+            day = change.start_day + k - 1
+            if day >= self.horizon:
+                return
+            if k > 1:
+                yield self.env.timeout(at(day, Phase.RECEIVE) - self.env.now)
+            delta = change.delta_per_day
+            installed[slot] = delta if k == steps else delta * k / steps
+            self._set_line_capacity(li)
+
+    def _set_line_capacity(self, li: int) -> None:
+        """Regular capacity of line ``li``: the config's plus what each change in service has
+        installed so far, in the order they came into service; overtime is its fraction."""
+        capacity = float(self.config.plant.lines[self.lines[li]].capacity_per_day)
+        for added in self._line_installed[li]:
+            capacity += added
         fraction = self.config.plant.lines[self.lines[li]].overtime_max_fraction
-        self.line_capacity[li] += change.delta_per_day
-        self.line_overtime_capacity[li] = self.line_capacity[li] * fraction
+        self.line_capacity[li] = capacity
+        self.line_overtime_capacity[li] = capacity * fraction
 
     @staticmethod
     def _index(index: dict[str, int], name: str, what: str) -> int:
@@ -906,7 +1025,8 @@ class World:
                 chunk = left
             else:
                 used = self.supplier_week_used[(s, c, week)]
-                chunk = min(left, capacity - used)
+                reserved = self.supplier_week_reserved.get((s, c, week), 0.0)
+                chunk = min(left, capacity + reserved - used)
                 if chunk <= _TOL:
                     ready = (week + 1) * DAYS_PER_WEEK
                     continue
@@ -917,6 +1037,75 @@ class World:
             self.env.process(self._shipment_process(po, s, c, m, chunk, price, ready, day, quoted))
             left -= chunk
             ready = (week + 1) * DAYS_PER_WEEK
+
+    def _reserve_capacity(self, day: int, request: ReserveCapacity) -> None:
+        """Reserve capacity at a supplier on the terms it offers (EXECUTE of ``day``).
+
+        From then on the supplier makes up to ``extra_per_week`` more of the component in each
+        week of the window for the orders placed; it bills the fee of each week on the week's
+        first day (CLOSE), through payables on its payment terms, whether the capacity is used
+        or not — also while it fails to ship (take-or-pay).
+        """
+        s = self._index(self._sidx, request.supplier, "supplier")
+        c = self._index(self._cidx, request.component, "component")
+        supplier = self.config.suppliers[request.supplier]
+        terms = supplier.components.get(request.component)
+        if terms is None:
+            raise DecisionError(
+                f"supplier {request.supplier!r} does not sell {request.component!r}"
+            )
+        offer = terms.reservation
+        if offer is None:
+            raise DecisionError(
+                f"supplier {request.supplier!r} offers no capacity reservation of "
+                f"{request.component!r}: {request!r}"
+            )
+        extra, start, weeks = request.extra_per_week, request.start_day, request.weeks
+        if not (np.isfinite(extra) and extra > 0):
+            raise DecisionError(f"extra_per_week must be finite and > 0: {request!r}")
+        if isinstance(weeks, bool) or not isinstance(weeks, int | np.integer):
+            raise DecisionError(f"weeks must be a whole number: {request!r}")
+        if weeks < offer.min_weeks:
+            raise DecisionError(
+                f"{request.supplier!r} reserves {request.component!r} for at least "
+                f"{offer.min_weeks} weeks, not {weeks}: {request!r}"
+            )
+        earliest = -(-(day + offer.lead_days) // DAYS_PER_WEEK) * DAYS_PER_WEEK
+        if isinstance(start, bool) or not isinstance(start, int | np.integer):
+            raise DecisionError(f"start_day must be a day number: {request!r}")
+        if start < day + offer.lead_days:
+            raise DecisionError(
+                f"too early: {request.supplier!r} needs {offer.lead_days} days' notice to "
+                f"reserve {request.component!r}; the earliest start is day {earliest}: {request!r}"
+            )
+        if start % DAYS_PER_WEEK:
+            raise DecisionError(
+                f"a reservation starts on the first day of a week (a multiple of "
+                f"{DAYS_PER_WEEK}); the earliest start is day {earliest}: {request!r}"
+            )
+        first = start // DAYS_PER_WEEK
+        # Only the weeks that start in the run are held and billed; nothing the run reserves
+        # falls after them, so those weeks cannot be over-reserved.
+        last = min(first + int(weeks), -(-self.horizon // DAYS_PER_WEEK))
+        for week in range(first, last):
+            already = self.supplier_week_reserved.get((s, c, week), 0.0)
+            if already + extra > offer.extra_per_week * (1 + 1e-12):
+                raise DecisionError(
+                    f"more than offered: {request.supplier!r} holds at most "
+                    f"{offer.extra_per_week:g} more {request.component!r} a week, and "
+                    f"{already:g} is already reserved in the week from day "
+                    f"{week * DAYS_PER_WEEK}: {request!r}"
+                )
+        fee = extra * offer.fee_per_unit_per_week
+        reserved = rec.CapacityReserved(day, s, c, float(extra), int(start), int(weeks), fee)
+        self._reservations.append(reserved)
+        self.ledger.record(reserved)
+        for week in range(first, last):
+            key = (s, c, week)
+            self.supplier_week_reserved[key] = self.supplier_week_reserved.get(key, 0.0) + extra
+            billed = week * DAYS_PER_WEEK
+            if fee > 0:
+                self._reservation_bills[billed].append((fee, billed + supplier.payment_terms_days))
 
     def _active_shocks(self, kind: str, target: str, day: int) -> list:
         """Shocks of ``kind`` on ``target`` in force on ``day``."""
@@ -1093,10 +1282,19 @@ class World:
             f.overhead_per_year / DAYS_PER_YEAR,
             "fixed overhead",
         )
-        depreciation = min(self._daily_depreciation, books.balance(Account.FIXED_ASSETS))
+        depreciation = 0.0
+        for asset in self._assets:
+            amount = min(asset[0], asset[1])
+            asset[1] -= amount
+            depreciation += amount
         post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
         collected = self.receivable_due.pop(day, 0.0)
         post(day, Account.CASH, Account.RECEIVABLES, collected, "customer payments")
+        for fee, due in self._reservation_bills.pop(day, ()):
+            # Billed before today's payments are made: a supplier paid on receipt of its bill
+            # is paid today.
+            post(day, Account.CAPACITY_RESERVATION, Account.PAYABLES, fee, "capacity reserved")
+            self.payable_due[due] += fee
         paid = self.payable_due.pop(day, 0.0)
         post(day, Account.PAYABLES, Account.CASH, paid, "supplier and carrier payments")
         cash = books.balance(Account.CASH)
@@ -1157,6 +1355,12 @@ class World:
                 Account.INVENTORY_IN_TRANSIT,
                 books.balance(Account.INVENTORY_IN_TRANSIT),
                 float(self.comp_in_transit @ self.component_standard_cost),
+            ),
+            # Each asset's book value, plus capex approved for capacity not yet in service.
+            "fixed assets": (
+                Account.FIXED_ASSETS,
+                books.balance(Account.FIXED_ASSETS),
+                sum(value for _, value in self._assets) + self._assets_pending,
             ),
         }
         for name, (account, booked, counted) in checks.items():

@@ -2,8 +2,9 @@
 from the forecast errors the company has observed, and the plan in dollars against the budget.
 
 - **Families.** The plan is made per month for product families (volume) over
-  ``horizon_months``; for the near months each family's volume is split into products by the
-  latest consensus mix (:func:`disaggregate`), beyond them by the mix of the last near month.
+  ``horizon_months``. The near months (``ibp.near_months``) keep the consensus per product;
+  beyond them each family's volume is split into products by the latest consensus mix, that
+  of the near months (:func:`sim.families.disaggregate`).
 - **Scenarios.** Every monthly meeting records the consensus forecast of each family for each
   month of the horizon; once a month has passed, each forecast made for it is scored
   (actual ÷ forecast, on a log scale) by how many months ahead it was made. The scenarios an
@@ -30,14 +31,13 @@ from agents.projection import (
     projected_statements,
 )
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MONTH_LENGTHS
+from sim.families import aggregate, disaggregate
 
 __all__ = [
     "PLAN_LINES",
     "FinancialPlanning",
     "ForecastErrors",
     "MonthIndex",
-    "disaggregate",
-    "family_totals",
     "flow_plan",
     "scenario_levels",
 ]
@@ -48,26 +48,6 @@ LAG_BUCKETS = ((0, 0), (1, 2), (3, 5), (6, 11), (12, 23))  # months ahead, poole
 def scenario_levels(count: int) -> np.ndarray:
     """``count`` evenly spaced probability levels, the middle of equal slices of [0, 1]."""
     return (np.arange(count) + 0.5) / count
-
-
-def family_totals(per_product: np.ndarray, family_of: np.ndarray, families: int) -> np.ndarray:
-    """``per_product`` [P, ...] summed into families [F, ...]."""
-    out = np.zeros((families, *per_product.shape[1:]))
-    np.add.at(out, family_of, per_product)
-    return out
-
-
-def disaggregate(per_family: np.ndarray, split: np.ndarray, family_of: np.ndarray) -> np.ndarray:
-    """Family volumes [F, ...] into products [P, ...] by ``split`` [P], each product's share of
-    its family (a family whose split is all zero is shared evenly)."""
-    split = np.asarray(split, dtype=float)
-    totals = family_totals(split, family_of, per_family.shape[0])
-    members = np.bincount(family_of, minlength=per_family.shape[0])
-    share = np.where(
-        totals[family_of] > 0, split / np.where(totals > 0, totals, 1.0)[family_of], 0.0
-    )
-    share = np.where(totals[family_of] > 0, share, 1.0 / members[family_of])
-    return per_family[family_of] * share.reshape(-1, *([1] * (per_family.ndim - 1)))
 
 
 class MonthIndex:
@@ -297,7 +277,7 @@ class FinancialPlanning:
         if near_days >= forecast.shape[1]:
             return forecast
         split = forecast[:, :near_days].sum(axis=1)
-        far = family_totals(forecast[:, near_days:], self.family_of, len(self.families))
+        far = aggregate(forecast[:, near_days:], self.family_of, len(self.families))
         out = forecast.copy()
         out[:, near_days:] = disaggregate(far, split, self.family_of)
         return out
@@ -309,7 +289,7 @@ class FinancialPlanning:
         return int(np.searchsorted(index, months))
 
     def monthly_by_family(self, per_day: np.ndarray, first_day: int, months: int) -> np.ndarray:
-        return family_totals(
+        return aggregate(
             self.months.totals(per_day, first_day, months), self.family_of, len(self.families)
         )
 
@@ -323,7 +303,7 @@ class FinancialPlanning:
         for m in range(max(0, month - 24), month):
             rows = demand_history[index == m]
             if len(rows):
-                actual[m] = family_totals(rows.sum(axis=0), self.family_of, len(self.families))
+                actual[m] = aggregate(rows.sum(axis=0), self.family_of, len(self.families))
         self.errors.score(month, actual)
 
     def factors(self, day: int, first_day: int, days: int, products: int) -> np.ndarray:

@@ -898,7 +898,7 @@ class _SupplyReview:
         for index, option in enumerate(context.capacity_options):
             if index in meeting.expansions:
                 continue
-            ramp = getattr(option, "ramp_days", 0)
+            ramp = option.ramp_days
             start = context.day + option.lead_days  # in service from this day
             description = (
                 f"add {option.delta_per_day:g} units/day to {option.line} for "
@@ -956,9 +956,9 @@ class _SupplyReview:
                 "not_valued": "what it earns after the horizon, and its book value then",
             }
             if table.decide("capacity_expansion", "operations", description, values, extra_log):
-                change = CapacityChange(option.line, option.delta_per_day, start, option.capex)
-                if ramp:
-                    change = replace(change, ramp_days=ramp)
+                change = CapacityChange(
+                    option.line, option.delta_per_day, start, option.capex, ramp_days=ramp
+                )
                 self.plan.capacity.append(change)
                 meeting.expansions.add(index)
                 usable = usable + extra

@@ -210,10 +210,14 @@ def company_overrides(draw: st.DrawFn) -> dict[str, Any]:
         o[f"suppliers.{s}.reliability"] = draw(number(0.0, 1.0))
         o[f"suppliers.{s}.payment_terms_days"] = draw(days(36_500))
     if draw(st.booleans()):
-        o["suppliers.asia_motors.components.motor.capacity_per_week"] = draw(
-            st.none() | number(1.0, MAX_UNITS)
-        )
-        o["suppliers.asia_motors.components.motor.price"] = draw(money())
+        motor = "suppliers.asia_motors.components.motor"
+        o[f"{motor}.capacity_per_week"] = capacity = draw(st.none() | number(1.0, MAX_UNITS))
+        if capacity is None:
+            o[f"{motor}.reservation"] = None  # nothing to reserve without a weekly limit
+        else:
+            o[f"{motor}.reservation.extra_per_week"] = draw(units(positive=True))
+            o[f"{motor}.reservation.fee_per_unit_per_week"] = draw(money())
+        o[f"{motor}.price"] = draw(money())
     for m in draw(st.sets(st.sampled_from(MODES))):
         o[f"transport_modes.{m}.lead_time_days"] = draw(delay())
         o[f"transport_modes.{m}.cost_per_unit"] = draw(money())

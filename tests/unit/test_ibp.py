@@ -1,54 +1,19 @@
-"""The IBP pieces of the meeting, one at a time: families, scenarios from observed errors, and
-capacity valued only within the horizon."""
+"""The IBP pieces of the meeting, one at a time: scenarios from observed errors, and capacity
+valued only within the horizon (families: ``test_families``)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-from hypothesis.extra.numpy import arrays
 from scipy.stats import norm
 
 from agents.config import ExecutiveAgent, load_config
 from agents.executive import Mandate
 from agents.messages import SupplyProposal
 from agents.protocols import make_protocol
-from agents.protocols.ibp import ForecastErrors, disaggregate, family_totals, scenario_levels
+from agents.protocols.ibp import ForecastErrors, scenario_levels
 from agents.protocols.meeting import Meeting, MeetingContext, Plan, _SupplyReview, _Table
 from sim.config import CapacityOption
-
-
-@settings(max_examples=200, deadline=None)
-@given(
-    st.integers(1, 4).flatmap(
-        lambda families: st.tuples(
-            st.lists(st.integers(0, families - 1), min_size=1, max_size=8),
-            st.just(families),
-        )
-    ),
-    st.data(),
-)
-def test_families_aggregate_and_disaggregate_without_losing_units(grouping, data):
-    members, families = grouping
-    family_of = np.array(members)
-    P = len(family_of)
-    volumes = data.draw(arrays(float, (P, 5), elements=st.floats(0, 1e6)))
-    totals = family_totals(volumes, family_of, families)
-    assert totals.sum() == pytest.approx(volumes.sum(), rel=1e-12, abs=1e-6)
-    # Split by the products' own volumes, the family totals come back as they were.
-    split = volumes.sum(axis=1)
-    back = disaggregate(totals, split, family_of)
-    present = np.isin(np.arange(families), family_of)
-    np.testing.assert_allclose(
-        family_totals(back, family_of, families)[present], totals[present], rtol=1e-9, atol=1e-6
-    )
-    assert (back >= 0).all()
-
-
-def test_a_family_without_a_mix_is_shared_evenly():
-    back = disaggregate(np.array([[90.0]]), np.zeros(3), np.zeros(3, dtype=int))
-    np.testing.assert_allclose(back, [[30.0], [30.0], [30.0]])
 
 
 def _errors_from(truth: np.ndarray, months_ahead: int) -> ForecastErrors:
