@@ -482,6 +482,7 @@ OptionKind = Literal[
     "air_freight",
     "alternate_supplier",
     "capacity_expansion",
+    "capacity_reservation",
 ]
 OPTION_KINDS: tuple[str, ...] = get_args(OptionKind)
 """What the supply review can put on the table for the executive to decide."""

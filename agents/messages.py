@@ -166,6 +166,7 @@ class ComponentSupply:
     available: float  # on hand + on order - needed by queued production
     overdue: float  # units on order past their quote, at any supplier
     stuck: float = 0.0  # of that, at suppliers Procurement judges to have failed
+    lot: float = 0.0  # units it bought in its last order (how it buys: lots, not daily)
 
 
 @dataclass(frozen=True)

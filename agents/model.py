@@ -382,6 +382,7 @@ class OnePlanModel(mesa.Model):
             kind=kind,
             reasons=reasons,
             run_end_day=self.horizon,
+            reservation_offers=top.reservation_offers,
         )
         proposals = Proposals(
             found[DemandProposal],

@@ -145,6 +145,8 @@ class Procurement(FunctionAgent):
         self.lateness = RecencyWeighted(np.array(quoted), knobs.learning.weight)
         self.official: ForecastReport | None = None
         self.plan = None
+        self.signed: list = []  # supplier contracts signed for the meeting
+        self.reserved: dict[tuple[int, int], float] = {}  # (supplier, component) this week
         self.main: list[int] = [
             min(range(len(src)), key=lambda i: (src[i].price(0), src[i].lead_days))
             for src in self.sources
@@ -229,6 +231,9 @@ class Procurement(FunctionAgent):
                     self.official = message
                 case PlanIssued():
                     self.plan = message.plan
+                    # The supplier contracts the meeting agreed: Procurement signs them.
+                    out += [r for r in message.plan.reservations if r not in self.signed]
+                    self.signed += message.plan.reservations
                 case MeetingCalled():
                     out.append(self._proposal(view))
                 case Review():
@@ -251,6 +256,12 @@ class Procurement(FunctionAgent):
         self.overdue_since = np.where(stuck, np.minimum(self.overdue_since, view.day), np.inf)
 
     def _week(self, view: View) -> list[object]:
+        # Capacity reserved at suppliers for this week counts as theirs.
+        self.reserved = {}
+        for r in view.obs.reservations:
+            if r.start_day <= view.day < r.end_day:
+                key = (r.supplier, r.component)
+                self.reserved[key] = self.reserved.get(key, 0.0) + r.extra_per_week
         need = self.need(view)
         cumulative = np.cumsum(need, axis=1)
         on_hand = np.asarray(view.state("component_on_hand"), dtype=float)
@@ -399,7 +410,12 @@ class Procurement(FunctionAgent):
         transit = np.array([s.transit_days for s in sources])[leg_index]
         freight = np.array([s.freight for s in sources])[leg_index]
         supplier = np.array([s.supplier for s in sources])[leg_index]
-        capacity = np.array([s.capacity_per_week or np.inf for s in sources])[leg_index]
+        capacity = np.array(
+            [
+                (s.capacity_per_week or np.inf) + self.reserved.get((s.supplier, c), 0.0)
+                for s in sources
+            ]
+        )[leg_index]
         tiers = max(len(s.prices) for s in sources)
         minimum = np.full((len(sources), tiers), np.inf)
         tier_price = np.zeros((len(sources), tiers))
@@ -582,6 +598,7 @@ class Procurement(FunctionAgent):
                     float(available[c]),
                     float(overdue[:, c].sum()),
                     float(stuck[:, c].sum()),
+                    float(self.last_choice[c].get("bought", 0.0)),
                 )
             )
         return MaterialProposal(self.role, tuple(out), float(self.knobs.safety_days))

@@ -932,6 +932,147 @@ def _labels(labels: dict) -> str:
 
 
 @main.command()
+@CONFIG_ARGUMENT
+@DAYS_OPTION
+@SET_OPTION
+def budget(config: Path, days: int | None, overrides: tuple[str, ...]) -> None:
+    """Print CONFIG's annual operating plan (YAML, to paste under its `budget:` key): the one it
+    states, or the one IBP derives from a first-year run when it states none."""
+    import yaml
+
+    from agents.budget import budget_for
+
+    loaded = _load(config, overrides, days=days)
+    if not isinstance(loaded, CompanyConfig):
+        raise click.UsageError("a serial chain has no budget; budgets are for companies")
+    plan = budget_for(loaded)
+    where = "stated in the config" if loaded.budget is not None else "derived from a first-year run"
+    click.echo(f"# {loaded.name}: the annual operating plan, {where}")
+    click.echo(yaml.safe_dump({"budget": plan.model_dump(mode="json")}, sort_keys=False), nl=False)
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option(
+    "--month",
+    type=click.IntRange(0, 100_000 // 28),
+    default=12,
+    show_default=True,
+    help="The month whose IBP meeting to show (0 = the run's first January).",
+)
+@click.option("--seed", type=SEED_TYPE, help="Root seed (default: the config's).")
+@DAYS_OPTION
+@SET_OPTION
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw the plan in dollars against budget and books over the run (.png, .svg, .pdf).",
+)
+def ibp(
+    config: Path,
+    month: int,
+    seed: int | None,
+    days: int | None,
+    overrides: tuple[str, ...],
+    plot: Path | None,
+) -> None:
+    """Run CONFIG under IBP and show one month's meeting: the plan in dollars against the
+    budget, the gap and the decisions that close it, and last month's plan against the books."""
+    from experiments.plots import PLOT_FORMATS, plot_plan_in_dollars
+    from experiments.run import simulate
+
+    loaded = _load(config, overrides, protocol="ibp", days=days)
+    plot_path = _output(plot, "--plot", PLOT_FORMATS)
+    result = simulate(loaded, seed=seed)
+    entries = [e for e in _decision_log(result.outcome) if e["kind"] == "sop_cycle"]
+    found = [e for e in entries if e["month"] == month]
+    if not found:
+        held = f"months {entries[0]['month']}..{entries[-1]['month']}" if entries else "none"
+        raise click.UsageError(f"--month {month}: no IBP meeting that month (held: {held})")
+    click.echo(format_ibp_month(found[0], loaded.name))
+    if plot is not None and plot_path is not None:
+        try:
+            plot_plan_in_dollars(result.outcome, plot_path)
+        except OSError as error:
+            click.echo(f"could not write {plot}: {error.strerror or error}", err=True)
+            sys.exit(1)
+        click.echo(f"\npicture written to {plot}")
+
+
+def _money(x: float | None) -> str:
+    if x is None:
+        return "—"
+    return f"{'-' if x < 0 else ''}${abs(x) / 1e3:,.0f}k"
+
+
+def _against(name: str, gap: float) -> str:
+    """``gap`` (budget − plan) in words."""
+    if name == "inventory":
+        word = "under" if gap >= 0 else "over"
+    else:
+        word = "short of" if gap > 0 else "above"
+    return f"{name} {_money(abs(gap))} {word} budget"
+
+
+def format_ibp_month(entry: dict, name: str, months: int = 6) -> str:
+    """One IBP meeting in words and a table (see ``oneplan ibp``)."""
+    ibp = entry["ibp"]
+    lines = [
+        f"{name}: the IBP meeting of month {entry['month']} (day {entry['day']}), "
+        f"{ibp['horizon_months']}-month horizon",
+        "",
+        f"The plan in dollars, first {months} months (projected / budget):",
+    ]
+    shown = ("revenue", "gross_margin", "operating_profit", "inventory", "cash")
+    lines.append(f"  {'month':>5}" + "".join(f"{n:>26}" for n in shown))
+    for row in ibp["months"][:months]:
+        cells = "".join(
+            f"{_money(row['projected'][n]) + ' / ' + _money(row['budget'].get(n)):>26}"
+            for n in shown
+        )
+        lines.append(f"  {row['month']:>5}{cells}")
+    gap = ibp["gap_to_budget"]
+    if gap.get("months"):
+        lines += [
+            "",
+            f"The plan against the budget over the {gap['months']} budgeted months of the horizon"
+            " (flows summed, inventory on average, cash at the last month):",
+            "  " + ", ".join(_against(n, gap[n]) for n in shown),
+        ]
+    lines += ["", "Decisions (what each moves toward the budget over the horizon):"]
+    for option in entry["options"]:
+        closes = option.get("closes_gap", {})
+        mark = "TAKEN   " if option["chosen"] else "declined"
+        moves = ", ".join(f"{n} {_money(closes[n])}" for n in shown if closes.get(n))
+        lines.append(f"  {mark} {option['description']}")
+        risk = f", low decile {_money(option['score_p10'])}" if "score_p10" in option else ""
+        lines.append(
+            f"           score {_money(option['score'])}{risk}; {moves or 'moves nothing'}"
+        )
+    review = ibp.get("plan_vs_actual", {})
+    if "actual" in review:
+        lines += [
+            "",
+            f"Last month (month {review['month']}), projected at its start against the books:",
+        ]
+        lines.append(
+            "  "
+            + ", ".join(
+                f"{n} {_money(review['projected'][n])} vs {_money(review['actual'][n])}"
+                for n in ("revenue", "operating_profit", "cash")
+            )
+        )
+    if "forecast_value_added_points" in review:
+        fva = review["forecast_value_added_points"]
+        lines.append(
+            "  forecast value added (points of error removed): statistical baseline over naive "
+            f"{fva['statistical_baseline']:+.1f}, Sales over baseline {fva['sales']:+.1f}, "
+            f"consensus over baseline {fva['consensus']:+.1f}"
+        )
+    return "\n".join(lines)
+
+
+@main.command()
 def kpis() -> None:
     """Print every KPI with its definition and units (Markdown)."""
     from sim.metrics import kpi_reference

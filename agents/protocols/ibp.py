@@ -7,7 +7,8 @@ from the forecast errors the company has observed, and the plan in dollars again
   of the near months (:func:`sim.families.disaggregate`).
 - **Scenarios.** Every monthly meeting records the consensus forecast of each family for each
   month of the horizon; once a month has passed, each forecast made for it is scored
-  (actual ÷ forecast, on a log scale) by how many months ahead it was made. The scenarios an
+  (actual ÷ forecast, on a log scale) by how many months ahead it was made (forecasts made in
+  the planner's first four weeks, on a few days of orders, are not counted). The scenarios an
   option is valued over are evenly spaced quantiles of those errors, lag by lag
   (:class:`ForecastErrors`): a scenario is "demand comes in at the k-th quantile of what our
   forecasts have missed by", the same quantile for every family and month (errors of one
@@ -43,6 +44,7 @@ __all__ = [
 ]
 
 LAG_BUCKETS = ((0, 0), (1, 2), (3, 5), (6, 11), (12, 23))  # months ahead, pooled when scored
+WARM_UP_DAYS = 28  # days of orders the demand planner must have seen for its errors to count
 
 
 def scenario_levels(count: int) -> np.ndarray:
@@ -135,6 +137,11 @@ class ForecastErrors:
             out[:, lag] = np.exp(prior if q is None else q)
         return out
 
+    def has_record(self) -> bool:
+        """Whether the month-ahead forecasts have shown enough errors for the scenarios to
+        come from them rather than from the prior."""
+        return sum(1 for _, lag, _ in self.errors if lag == 0) >= self.min_errors
+
     def observed(self) -> dict[str, int]:
         """How many errors each lag bucket holds (for the decision log)."""
         return {
@@ -165,6 +172,7 @@ def flow_plan(
     terms: BookTerms,
     queued: np.ndarray,
     main_suppliers: tuple[str, ...],
+    lots: tuple[float, ...],
     safety_days: float,
     promotions: list[tuple[int, int, int, float, float]],
 ) -> FlowPlan:
@@ -172,9 +180,9 @@ def flow_plan(
     the consensus ``forecast`` (per day from ``day + 1``), production queued now started in
     the first week and each week's agreed production spread over its days, its overtime
     premium, and each component bought from its main supplier by the supplier's first mode
-    so that it arrives as production needs it (keeping ``safety_days`` of need), net of stock
-    and of what is on order. ``promotions``: (product, first day, days, discount, cost) of
-    those approved, whose price cut and cost fall in the projection."""
+    in lots of ``lots`` units (Procurement's last) whenever stock and what is on order would
+    fall below ``safety_days`` of need. ``promotions``: (product, first day, days, discount,
+    cost) of those approved, whose price cut and cost fall in the projection."""
     P = len(terms.price)
     days = plan.start_day - day + plan.production.shape[1] * DAYS_PER_WEEK
     demand = np.zeros((P, days))
@@ -208,15 +216,19 @@ def flow_plan(
         dispatch[: max(lead, 1)] += waiting / max(lead, 1)
         incoming = arrivals[c] + np.concatenate([np.zeros(transit), dispatch])[:days]
         safety = safety_days * need[c, : 4 * DAYS_PER_WEEK].mean()
-        short = np.maximum.accumulate(
-            np.maximum(
-                np.cumsum(need[c]) + safety - opening.components[c] - np.cumsum(incoming), 0.0
-            )
-        )
-        receipts = np.diff(short, prepend=0.0)
+        # Stock on each day's close if nothing more were bought, and lots bought to keep it
+        # above the safety stock: a lot arrives the day it is needed, dispatched a transit
+        # earlier (no earlier than today).
+        stock = opening.components[c] + np.cumsum(incoming) - np.cumsum(need[c])
+        receipts = np.zeros(days)
+        lot, added = max(float(lots[c]), 1.0), 0.0
+        for t in np.flatnonzero(stock < safety):
+            if stock[t] + added < safety:
+                amount = max(lot, safety - stock[t] - added)
+                receipts[t] += amount
+                added += amount
         new = np.zeros(days)
-        when = np.maximum(np.arange(days) - transit, 0)
-        np.add.at(new, when, receipts)
+        np.add.at(new, np.maximum(np.arange(days) - transit, 0), receipts)
         purchases.append(
             Purchase(
                 c,
@@ -319,7 +331,11 @@ class FinancialPlanning:
 
     def record(self, day: int, forecast: np.ndarray, demand_today: np.ndarray, months: int):
         """Keep the consensus made on ``day`` per family and calendar month (this month's
-        includes the orders already in today)."""
+        includes the orders already in today). Forecasts made before the demand planner has
+        seen :data:`WARM_UP_DAYS` of orders are not kept: they show how the planner started,
+        not how far the company's forecasts miss."""
+        if day < WARM_UP_DAYS:
+            return
         per_day = np.concatenate([np.asarray(demand_today, float)[:, None], forecast], axis=1)
         month = int(self.months.of(np.array([day]))[0])
         self.errors.record(month, self.monthly_by_family(per_day, day, months))

@@ -53,7 +53,8 @@ from agents.protocols.ibp import PLAN_LINES, FinancialPlanning, flow_plan
 from agents.valuation import OptionValue, Valuation
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, month_of_day, weekly_totals
 from sim.config import CapacityOption
-from sim.messages import CapacityChange, Promotion
+from sim.messages import CapacityChange, Promotion, ReserveCapacity
+from sim.world import ReservationOffer
 
 __all__ = [
     "DAYS_PER_MONTH",
@@ -101,6 +102,7 @@ class Plan:
     planned_inventory_value: float | None = None
     promotions: list[Promotion] = field(default_factory=list)
     capacity: list[CapacityChange] = field(default_factory=list)
+    reservations: list[ReserveCapacity] = field(default_factory=list)  # supplier contracts
 
     @property
     def approved_expedite(self) -> float:
@@ -169,6 +171,7 @@ class MeetingContext:
     kind: str = "sop_cycle"  # or "exception_review"
     reasons: tuple[str, ...] = ()
     run_end_day: int = 10**9  # the first day after the run: nothing is valued from it on
+    reservation_offers: tuple[ReservationOffer, ...] = ()  # suppliers' capacity for a fee
 
     @property
     def days(self) -> int:
@@ -241,23 +244,26 @@ def _structure(makes: np.ndarray) -> tuple:
 
 
 def _by_week(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.ndarray:
-    """Each week of ``need`` [..., P, W] allocated on its own week's ``capacity`` [L, W]."""
+    """Each week of ``need`` [..., P, W] allocated on its own week's ``capacity`` [L, W] (or
+    [..., L, W], one per case of ``need``)."""
     *lead, P, W = need.shape
+    L = capacity.shape[-2]
     cases = np.moveaxis(need, -1, -2).reshape(-1, P)  # [(... W), P]
-    room = np.broadcast_to(capacity.T, (*lead, W, capacity.shape[0])).reshape(-1, capacity.shape[0])
+    room = np.broadcast_to(np.moveaxis(capacity, -1, -2), (*lead, W, L)).reshape(-1, L)
     made = allocate(cases, room, makes).reshape(*lead, W, P)
     return np.moveaxis(made, -1, -2)
 
 
 def level(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray):
     """Build ahead: what a week cannot make moves into earlier weeks, latest first.
-    ``need`` is [P, W] (or [S, P, W] over scenarios), ``capacity`` [line, week]. Returns the
-    plan, shaped like ``need``, and the units per product that fit nowhere."""
+    ``need`` is [P, W] (or [S, P, W] over scenarios), ``capacity`` [line, week] (or
+    [S, line, week], one per scenario). Returns the plan, shaped like ``need``, and the units
+    per product that fit nowhere."""
     plan = np.zeros_like(need, dtype=float)
     carry = np.zeros(need.shape[:-1])
     for w in range(need.shape[-1] - 1, -1, -1):
         wanted = need[..., w] + carry
-        plan[..., w] = allocate(wanted, capacity[:, w], makes)
+        plan[..., w] = allocate(wanted, capacity[..., w], makes)
         carry = wanted - plan[..., w]
     return plan, carry
 
@@ -419,6 +425,7 @@ class Meeting:
         self.record: list[tuple[int, np.ndarray, np.ndarray]] = []  # (day, Sales, baseline)
         self.promotions: list[tuple[int, int, int]] = []  # approved: (product, start, end)
         self.expansions: set[int] = set()
+        self.reserved: dict[tuple[str, str, int], float] = {}  # (supplier, component, week)
         self.approved: list[tuple[int, int, int, float, float]] = []  # promotions, for Finance
 
     def allows(self, kind: str) -> bool:
@@ -596,6 +603,7 @@ class Meeting:
             if proposals.supply.queued is not None
             else np.zeros(len(context.products)),
             tuple(c.main_supplier for c in proposals.materials.components),
+            tuple(c.lot for c in proposals.materials.components),
             proposals.materials.safety_days,
             [a for a in self.approved if a[1] + a[2] > day],
         )
@@ -816,8 +824,11 @@ class _SupplyReview:
         v = self.valued
         base = self.scenarios(plan.demand)
         lifted = np.stack([_with_promotion(context, plan, promotion, b) for b in base])
-        _, lost_without = level(self.needs(base)[..., :v], capacity[:, :v], self.makes)
-        _, lost_with = level(self.needs(lifted)[..., :v], capacity[:, :v], self.makes)
+        S = len(base)
+        _, lost = level(
+            self.needs(np.concatenate([base, lifted]))[..., :v], capacity[:, :v], self.makes
+        )
+        lost_without, lost_with = lost[:S], lost[S:]
         # Units sold more, net of what the promotion crowds out of other products.
         extra = weekly_totals(lifted - base, axis=-1, weeks=v).sum(axis=-1) - (
             lost_with - lost_without
@@ -837,10 +848,18 @@ class _SupplyReview:
             return True
         return False
 
-    def _alternatives(self, capacity_extra: np.ndarray | None = None):
+    def make_each(self, need: np.ndarray, capacities: list[np.ndarray], prebuild: bool):
+        """:meth:`make` of ``need`` [S, P, W] on each of ``capacities`` ([L, W] each) at once:
+        a list of (plan, lost) per capacity."""
+        n, S = len(capacities), need.shape[0]
+        stacked = np.concatenate([need] * n)
+        room = np.repeat(np.stack(capacities), S, axis=0)  # [n S, L, W]
+        made, lost = self.make(stacked, room, prebuild)
+        return [(made[i * S : (i + 1) * S], lost[i * S : (i + 1) * S]) for i in range(n)]
+
+    def _alternatives(self):
         """Each way of meeting the plan's demand — pre-build or not, overtime or not — valued
-        per scenario against chasing demand on regular time (with ``capacity_extra`` [L, W]
-        added to regular capacity in every alternative but the reference)."""
+        per scenario against chasing demand on regular time."""
         context, meeting = self.context, self.meeting
         combos = [(False, False)]
         if meeting.allows("pre_build"):
@@ -853,10 +872,15 @@ class _SupplyReview:
         need = self.needs(self.scenarios(self.plan.demand))[..., :v]
         _, base_lost = chase(need, self.regular[:, :v], self.makes)
         out = {}
+        regular = self.regular
+        made_by = {}
+        for prebuild in (False, True):
+            mine = [c for c in combos if c[0] == prebuild]
+            if mine:
+                rooms = [(regular + (self.overtime if c[1] else 0.0))[:, :v] for c in mine]
+                made_by.update(zip(mine, self.make_each(need, rooms, prebuild), strict=True))
         for prebuild, overtime in combos:
-            regular = self.regular if capacity_extra is None else self.regular + capacity_extra
-            capacity = regular + (self.overtime if overtime else 0.0)
-            made, lost = self.make(need, capacity[:, :v], prebuild)
+            made, lost = made_by[prebuild, overtime]
             gained = np.maximum(base_lost - lost, 0.0)
             cost = (
                 self.overtime_cost(made, regular).sum(axis=-1) if overtime else np.zeros(len(need))
@@ -906,6 +930,18 @@ class _SupplyReview:
                 + (f", {ramp} to ramp up)" if ramp else ")")
             )
             horizon_end = context.plan_start + v * DAYS_PER_WEEK
+            record = meeting.financial.errors if meeting.financial is not None else None
+            if record is not None and not record.has_record():
+                table.gate(
+                    "capacity_expansion",
+                    "operations",
+                    description,
+                    OptionValue(),
+                    "the forecasts' track record",
+                    "declined: capital is not committed before the forecasts have shown how far "
+                    f"they miss ({record.min_errors} errors a month ahead are needed)",
+                )
+                continue
             if start >= horizon_end:
                 table.gate(
                     "capacity_expansion",
@@ -924,8 +960,9 @@ class _SupplyReview:
                 share = np.clip((days + 1) / max(ramp, 1), 0.0, 1.0)  # the ramp's steps
                 extra[line, w] = option.delta_per_day * float(share.sum())
             need = self.needs(self.scenarios(self.plan.demand))[..., :v]
-            made_now, lost_now = self.make(need, usable[:, :v], prebuild)
-            made_big, lost_big = self.make(need, (usable + extra)[:, :v], prebuild)
+            (made_now, lost_now), (made_big, lost_big) = self.make_each(
+                need, [usable[:, :v], (usable + extra)[:, :v]], prebuild
+            )
             gained = np.maximum(lost_now - lost_big, 0.0)
             if overtime:
                 regular = self.regular[:, :v]
@@ -963,6 +1000,78 @@ class _SupplyReview:
                 meeting.expansions.add(index)
                 usable = usable + extra
         return usable
+
+    def _reserved(self, supplier: str, component: str, weeks: int) -> np.ndarray:
+        """Capacity the meeting has reserved at ``supplier`` for each week of the plan."""
+        first = self.plan.start_day // DAYS_PER_WEEK
+        return np.array(
+            [self.meeting.reserved.get((supplier, component, first + w), 0.0) for w in range(weeks)]
+        )
+
+    def _reserve(self, c, supply, short, unit_margin, unit_revenue) -> np.ndarray:
+        """A supplier contract: reserve the main supplier's extra capacity, for its fee, over
+        the weeks the plan needs more than it can make — against buying those units from the
+        alternate supplier at its premium (or, with none, losing the sales they make). Returns
+        the weekly shortfall left."""
+        context, plan, meeting = self.context, self.plan, self.meeting
+        component = context.components[c]
+        offer = next(
+            (
+                o
+                for o in context.reservation_offers
+                if o.supplier == supply.main_supplier and o.component == component
+            ),
+            None,
+        )
+        if offer is None:
+            return short
+        weeks = np.arange(len(short))
+        start_days = plan.start_day + DAYS_PER_WEEK * weeks
+        eligible = (start_days >= context.day + offer.lead_days) & (weeks < self.valued)
+        needed = np.flatnonzero(eligible & (short >= 1))
+        if not len(needed):
+            return short
+        first, last = int(needed[0]), int(needed[-1])
+        last = max(last, first + offer.min_weeks - 1)
+        if last >= self.valued:
+            return short
+        span = slice(first, last + 1)
+        already = self._reserved(supply.main_supplier, component, len(short))[span]
+        room = offer.extra_per_week - already.max()
+        amount = float(np.floor(min(room, short[span].max())))
+        if amount < 1:
+            return short
+        count = last - first + 1
+        covered = np.minimum(short[span], amount)
+        fee = amount * count * offer.fee_per_unit_per_week
+        units = float(covered.sum())
+        if supply.alternate and meeting.allows("alternate_supplier"):
+            value = OptionValue(cost=fee - units * max(supply.alternate_price_premium, 0.0))
+            instead = f"instead of buying {units:,.0f} from {supply.alternate}"
+        else:
+            value = OptionValue(
+                revenue=units * unit_revenue,
+                margin=units * unit_margin,
+                penalties=units * context.penalty_per_unit,
+                cost=fee,
+            )
+            instead = f"{units:,.0f} more to make with"
+        description = (
+            f"reserve {amount:,.0f} {component} a week at {supply.main_supplier} for {count} "
+            f"weeks from day {int(start_days[first])} (fee ${fee:,.0f}), {instead}"
+        )
+        if not self.table.decide("capacity_reservation", "procurement", description, [value]):
+            return short
+        plan.reservations.append(
+            ReserveCapacity(supply.main_supplier, component, amount, int(start_days[first]), count)
+        )
+        week0 = plan.start_day // DAYS_PER_WEEK
+        for w in range(first, last + 1):
+            key = (supply.main_supplier, component, week0 + w)
+            meeting.reserved[key] = meeting.reserved.get(key, 0.0) + amount
+        out = short.copy()
+        out[span] -= covered
+        return out
 
     def _materials(self) -> None:
         """Component gaps against the production plan: what would arrive too late (air
@@ -1005,11 +1114,20 @@ class _SupplyReview:
                         plan.rushes.append(
                             Rush(component, supply.fast_supplier, supply.fast_mode, short, freight)
                         )
+            weekly_need = weekly(plan.component_need[c : c + 1], weeks)[0]
+            limit = (supply.main_capacity_per_week or np.inf) + self._reserved(
+                supply.main_supplier, component, weeks
+            )
+            short = np.maximum(weekly_need - limit, 0.0)
+            if (
+                meeting.pieces.financial_reconciliation
+                and meeting.allows("capacity_reservation")
+                and short.any()
+            ):
+                short = self._reserve(c, supply, short, unit_margin, unit_revenue)
             if not supply.alternate or not meeting.allows("alternate_supplier"):
                 continue
-            weekly_need = weekly(plan.component_need[c : c + 1], weeks)[0]
-            limit = supply.main_capacity_per_week or np.inf
-            excess = float(np.maximum(weekly_need - limit, 0.0).sum()) + supply.stuck
+            excess = float(short.sum()) + supply.stuck
             if excess < 1:
                 continue
             value = OptionValue(
