@@ -44,8 +44,16 @@ def players_between(base: str, target: str, options: bool = False) -> list[str]:
     a, b = make_protocol(base), make_protocol(target)
     players = [name for name in PIECE_NAMES if getattr(a, name) != getattr(b, name)]
     if options and b.supply_review:
-        players += [f"option:{kind}" for kind in OPTION_KINDS]
+        players += [
+            f"option:{kind}"
+            for kind in OPTION_KINDS
+            if b.financial_reconciliation or kind not in FINANCIAL_OPTIONS
+        ]
     return players
+
+
+FINANCIAL_OPTIONS = frozenset({"capacity_expansion", "capacity_reservation"})
+"""Options only a financial reconciliation puts on the table (a player only where it can act)."""
 
 
 def coalition_config(

@@ -62,4 +62,6 @@ def test_the_players_are_the_pieces_in_which_two_protocols_differ():
     ]
     assert players_between("sop", "ibp") == ["financial_reconciliation", "horizon_months"]
     assert players_between("silo", "info_sharing") == ["visibility"]
-    assert len(players_between("silo", "sop", options=True)) == 4 + 6
+    # The five kinds of option sop's supply review decides; capacity is IBP's.
+    assert len(players_between("silo", "sop", options=True)) == 4 + 5
+    assert "option:capacity_reservation" in players_between("sop", "ibp", options=True)
