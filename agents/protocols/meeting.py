@@ -615,8 +615,10 @@ class Meeting:
         for row in table.rows:
             row["gap_to_budget"] = gap
             row["closes_gap"] = _closes(row["value"])
-        family_months = financial.monthly_by_family(
-            np.concatenate([context.demand_history[-1][:, None], forecast], axis=1), day, months
+        demand_days = np.concatenate([context.demand_history[-1][:, None], forecast], axis=1)
+        family_months = financial.monthly_by_family(demand_days, day, months)
+        family_value = financial.monthly_by_family(
+            demand_days * context.price[:, None], day, months
         )
         production_days = np.zeros((len(context.products), flows.days))
         production_days[:, :] = flows.starts
@@ -632,10 +634,18 @@ class Meeting:
                 for name in budget
             }
             if i < family_months.shape[1]:
+                m = int(m)
+                budgeted = financial.family_revenue_budget
                 row["families"] = {
                     f: {
                         "demand_units": round(float(family_months[k, i]), 1),
+                        "demand_at_list_price": round(float(family_value[k, i]), 2),
                         "production_units": round(float(family_production[k, i]), 1),
+                        "revenue_budget": (
+                            round(float(budgeted[k, m]), 2)
+                            if m < budgeted.shape[1] and not np.isnan(budgeted[k, m])
+                            else None
+                        ),
                     }
                     for k, f in enumerate(financial.families)
                 }

@@ -2,8 +2,9 @@
 buys capacity when demand grows and not when it is flat, and earns at least what S&OP earns.
 
 Three variants of the reference company, on the same demand per seed for both protocols:
-the baseline; demand growing 25% a year (and Sales' market intelligence knowing it); flat
-demand (no trend, and Sales expecting none).
+the baseline; demand growing 25% a year, and Sales' market intelligence knowing it
+(``configs/scenarios/growing_demand.yaml``); flat demand, and Sales expecting none
+(``configs/scenarios/flat_demand.yaml``).
 """
 
 from __future__ import annotations
@@ -20,25 +21,18 @@ from sim.rng import replication_seeds
 
 SEEDS = replication_seeds(53, 6)
 BASELINE_SEEDS = replication_seeds(53, 12)  # its difference is small: more replications
-PRODUCTS = ("compact", "classic", "pro")
-
-
-def _trend(per_year: float) -> dict:
-    out = {}
-    for p in PRODUCTS:
-        out[f"products.{p}.demand.trend_per_year"] = per_year
-        out[f"agents.sales.market_intelligence.{p}.trend_per_year"] = per_year
-    return out
-
-
-VARIANTS = {"baseline": {}, "growing": _trend(0.25), "flat": _trend(0.0)}
+VARIANTS = {
+    "baseline": "baseline.yaml",
+    "growing": "scenarios/growing_demand.yaml",
+    "flat": "scenarios/flat_demand.yaml",
+}
 
 
 @pytest.fixture(scope="module")
 def runs(configs_dir):
     out = {}
-    for name, overrides in VARIANTS.items():
-        config = load_config(configs_dir / "baseline.yaml", overrides)
+    for name, path in VARIANTS.items():
+        config = load_config(configs_dir / path)
         seeds = BASELINE_SEEDS if name == "baseline" else SEEDS
         for protocol in ("sop", "ibp"):
             out[name, protocol] = [simulate(config, seed=s, protocol=protocol) for s in seeds]
