@@ -132,7 +132,8 @@ class ForecastErrors:
         prior = norm.ppf(levels) * self.prior_sigma - self.prior_sigma**2 / 2
         out = np.zeros((len(levels), months))
         for lag in range(months):
-            b = next(i for i, (lo, hi) in enumerate(LAG_BUCKETS) if lag <= hi or i == 4)
+            last = len(LAG_BUCKETS) - 1  # lags beyond the buckets pool with the longest
+            b = next(i for i, (_, hi) in enumerate(LAG_BUCKETS) if lag <= hi or i == last)
             q = quantiles[b]
             out[:, lag] = np.exp(prior if q is None else q)
         return out
@@ -340,8 +341,9 @@ class FinancialPlanning:
         month = int(self.months.of(np.array([day]))[0])
         self.errors.record(month, self.monthly_by_family(per_day, day, months))
 
-    def project(self, plan, flows: FlowPlan, opening: Opening) -> dict[str, np.ndarray]:
-        """The plan's monthly statements, the lines of :data:`PLAN_LINES`, by calendar month."""
+    def project(self, flows: FlowPlan, opening: Opening) -> dict[str, np.ndarray]:
+        """The monthly statements of a plan's ``flows``: the lines of :data:`PLAN_LINES` by
+        calendar month, with each month's index and first day."""
         statements = projected_statements(self.terms, opening, flows)
         out = {"month": statements.month, "first_day": statements.first_day}
         for key in PLAN_LINES:

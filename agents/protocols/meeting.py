@@ -607,7 +607,7 @@ class Meeting:
             proposals.materials.safety_days,
             [a for a in self.approved if a[1] + a[2] > day],
         )
-        projection = financial.project(plan, flows, finance.opening)
+        projection = financial.project(flows, finance.opening)
         if context.kind == "sop_cycle":
             financial.last = (month_of_day(day), projection)
         budget = financial.budget_of(projection["month"])
@@ -620,9 +620,7 @@ class Meeting:
         family_value = financial.monthly_by_family(
             demand_days * context.price[:, None], day, months
         )
-        production_days = np.zeros((len(context.products), flows.days))
-        production_days[:, :] = flows.starts
-        family_production = financial.monthly_by_family(production_days, day, months)
+        family_production = financial.monthly_by_family(flows.starts, day, months)
         rows = []
         for i, m in enumerate(projection["month"]):
             row = {"month": int(m), "first_day": int(projection["first_day"][i])}
