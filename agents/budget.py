@@ -125,12 +125,13 @@ def derive_budget(config: CompanyConfig) -> OperatingPlan:
             members = family_of == f
             share_r = by_revenue[members].sum() / max(by_revenue.sum(), 1e-9)
             share_m = margin_p[members].sum() / max(margin_p.sum(), 1e-9)
-            fams[name] = FamilyBudget(
+            fams[name] = FamilyBudget.model_construct(
                 revenue=round(revenue * share_r * scale, 2),
                 gross_margin=round(margin * share_m * scale, 2),
             )
+        # What a run made is not held to the bounds a stated budget's numbers are.
         years.append(
-            BudgetYear(
+            BudgetYear.model_construct(
                 revenue=round(revenue * scale, 2),
                 gross_margin=round(margin * scale, 2),
                 operating_profit=round(profit * scale, 2),
@@ -139,4 +140,6 @@ def derive_budget(config: CompanyConfig) -> OperatingPlan:
                 families=fams,
             )
         )
-    return OperatingPlan(years=tuple(years), phasing=tuple(round(w, 4) for w in phasing))
+    return OperatingPlan.model_construct(
+        years=tuple(years), phasing=tuple(round(w, 4) for w in phasing)
+    )

@@ -265,14 +265,53 @@ def company_overrides(draw: st.DrawFn) -> dict[str, Any]:
         o["policies.purchasing.sourcing"] = draw(st.sampled_from(["cheapest", "fastest", "split"]))
         o["policies.purchasing.mode"] = draw(st.sampled_from(MODES))
     else:
+        o["agents.adaptation"] = draw(st.booleans())
         o["agents.sales.optimism_bias"] = draw(number(-0.5, 2.0))
-        o["agents.sales.incentive"] = draw(st.sampled_from(["revenue", "operating_profit"]))
-        o["agents.operations.safety_days"] = draw(number(0.0, 60.0))
-        o["agents.operations.smoothing"] = draw(number(0.0, 1.0))
+        o["agents.sales.incentive"] = draw(
+            st.sampled_from(["revenue", "volume", "operating_profit"])
+        )
+        o["agents.sales.plan_adherence"] = draw(number(0.0, 1.0))
+        o["agents.operations.incentive"] = draw(st.sampled_from(["unit_cost", "operating_profit"]))
+        o["agents.operations.trust_in_official"] = draw(number(0.0, 1.0))
         o["agents.operations.lot_size"] = draw(st.just(0.0) | units(positive=True, high=1e6))
-        o["agents.procurement.sourcing"] = draw(st.sampled_from(["cheapest", "reliable", "dual"]))
+        o["agents.operations.frozen_weeks"] = draw(st.integers(0, 12))
+        o["agents.procurement.incentive"] = draw(
+            st.sampled_from(["purchase_price", "operating_profit"])
+        )
+        o["agents.procurement.plans_to"] = draw(st.sampled_from(["official", "own"]))
+        o["agents.procurement.safety_days"] = draw(number(0.0, 60.0))
+        o["agents.finance.incentive"] = draw(
+            st.sampled_from(["working_capital", "operating_profit"])
+        )
         o["agents.finance.inventory_cap_days"] = draw(number(0.01, 365.0))
-        o["agents.finance.cut_fraction"] = draw(number(0.0, 1.0))
+        o["agents.finance.cut_order"] = draw(
+            st.sampled_from(["purchases_first", "production_first", "across_the_board"])
+        )
+        o["agents.finance.skepticism"] = draw(number(0.0, 0.99))
+        o["protocol_options.horizon_months"] = draw(st.integers(1, 24))
+        if draw(st.booleans()):  # product families, any grouping
+            groups = draw(st.lists(st.integers(0, 2), min_size=3, max_size=3))
+            o["families.consumer"] = None
+            o["families.professional"] = None
+            for p, g in zip(PRODUCTS, groups, strict=True):
+                o.setdefault(f"families.f{g}", []).append(p)
+        if draw(st.booleans()):  # capacity on offer: soon in service, ramped, at any price
+            o["capacity_options.0.lead_days"] = draw(st.integers(1, 60))
+            o["capacity_options.0.ramp_days"] = draw(days(60))
+            o["capacity_options.0.capex"] = draw(money())
+            o["capacity_options.0.delta_per_day"] = draw(units(positive=True))
+        if draw(st.booleans()):  # a stated budget, any numbers
+            o["budget"] = {
+                "years": [
+                    {
+                        "revenue": draw(money()),
+                        "gross_margin": draw(number(-MAX_MONEY, MAX_MONEY)),
+                        "operating_profit": draw(number(-MAX_MONEY, MAX_MONEY)),
+                        "average_inventory": draw(money()),
+                        "ending_cash": draw(number(-MAX_MONEY, MAX_MONEY)),
+                    }
+                ]
+            }
     return o
 
 
@@ -281,7 +320,10 @@ def valid[C](overrides: dict[str, Any], path) -> C:
     combination can break a cross-field rule, e.g. an under-dispersed negative binomial)."""
     try:
         return load_config(path, overrides)
-    except ConfigError:
+    except ConfigError as error:
+        # A key the schema does not know is a stale strategy, not a rare combination: were it
+        # rejected quietly, every example drawing it would be thrown away unseen.
+        assert "unknown key" not in str(error), str(error)
         assume(False)
         raise  # unreachable: assume(False) stops the example
 
