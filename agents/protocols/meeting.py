@@ -200,9 +200,10 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     for line, mine in singles:
         wanted = want_all[:, mine]
         want = wanted.sum(axis=1)
-        share = np.where(
-            want > 0, np.minimum(1.0, room[:, line] / np.where(want > 0, want, 1.0)), 0.0
-        )
+        # All of it where the room suffices; else the room's share (below one: no overflow).
+        short = room[:, line] < want
+        share = np.where(short, room[:, line] / np.where(short, want, 1.0), 1.0)
+        share = np.where(want > 0, share, 0.0)
         made[:, mine] += wanted * share[:, None]
         room[:, line] -= want * share
     rows = np.arange(S)
