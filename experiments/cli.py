@@ -14,7 +14,6 @@ from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config
 from agents.config import validate as validate_config
 from experiments.output import OutputError, atomic_write, check_directory, check_file
 from sim.config import MAX_SEED, ConfigError, inert_events, load_source, set_value
-from sim.metrics import KPI_GROUPS, kpi_unit
 from sim.source import Location
 
 __all__ = ["main"]
@@ -167,10 +166,7 @@ def run(
     plot: Path | None,
 ) -> None:
     """Simulate CONFIG once and print its KPIs."""
-    from experiments.plots import PLOT_FORMATS
     from experiments.run import simulate
-    from sim.timeseries import TIMESERIES_FORMATS, timeseries_bytes
-    from sim.timeseries import timeseries as make_timeseries
 
     loaded = _load(config, overrides, protocol=protocol, days=days)
     if decision_log is not None:
@@ -182,8 +178,16 @@ def run(
                 "choose a protocol from silo to ibp"
             )
     # Every output is checked before the run, which can take minutes.
-    series_path = _output(timeseries, "--timeseries", TIMESERIES_FORMATS)
-    plot_path = _output(plot, "--plot", PLOT_FORMATS)
+    # Pictures and tables load matplotlib and pandas: only when asked for.
+    series_path = plot_path = None
+    if timeseries is not None:
+        from sim.timeseries import TIMESERIES_FORMATS
+
+        series_path = _output(timeseries, "--timeseries", TIMESERIES_FORMATS)
+    if plot is not None:
+        from experiments.plots import PLOT_FORMATS
+
+        plot_path = _output(plot, "--plot", PLOT_FORMATS)
     log_path = _output(decision_log, "--decision-log")
     result = simulate(loaded, seed=seed)
     horizon = loaded.horizon_days
@@ -205,6 +209,9 @@ def run(
                 err=True,
             )
     if timeseries is not None and series_path is not None:
+        from sim.timeseries import timeseries as make_timeseries
+        from sim.timeseries import timeseries_bytes
+
         frame = make_timeseries(result.outcome)
         _write(series_path, timeseries_bytes(frame, series_path.suffix.lower()), timeseries)
         notes.append(f"time series written to {timeseries}")
@@ -500,6 +507,8 @@ def format_attribution(summary: dict) -> str:
 
 def format_comparison(summary: dict) -> str:
     """Means per protocol, then each protocol against the first with 95% CIs, then a verdict."""
+    from sim.metrics import KPI_GROUPS
+
     protocols = summary["protocols"]
     base = protocols[0]
     kpis = summary["kpis"]
@@ -567,6 +576,8 @@ def _knob(name: str, value: float | None) -> str:
 
 def format_difference(name: str, value: float | None) -> str:
     """A difference as a person reads it: +$1,234,567, +3.2 pts, -120 units."""
+    from sim.metrics import kpi_unit
+
     if value is None:
         return "n/a"
     if kpi_unit(name) == "share":
@@ -906,6 +917,8 @@ def _n(row, reps: int) -> str:
 
 def _spread(name: str, row) -> str:
     """The half-width of a CI in the KPI's units (n/a with fewer than two replications)."""
+    from sim.metrics import kpi_unit
+
     if math.isnan(row["ci_high"]):
         return "n/a"
     half = row["ci_high"] - row["mean"]
@@ -1100,6 +1113,8 @@ def _failure_lines(rows: list[tuple], directory: Path) -> list[str]:
 
 def format_value(name: str, value: float) -> str:
     """A KPI value as a person reads it: $1,234,567, 91.2%, 12.3 days."""
+    from sim.metrics import kpi_unit
+
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     unit = kpi_unit(name)
@@ -1118,6 +1133,8 @@ def format_value(name: str, value: float) -> str:
 
 def format_kpis(kpis: dict[str, float]) -> str:
     """KPIs grouped under headings, aligned, one per line."""
+    from sim.metrics import KPI_GROUPS
+
     width = max(len(k) for k in kpis)
     lines: list[str] = []
     shown: set[str] = set()

@@ -9,7 +9,7 @@ other day as it was: runs that differ only in decisions face the same customers.
 from __future__ import annotations
 
 import numpy as np
-from scipy import special, stats
+from scipy import special
 
 from sim.calendar import DAYS_PER_YEAR
 from sim.config import Demand, Noise, check_noise
@@ -64,6 +64,8 @@ def realise(noise: Noise, mean: np.ndarray, u: np.ndarray, whole_units: bool) ->
         over = (var > m) & (m > 0)
         n = np.where(over, m * m / np.where(over, var - m, 1.0), 1.0)
         p = n / (n + np.maximum(m, _EPS))
+        from scipy import stats  # heavy to import: only where a count distribution is drawn
+
         negative_binomial = stats.nbinom.ppf(u, n, p)
         return np.where(m > 0, np.where(over, negative_binomial, _poisson(u, m)), 0.0)
     else:  # pragma: no cover - the config schema admits no other value
@@ -79,6 +81,8 @@ def _poisson(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Poisson quantiles at ``u``. Above a mean of 1e8 (skewness 1e-4) the normal approximation
     stands in: it is exact to well within a unit's rounding there, and scipy's quantile
     function gives NaN once the mean passes about 1e10."""
+    from scipy import stats  # heavy to import: only where a count distribution is drawn
+
     m = np.maximum(mean, _EPS)
     small = np.minimum(m, _POISSON_NORMAL)
     exact = stats.poisson.ppf(u, small)

@@ -21,7 +21,7 @@ from the forecast errors the company has observed, and the plan in dollars again
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import norm
+from scipy.special import ndtri
 
 from agents.projection import (
     BookTerms,
@@ -129,7 +129,7 @@ class ForecastErrors:
             else:
                 earlier = next((q for q in reversed(quantiles) if q is not None), None)
                 quantiles.append(earlier)
-        prior = norm.ppf(levels) * self.prior_sigma - self.prior_sigma**2 / 2
+        prior = ndtri(levels) * self.prior_sigma - self.prior_sigma**2 / 2
         out = np.zeros((len(levels), months))
         for lag in range(months):
             last = len(LAG_BUCKETS) - 1  # lags beyond the buckets pool with the longest
