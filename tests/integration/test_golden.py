@@ -1,0 +1,41 @@
+"""Every protocol reproduces its recorded reference runs bit for bit.
+
+``tests/golden/baseline_one_year.json`` holds, for the reference company over one year under
+every protocol and two seeds, each KPI as the exact float it was and a digest of the run's
+daily records and books (``benchmarks/record_golden.py`` writes it). A change that only makes
+the code faster leaves every run identical; one that changes behaviour must rewrite the file on
+purpose, in the same commit, and say why.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+_spec = importlib.util.spec_from_file_location(
+    "record_golden", ROOT / "benchmarks" / "record_golden.py"
+)
+golden = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(golden)
+RECORDED = json.loads(golden.GOLDEN.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def now() -> dict:
+    return golden.record()
+
+
+@pytest.mark.parametrize("run", sorted(RECORDED))
+def test_a_recorded_run_is_reproduced_bit_for_bit(now, run):
+    assert now[run]["kpis"] == RECORDED[run]["kpis"]
+    assert now[run]["daily"] == RECORDED[run]["daily"]
+
+
+def test_every_protocol_is_recorded():
+    from agents.config import PROTOCOL_NAMES
+
+    assert {run.split("/")[0] for run in RECORDED} == set(PROTOCOL_NAMES)
