@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from agents.config import BudgetYear, CompanyConfig, FamilyBudget, OperatingPlan
+from agents.config import BudgetYear, CompanyConfig, FamilyBudget, OperatingPlan, ProtocolOptions
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_YEAR, MONTH_LENGTHS
 from sim.families import family_index
@@ -91,7 +91,12 @@ def derive_budget(config: CompanyConfig) -> OperatingPlan:
 
     seed = int(np.random.SeedSequence([config.seed, BUDGET_SEED_TAG]).generate_state(1)[0])
     first_year = config.model_copy(
-        update={"protocol": "sop", "horizon_days": DAYS_PER_YEAR, "budget": None}
+        update={
+            "protocol": "sop",
+            "protocol_options": ProtocolOptions(),
+            "horizon_days": DAYS_PER_YEAR,
+            "budget": None,
+        }
     )
     outcome = OnePlanModel(first_year, seed, DAYS_PER_YEAR).run()
     revenue, margin = revenue_of(outcome), gross_margin(outcome)

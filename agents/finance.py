@@ -341,6 +341,7 @@ class Finance(FunctionAgent):
             self.payable_days,
             Opening.of(view.obs, self._daily_depreciation(view.day)),
             view.records("balances"),
+            tuple((c.capex, c.start_day) for c in self.capacity_approved if c.start_day > view.day),
         )
 
     def _daily_depreciation(self, day: int) -> float:

@@ -195,6 +195,7 @@ class FinanceProposal:
     payable_days: float = 0.0  # how long the company takes to pay suppliers, on average
     opening: object | None = None  # the books as they stand (agents.projection.Opening)
     balances: np.ndarray | None = None  # [day, account] at each close so far
+    pending_capex: tuple[tuple[float, int], ...] = ()  # (capex, first day in service) to come
 
 
 @dataclass(frozen=True)

@@ -205,11 +205,13 @@ class Purchase:
 
 @dataclass(frozen=True)
 class Capex:
-    """Capital spent on day index ``day`` and depreciated from ``in_service`` on."""
+    """Capital spent on day index ``day`` and depreciated from ``in_service`` on (``paid``:
+    False for capital spent before the projection, whose depreciation is still to start)."""
 
     day: int
     amount: float
     in_service: int
+    paid: bool = True
 
 
 @dataclass(frozen=True)
@@ -224,6 +226,7 @@ class FlowPlan:
     price_factor: np.ndarray | None = None  # [product, day] of list price (promotions)
     promotion_cost: np.ndarray | None = None  # [day]
     capex: tuple[Capex, ...] = field(default=())
+    fees: tuple[tuple[int, float, int], ...] = ()  # reservation bills: (day, amount, days to pay)
 
     @property
     def days(self) -> int:
@@ -306,17 +309,19 @@ def project(terms: BookTerms, opening: Opening, plan: FlowPlan) -> Flows:
     # Production: started at EXECUTE, finished goods after the lead time (at RECEIVE; with no
     # lead time at once, for the next day's demand).
     lead = terms.production_lead_days
-    completions = np.zeros((P, D))
+    completions = np.zeros((P, D))  # what reaches finished goods, for the demand of the day
     if lead == 0:
         completions[:, 1:] = plan.starts[:, :-1]
+        finished = plan.starts  # on the books at once, sold from the next day
     else:
         completions[:, lead:] = plan.starts[:, : max(0, D - lead)]
         if lead > 1:  # work in process completes in equal parts over the lead time
             completions[:, 1:lead] += (opening.in_process / (lead - 1))[:, None]
+        finished = completions
     post(Account.INVENTORY_WIP, Account.INVENTORY_COMPONENTS, terms.material_cost @ plan.starts)
     post(Account.INVENTORY_WIP, Account.CASH, terms.conversion_cost @ plan.starts)
     post(Account.OVERTIME, Account.CASH, np.asarray(plan.overtime_premium, dtype=float))
-    post(Account.INVENTORY_FINISHED, Account.INVENTORY_WIP, terms.product_cost @ completions)
+    post(Account.INVENTORY_FINISHED, Account.INVENTORY_WIP, terms.product_cost @ finished)
 
     # Sales: revenue owed at each market's terms, cost of goods at standard, lost-sale fines.
     shipped, lost = _ship(terms, opening, plan, completions)
@@ -351,11 +356,18 @@ def project(terms: BookTerms, opening: Opening, plan: FlowPlan) -> Flows:
         received += _shifted(units * cost, max(1, buy.transit_days), D)
     post(Account.INVENTORY_COMPONENTS, Account.INVENTORY_IN_TRANSIT, received)
 
+    fees = np.zeros(D)
+    for day, amount, days_to_pay in plan.fees:  # billed at the close, before payments
+        if 0 <= day < D:
+            fees[day] += amount
+            if day + days_to_pay < D:
+                payable[day + days_to_pay] += amount
+    post(Account.CAPACITY_RESERVATION, Account.PAYABLES, fees)
     if plan.promotion_cost is not None:
         post(Account.PROMOTION, Account.CASH, np.asarray(plan.promotion_cost, dtype=float))
     depreciation = np.full(D, opening.daily_depreciation)
     for spend in plan.capex:
-        if spend.day < D:
+        if spend.paid and 0 <= spend.day < D:
             capex = np.zeros(D)
             capex[spend.day] = spend.amount
             post(Account.FIXED_ASSETS, Account.CASH, capex)

@@ -997,7 +997,12 @@ def ibp(
     loaded = _load(config, overrides, protocol="ibp", days=days)
     plot_path = _output(plot, "--plot", PLOT_FORMATS)
     result = simulate(loaded, seed=seed)
-    entries = [e for e in _decision_log(result.outcome) if e["kind"] == "sop_cycle"]
+    entries = [e for e in _decision_log(result.outcome) if e["kind"] == "sop_cycle" and "ibp" in e]
+    if not entries:
+        raise click.UsageError(
+            "no IBP meeting was held: the protocol's pieces (protocol_options) leave out "
+            "the supply review or the financial reconciliation"
+        )
     found = [e for e in entries if e["month"] == month]
     if not found:
         held = f"months {entries[0]['month']}..{entries[-1]['month']}" if entries else "none"

@@ -54,6 +54,8 @@ class DemandForecaster:
     def observe(self, first_day: int, rows: np.ndarray) -> None:
         """Consume demand of days ``first_day, first_day + 1, ...`` (``rows``: [days, series]);
         days already seen are skipped."""
+        if self.series == 0:  # nothing to forecast (a company with no components)
+            return
         for i, row in enumerate(np.asarray(rows, dtype=float).reshape(-1, self.series)):
             day = first_day + i
             if day <= self.last_day:

@@ -31,8 +31,9 @@ from agents.projection import (
     Purchase,
     projected_statements,
 )
-from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MONTH_LENGTHS
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MONTH_LENGTHS, is_month_start
 from sim.families import aggregate, disaggregate
+from sim.statements import month_starts
 
 __all__ = [
     "PLAN_LINES",
@@ -176,6 +177,8 @@ def flow_plan(
     lots: tuple[float, ...],
     safety_days: float,
     promotions: list[tuple[int, int, int, float, float]],
+    pending: tuple[tuple[float, int], ...] = (),
+    fees: tuple[tuple[int, float, int], ...] = (),
 ) -> FlowPlan:
     """The agreed ``plan`` as the flows the world will execute, from the meeting's ``day``:
     the consensus ``forecast`` (per day from ``day + 1``), production queued now started in
@@ -183,12 +186,17 @@ def flow_plan(
     premium, and each component bought from its main supplier by the supplier's first mode
     in lots of ``lots`` units (Procurement's last) whenever stock and what is on order would
     fall below ``safety_days`` of need. ``promotions``: (product, first day, days, discount,
-    cost) of those approved, whose price cut and cost fall in the projection."""
+    cost) of those approved, whose price cut and cost fall in the projection. ``pending``:
+    (capex, first day in service) of capacity approved earlier, paid and not yet
+    depreciated; ``fees``: reservation bills (day, amount, days to pay)."""
     P = len(terms.price)
     days = plan.start_day - day + plan.production.shape[1] * DAYS_PER_WEEK
     demand = np.zeros((P, days))
     n = min(days - 1, forecast.shape[1])
     demand[:, 1 : 1 + n] = forecast[:, :n]
+    # From the plan's start, the agreed demand: the promotions it approved lift it.
+    agreed = plan.demand[:, : max(0, days - 1 - (plan.start_day - day))]
+    demand[:, 1 + plan.start_day - day : 1 + plan.start_day - day + agreed.shape[1]] = agreed
     starts = np.zeros((P, days))
     starts[:, :DAYS_PER_WEEK] += np.asarray(queued, dtype=float)[:, None] / DAYS_PER_WEEK
     offset = plan.start_day - day
@@ -251,8 +259,9 @@ def flow_plan(
             cost[a] += spend
     capex = tuple(
         Capex(0, change.capex, max(0, change.start_day - day)) for change in plan.capacity
-    )
-    return FlowPlan(demand, starts, overtime, tuple(purchases), factor, cost, capex)
+    ) + tuple(Capex(0, amount, max(0, start - day), paid=False) for amount, start in pending)
+    bills = tuple((d - day, amount, terms_days) for d, amount, terms_days in fees)
+    return FlowPlan(demand, starts, overtime, tuple(purchases), factor, cost, capex, bills)
 
 
 class FinancialPlanning:
@@ -341,11 +350,17 @@ class FinancialPlanning:
         month = int(self.months.of(np.array([day]))[0])
         self.errors.record(month, self.monthly_by_family(per_day, day, months))
 
-    def project(self, flows: FlowPlan, opening: Opening) -> dict[str, np.ndarray]:
+    def project(self, flows: FlowPlan, opening: Opening, run_end: int) -> dict[str, np.ndarray]:
         """The monthly statements of a plan's ``flows``: the lines of :data:`PLAN_LINES` by
-        calendar month, with each month's index and first day."""
+        calendar month, with each month's index and first day, and whether the month is
+        ``whole`` — projected from its first day to its last, all within the run."""
         statements = projected_statements(self.terms, opening, flows)
-        out = {"month": statements.month, "first_day": statements.first_day}
+        starts = statements.first_day
+        ends = np.append(starts[1:], month_starts(int(starts[-1]), 40)[1])  # next month's start
+        last = opening.day + flows.days
+        begins = np.array([is_month_start(int(d)) for d in starts])
+        whole = begins & (ends <= last) & (ends <= run_end)
+        out = {"month": statements.month, "first_day": starts, "whole": whole}
         for key in PLAN_LINES:
             out[key[1]] = statements.line(*key)
         return out
@@ -359,11 +374,12 @@ class FinancialPlanning:
         }
 
     def gap(self, projection: dict[str, np.ndarray]) -> dict[str, float | None]:
-        """Budget minus projection over the horizon's months the budget covers: flows summed,
-        inventory on average, cash at the last of them (positive: the plan falls short of the
-        budget; for inventory, positive: the plan holds less than budgeted)."""
+        """Budget minus projection over the horizon's whole months that the budget covers and
+        the run reaches: flows summed, inventory on average, cash at the last of them (positive:
+        the plan falls short of the budget; for inventory, positive: the plan holds less than
+        budgeted)."""
         budget = self.budget_of(projection["month"])
-        covered = ~np.isnan(budget["revenue"])
+        covered = ~np.isnan(budget["revenue"]) & projection["whole"]
         if not covered.any():
             return {name: None for name in ("revenue", "gross_margin", "operating_profit")}
         out: dict[str, float | None] = {}

@@ -585,6 +585,21 @@ class Meeting:
             entry["ibp"] = self._plan_in_dollars(proposals, context, plan, forecast, table)
         return plan, entry
 
+    def _fees(self, context, financial) -> tuple[tuple[int, float, int], ...]:
+        """The reservation fees still to be billed for what the meeting has reserved: each
+        week's on its first day, paid on the supplier's terms."""
+        offers = {(o.supplier, o.component): o for o in context.reservation_offers}
+        bills = []
+        for (supplier, component, week), amount in self.reserved.items():
+            day = week * DAYS_PER_WEEK
+            offer = offers.get((supplier, component))
+            if offer is None or day < context.day:
+                continue
+            buy = financial.terms.buying.get((supplier, context.components.index(component)))
+            terms = buy.payment_terms_days if buy is not None else 0
+            bills.append((day, amount * offer.fee_per_unit_per_week, terms))
+        return tuple(sorted(bills))
+
     def _plan_in_dollars(self, proposals, context, plan, forecast, table) -> dict:
         """IBP: the agreed plan projected into the books month by month, against the budget;
         the gap each option closes; last month's projection against what happened."""
@@ -607,8 +622,10 @@ class Meeting:
             tuple(c.lot for c in proposals.materials.components),
             proposals.materials.safety_days,
             [a for a in self.approved if a[1] + a[2] > day],
+            finance.pending_capex,
+            self._fees(context, financial),
         )
-        projection = financial.project(flows, finance.opening)
+        projection = financial.project(flows, finance.opening, context.run_end_day)
         if context.kind == "sop_cycle":
             financial.last = (month_of_day(day), projection)
         budget = financial.budget_of(projection["month"])
@@ -624,7 +641,11 @@ class Meeting:
         family_production = financial.monthly_by_family(flows.starts, day, months)
         rows = []
         for i, m in enumerate(projection["month"]):
-            row = {"month": int(m), "first_day": int(projection["first_day"][i])}
+            row = {
+                "month": int(m),
+                "first_day": int(projection["first_day"][i]),
+                "whole_month": bool(projection["whole"][i]),
+            }
             row["projected"] = {
                 name: round(float(projection[name][i]), 2) for _, name in PLAN_LINES
             }

@@ -86,8 +86,11 @@ def _make(day: int) -> np.ndarray:
 BUY = 38.0  # parts ordered every day: 2 × 10 + 3 × 6
 
 
-def _run():
-    config = validate(parse_yaml(COMPANY, "projection_case.yaml"))
+def _run(lead_days: int = 2):
+    text = COMPANY.replace(
+        "production_lead_time_days: 2", f"production_lead_time_days: {lead_days}"
+    )
+    config = validate(parse_yaml(text, "projection_case.yaml"))
     seen = {}
 
     def decider(obs):
@@ -119,9 +122,14 @@ def case():
     return _run()
 
 
+@pytest.fixture(scope="module", params=[0, 1, 2, 3], ids=lambda d: f"production lead {d}")
+def lead_case(request):
+    return _run(request.param)
+
+
 @pytest.mark.parametrize("first", [0, 45])
-def test_the_projection_of_a_fixed_plan_equals_the_books(case, first):
-    config, outcome, seen = case
+def test_the_projection_of_a_fixed_plan_equals_the_books(lead_case, first):
+    config, outcome, seen = lead_case
     days = DAYS - first
     books = outcome.ledger.books
     before = outcome.daily["balances"][first - 1] if first else np.zeros(len(Account))

@@ -3,6 +3,8 @@ valued only within the horizon (families: ``test_families``)."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from scipy.stats import norm
@@ -92,8 +94,6 @@ def _expansion_review(config, top, demand: np.ndarray, run_end_day: int) -> _Tab
         lead_time_days=0.0,
         safety_days=0.0,
     )
-    from types import SimpleNamespace
-
     finance = SimpleNamespace(
         capital_rate_per_year=0.12,
         storage_rate_per_year=0.06,
@@ -126,3 +126,44 @@ def test_capacity_that_pays_only_after_the_run_ends_is_not_bought(baseline):
     assert not late["chosen"]
     assert late["value"]["margin"] == 0 and late["value"]["depreciation"] > 0
     assert late["valued_days"] == 30 * 7
+
+
+def test_the_budget_gap_counts_only_whole_months_the_run_reaches():
+    """Budget minus plan over the months projected from their first day to their last within
+    the run: a month the projection enters mid-way or leaves early, or one after the run's
+    end, is left out rather than compared, in part, with a whole month's budget."""
+    from agents.protocols.ibp import FinancialPlanning
+
+    budget = {
+        name: np.full(24, value)
+        for name, value in (
+            ("revenue", 100.0),
+            ("gross_margin", 40.0),
+            ("operating_profit", 10.0),
+            ("inventory", 50.0),
+            ("cash", 1000.0),
+        )
+    }
+    planning = FinancialPlanning(
+        SimpleNamespace(prior_error_cv=0.1, min_errors=6, scenarios=3),
+        np.zeros(1, dtype=int),
+        ("all",),
+        None,
+        budget,
+        np.full((1, 24), np.nan),
+    )
+    projection = {
+        "month": np.array([3, 4, 5, 6]),
+        "whole": np.array([False, True, True, False]),  # entered mid-way; cut short
+        "revenue": np.array([20.0, 90.0, 120.0, 5.0]),
+        "gross_margin": np.array([8.0, 36.0, 48.0, 2.0]),
+        "operating_profit": np.array([1.0, 9.0, 12.0, 0.5]),
+        "inventory": np.array([55.0, 60.0, 40.0, 45.0]),
+        "cash": np.array([900.0, 950.0, 1100.0, 1110.0]),
+    }
+    gap = planning.gap(projection)
+    assert gap["months"] == 2
+    assert gap["revenue"] == pytest.approx(200 - 210)  # above budget: negative
+    assert gap["operating_profit"] == pytest.approx(20 - 21)
+    assert gap["inventory"] == pytest.approx(50 - 50)
+    assert gap["cash"] == pytest.approx(1000 - 1100)  # at the last whole month
