@@ -1057,7 +1057,10 @@ def format_ibp_month(entry: dict, name: str, months: int = 6) -> str:
             " (flows summed, inventory on average, cash at the last month):",
             "  " + ", ".join(_against(n, gap[n]) for n in shown),
         ]
-    lines += ["", "Decisions (what each moves toward the budget over the horizon):"]
+    lines += [
+        "",
+        "Decisions (what each adds against the budget over the horizon; inventory: saved):",
+    ]
     for option in entry["options"]:
         closes = option.get("closes_gap", {})
         mark = "TAKEN   " if option["chosen"] else "declined"

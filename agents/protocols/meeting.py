@@ -1177,8 +1177,9 @@ class _SupplyReview:
 
 
 def _closes(value: dict) -> dict:
-    """What an option moves toward the budget over the horizon, by line (positive: toward
-    it): revenue, margin and operating profit it adds, inventory it saves, cash it brings."""
+    """What an option does against the budget over the horizon, by line, positive where it
+    helps: the revenue, margin and operating profit it adds, the inventory it saves, the cash
+    it brings (a shortfall closes by as much; a lead grows)."""
     cash = (
         value["profit"]
         + value["capital_charge"]
