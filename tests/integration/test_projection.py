@@ -15,9 +15,22 @@ import numpy as np
 import pytest
 
 from agents.config import validate
-from agents.projection import BookTerms, FlowPlan, Opening, Purchase, projected_statements
+from agents.projection import (
+    BookTerms,
+    Capex,
+    FlowPlan,
+    Opening,
+    Purchase,
+    projected_statements,
+)
 from sim.ledger import Account
-from sim.messages import ProductionOrder, PurchaseOrder
+from sim.messages import (
+    CapacityChange,
+    ProductionOrder,
+    Promotion,
+    PurchaseOrder,
+    ReserveCapacity,
+)
 from sim.rng import Streams
 from sim.source import parse_yaml
 from sim.statements import books_statements
@@ -51,7 +64,9 @@ components:
   part: {standard_cost: 5.0, initial_on_hand: 400}
 suppliers:
   acme:
-    components: {part: {price: 5.5}}
+    components:
+      part: {price: 5.5, capacity_per_week: 1000,
+             reservation: {extra_per_week: 50, fee_per_unit_per_week: 0.2, lead_days: 14}}
     lead_time_days: {distribution: constant, value: 3}
     modes: [truck]
     payment_terms_days: 20
@@ -72,6 +87,12 @@ finance:
   overdraft_interest_rate_per_year: 0.09
 """
 STARVED = range(60, 70)  # days the plan makes nothing: stock runs out, orders wait, some lost
+# Besides: a promotion of small (10% off on days 30-39, $500), capacity bought on day 10 (+2 a
+# day on line_1 from day 60, $3,650 depreciated from then), and six weeks of the supplier's
+# capacity reserved from day 14 (50 a week at $0.20: a $10 bill each week, paid in 20 days).
+PROMOTION = Promotion("small", start_day=30, duration_days=10, price_discount=0.1, cost=500.0)
+EXPANSION = CapacityChange("line_1", 2.0, start_day=60, capex=3650.0)
+RESERVATION = ReserveCapacity("acme", "part", 50.0, start_day=14, weeks=6)
 
 
 def _make(day: int) -> np.ndarray:
@@ -97,6 +118,7 @@ def _run(lead_days: int = 2):
         seen[obs.day] = obs
         small, large = _make(obs.day)
         orders = [PurchaseOrder("part", BUY, "acme", "truck")]
+        orders += {0: [RESERVATION], 10: [EXPANSION], 20: [PROMOTION]}.get(obs.day, [])
         if small:
             orders += [ProductionOrder("small", small), ProductionOrder("large", large)]
         return orders
@@ -106,14 +128,26 @@ def _run(lead_days: int = 2):
 
 
 def _plan(first: int, days: int, premium_per_unit: float) -> FlowPlan:
-    starts = np.column_stack([_make(d) for d in range(first, first + days)])
-    overtime = np.maximum(starts.sum(axis=0) - 16.0, 0.0) * premium_per_unit
-    dispatch = np.array([BUY if d - 3 >= 0 else 0.0 for d in range(first, first + days)])
+    span = np.arange(first, first + days)
+    starts = np.column_stack([_make(d) for d in span])
+    regular = np.where(span >= EXPANSION.start_day, 18.0, 16.0)
+    overtime = np.maximum(starts.sum(axis=0) - regular, 0.0) * premium_per_unit
+    dispatch = np.array([BUY if d - 3 >= 0 else 0.0 for d in span])
+    price_factor = np.ones((2, days))
+    price_factor[0, (span >= 30) & (span < 40)] = 0.9
+    promotion_cost = np.where(span == PROMOTION.start_day, PROMOTION.cost, 0.0)
+    paid = first <= 10
+    capex = (Capex(10 - first if paid else 0, 3650.0, 60 - first, paid=paid),)
+    fees = tuple((d - first, 10.0, 20) for d in range(14, 14 + 42, 7) if d >= first)
     return FlowPlan(
         demand=np.repeat([[10.0], [6.0]], days, axis=1),
         starts=starts,
         overtime_premium=overtime,
         purchases=(Purchase(0, dispatch, 5.5, 0.3, False, 2, 20),),
+        price_factor=price_factor,
+        promotion_cost=promotion_cost,
+        capex=capex,
+        fees=fees,
     )
 
 
@@ -151,9 +185,21 @@ def test_the_projection_of_a_fixed_plan_equals_the_books(lead_case, first):
 
 def test_the_case_exercises_every_line_it_claims(case):
     """The plan pays overtime, runs out of stock (orders lost with a fine), goes into
-    overdraft, and lasts several months: else the equality above would prove less."""
+    overdraft, runs a promotion, buys capacity and reserves a supplier's, and lasts several
+    months: else the equality above would prove less."""
     _, outcome, _ = case
     actual = books_statements(outcome.ledger.books, np.zeros(len(Account)), 0, DAYS)
-    for name in ("overtime", "penalties", "interest", "purchase_price_variance", "transport"):
+    lines = (
+        "overtime",
+        "penalties",
+        "interest",
+        "purchase_price_variance",
+        "transport",
+        "promotion",
+        "depreciation",
+        "capacity_reservation",
+    )
+    for name in lines:
         assert actual.line("pnl", name).sum() > 0, name
+    assert actual.line("cash", "capex").sum() == -3650.0
     assert len(actual.month) == 5
