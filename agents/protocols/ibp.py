@@ -227,7 +227,7 @@ def flow_plan(
         safety = safety_days * need[c, : 4 * DAYS_PER_WEEK].mean()
         # Stock on each day's close if nothing more were bought, and lots bought to keep it
         # above the safety stock: a lot arrives the day it is needed, dispatched a transit
-        # earlier (no earlier than today).
+        # earlier.
         stock = opening.components[c] + np.cumsum(incoming) - np.cumsum(need[c])
         receipts = np.zeros(days)
         lot, added = max(float(lots[c]), 1.0), 0.0
@@ -236,8 +236,9 @@ def flow_plan(
                 amount = max(lot, safety - stock[t] - added)
                 receipts[t] += amount
                 added += amount
+        # A lot ordered today leaves the supplier after its lead time at the earliest.
         new = np.zeros(days)
-        np.add.at(new, np.maximum(np.arange(days) - transit, 0), receipts)
+        np.add.at(new, np.minimum(np.maximum(np.arange(days) - transit, lead), days - 1), receipts)
         purchases.append(
             Purchase(
                 c,
