@@ -13,13 +13,20 @@ Then, where they apply (empty elsewhere):
   period), ``production`` (units started, products), ``in_transit`` (components; for a
   stage, the goods shipped to it and not yet received), ``supply_line`` (stages).
 
-The company also gets one row per day and account (``entity_kind = account``) with its
-end-of-day ``balance``; and, under IBP, one row per meeting, month of its horizon and line of
-the plan in dollars (``entity_kind = projection``, ``entity`` the line: ``revenue``,
-``gross_margin``, ``operating_profit``, ``inventory``, ``cash``…; ``period`` the month's first
-day) with the meeting's day (``cycle_day``), the ``month`` (0 = the run's first January), the
-``projected`` amount, the ``budget`` and, for months the run has closed, the ``actual`` from the
-books (flows over the month, balances at its close).
+A company also gets, per day, one row per production line (``entity_kind = line``: units made
+as ``production``, of them ``overtime_used``, and the line's regular ``capacity`` and
+``overtime_capacity``), per supplier (``supplier``: units ordered from it as
+``orders_placed``, ``dispatched``, ``received``, ``late_unit_days`` of what arrived after its
+quote, whether it was ``shipping``, and the weekly ``capacity`` it can make and
+``reserved_capacity`` reserved from it, summed over the components it sells under a limit)
+and per transport mode (``mode``: units ``dispatched`` by it and their ``freight``); one row
+per day and account (``entity_kind = account``) with its end-of-day ``balance``; and, under
+IBP, one row per meeting, month of its horizon and line of the plan in dollars
+(``entity_kind = projection``, ``entity`` the line: ``revenue``, ``gross_margin``,
+``operating_profit``, ``inventory``, ``cash``…; ``period`` the month's first day) with the
+meeting's day (``cycle_day``), the ``month`` (0 = the run's first January), the ``projected``
+amount, the ``budget`` and, for months the run has closed, the ``actual`` from the books (flows
+over the month, balances at its close).
 """
 
 from __future__ import annotations
@@ -59,6 +66,10 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
     shipped, on_time, lost = np.zeros((H, P)), np.zeros((H, P)), np.zeros((H, P))
     started, completed, ordered = np.zeros((H, P)), np.zeros((H, P)), np.zeros((H, P))
     bought, arrived = np.zeros((H, C)), np.zeros((H, C))
+    S, M = len(o.topology.suppliers), len(o.topology.modes)
+    ordered_from, dispatched_by = np.zeros((H, S)), np.zeros((H, S))
+    by_mode = np.zeros((H, M))
+    reserved = np.zeros((H, S))
     for f in o.ledger.facts:
         match f:
             case rec.OrderShipped():
@@ -75,8 +86,14 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
                 ordered[f.day, f.product] += f.quantity
             case rec.PurchaseOrderPlaced():
                 bought[f.day, f.component] += f.quantity
+                ordered_from[f.day, f.supplier] += f.quantity
+            case rec.ShipmentDispatched():
+                dispatched_by[f.day, f.supplier] += f.quantity
+                by_mode[f.day, f.mode] += f.quantity
             case rec.ShipmentReceived():
                 arrived[f.day, f.component] += f.quantity
+            case rec.CapacityReserved():
+                reserved[f.start_day : min(f.end_day, H), f.supplier] += f.extra_per_week
     d = o.daily
     products = _long(
         "product",
@@ -104,8 +121,47 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
             "in_transit": d["component_in_transit"],
         },
     )
+    lines = _long(
+        "line",
+        o.topology.lines,
+        {
+            "production": d["line_regular_used"] + d["line_overtime_used"],
+            "overtime_used": d["line_overtime_used"],
+            "capacity": d["line_capacity"],
+            "overtime_capacity": d["line_overtime_capacity"],
+        },
+    )
+    limits = np.asarray(o.topology.supplier_capacity_per_week, dtype=float)
+    limited = np.where(np.isfinite(limits), limits, 0.0).sum(axis=1)
+    limited = np.where(np.isfinite(limits).any(axis=1), limited, np.nan)
+    suppliers = _long(
+        "supplier",
+        o.topology.suppliers,
+        {
+            "orders_placed": ordered_from,
+            "dispatched": dispatched_by,
+            "received": d["supplier_received"],
+            "late_unit_days": d["supplier_late_unit_days"],
+            "shipping": _shipping(o).astype(float),
+            "capacity": np.broadcast_to(limited, (H, S)),
+            "reserved_capacity": reserved,
+        },
+    )
+    cost = np.array([m.cost_per_unit for m in o.config.transport_modes.values()], dtype=float)
+    modes = _long("mode", o.topology.modes, {"dispatched": by_mode, "freight": by_mode * cost})
     accounts = _long("account", tuple(a.name.lower() for a in Account), {"balance": d["balances"]})
-    return pd.concat([products, components, accounts, _projections(o)], ignore_index=True)
+    parts = [products, components, lines, suppliers, modes, accounts, _projections(o)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def _shipping(o: CompanyOutcome) -> np.ndarray:
+    """Per day and supplier: False on the days a failure shock stops it shipping."""
+    shipping = np.ones((o.days, len(o.topology.suppliers)), dtype=bool)
+    for shock in o.config.shocks:
+        if shock.kind == "supplier_failure" and shock.target in o.topology.suppliers:
+            s = o.topology.suppliers.index(shock.target)
+            shipping[shock.start_day : shock.end_day, s] = False
+    return shipping
 
 
 def _projections(o: CompanyOutcome) -> pd.DataFrame:
