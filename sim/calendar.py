@@ -22,6 +22,7 @@ __all__ = [
     "is_month_start",
     "is_week_start",
     "month_of_day",
+    "monthly_totals",
     "weekly_totals",
 ]
 
@@ -57,15 +58,30 @@ def at(day: int, phase: Phase) -> float:
     return day + phase.value
 
 
-def month_of_day(day: int) -> int:
-    """The month index (0 = first January of the run) of ``day``."""
-    year, day_in_year = divmod(day, DAYS_PER_YEAR)
-    return year * 12 + int(np.searchsorted(_MONTH_STARTS, day_in_year, side="right") - 1)
+def month_of_day(day):
+    """The month index (0 = first January of the run) of ``day`` (an int, or an array of
+    days, month by month)."""
+    year, day_in_year = np.divmod(day, DAYS_PER_YEAR)
+    month = year * 12 + np.searchsorted(_MONTH_STARTS, day_in_year, side="right") - 1
+    return int(month) if np.ndim(day) == 0 else month
 
 
-def is_month_start(day: int) -> bool:
-    """True on the first day of a calendar month."""
-    return int(day % DAYS_PER_YEAR) in _MONTH_STARTS_SET
+def is_month_start(day):
+    """True on the first day of a calendar month (for an int, or an array of days)."""
+    if np.ndim(day) == 0:
+        return int(day % DAYS_PER_YEAR) in _MONTH_STARTS_SET
+    return np.isin(np.asarray(day) % DAYS_PER_YEAR, _MONTH_STARTS)
+
+
+def monthly_totals(per_day: np.ndarray, first_day: int, months: int) -> np.ndarray:
+    """``per_day`` [..., days] from ``first_day`` summed per calendar month, the first being
+    ``first_day``'s: [..., months] (days past the ``months``-th month are left out)."""
+    index = month_of_day(np.arange(first_day, first_day + per_day.shape[-1]))
+    index = index - index[0] if len(index) else index
+    out = np.zeros((*per_day.shape[:-1], months))
+    keep = index < months
+    np.add.at(np.moveaxis(out, -1, 0), index[keep], np.moveaxis(per_day[..., keep], -1, 0))
+    return out
 
 
 def is_week_start(day: int) -> bool:

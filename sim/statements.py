@@ -37,6 +37,7 @@ __all__ = [
     "journal_flows",
     "month_starts",
     "statements",
+    "summary_lines",
 ]
 
 Flows = dict[tuple[Account, Account], np.ndarray]
@@ -117,6 +118,26 @@ class Statements:
         return [name for s, name in self.lines if s == statement]
 
 
+def summary_lines(moved: np.ndarray, close: np.ndarray) -> dict[tuple[str, str], np.ndarray]:
+    """The headline lines from each account's natural-sign change over a period (``moved``)
+    and its balance at the period's close (``close``), accounts on the first axis (a vector
+    for one period, a matrix for many): revenue, gross margin, operating and net profit, cash,
+    receivables, inventory, fixed assets, payables."""
+    revenue = sum(moved[a] for a in INCOME)
+    return {
+        ("pnl", "revenue"): revenue,
+        ("pnl", "gross_margin"): revenue - sum(moved[a] for a in _GROSS),
+        ("pnl", "operating_profit"): revenue
+        - sum(moved[a] for a in EXPENSES if a not in _BELOW_OPERATING),
+        ("pnl", "net_profit"): revenue - sum(moved[a] for a in EXPENSES),
+        ("balance", "cash"): close[Account.CASH],
+        ("balance", "receivables"): close[Account.RECEIVABLES],
+        ("balance", "inventory"): close[list(INVENTORY)].sum(axis=0),
+        ("balance", "fixed_assets"): close[Account.FIXED_ASSETS],
+        ("balance", "payables"): close[Account.PAYABLES],
+    }
+
+
 def statements(flows: Flows, opening: np.ndarray, first_day: int, days: int) -> Statements:
     """Monthly statements of ``flows`` (per day from ``first_day``, over ``days`` days) on top
     of ``opening``, the natural-sign balance of every account before ``first_day``."""
@@ -141,24 +162,13 @@ def statements(flows: Flows, opening: np.ndarray, first_day: int, days: int) -> 
     month_net = np.stack([per_month(row) for row in net]) if days else np.zeros((len(Account), n))
     close = np.asarray(opening, dtype=float)[:, None] + np.cumsum(month_net, axis=1)
 
-    lines: dict[tuple[str, str], np.ndarray] = {}
-    revenue = sum(month_net[a] for a in INCOME)
-    lines["pnl", "revenue"] = revenue
+    lines = summary_lines(month_net, close)
     for account in EXPENSES:
         lines["pnl", account.name.lower()] = month_net[account]
-    lines["pnl", "gross_margin"] = revenue - sum(month_net[a] for a in _GROSS)
-    operating = revenue - sum(month_net[a] for a in EXPENSES if a not in _BELOW_OPERATING)
-    lines["pnl", "operating_profit"] = operating
-    lines["pnl", "net_profit"] = revenue - sum(month_net[a] for a in EXPENSES)
-    lines["balance", "cash"] = close[Account.CASH]
-    lines["balance", "receivables"] = close[Account.RECEIVABLES]
-    lines["balance", "inventory"] = close[list(INVENTORY)].sum(axis=0)
-    lines["balance", "fixed_assets"] = close[Account.FIXED_ASSETS]
-    lines["balance", "payables"] = close[Account.PAYABLES]
     for name in sorted(cash):
         lines["cash", name] = cash[name]
     lines["cash", "net_cash_flow"] = month_net[Account.CASH]
-    months = np.array([month_of_day(int(d)) for d in starts])
+    months = month_of_day(starts)
     return Statements(month=months, first_day=starts, lines=lines)
 
 

@@ -31,15 +31,14 @@ from agents.projection import (
     Purchase,
     projected_statements,
 )
-from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, MONTH_LENGTHS, is_month_start
+from sim.calendar import DAYS_PER_WEEK, is_month_start, month_of_day, monthly_totals
 from sim.families import aggregate, disaggregate
-from sim.statements import month_starts
+from sim.statements import month_starts, summary_lines
 
 __all__ = [
     "PLAN_LINES",
     "FinancialPlanning",
     "ForecastErrors",
-    "MonthIndex",
     "flow_plan",
     "scenario_levels",
 ]
@@ -51,32 +50,6 @@ WARM_UP_DAYS = 28  # days of orders the demand planner must have seen for its er
 def scenario_levels(count: int) -> np.ndarray:
     """``count`` evenly spaced probability levels, the middle of equal slices of [0, 1]."""
     return (np.arange(count) + 0.5) / count
-
-
-class MonthIndex:
-    """Calendar months of days (365-day years): which month a day is in, where months start."""
-
-    def __init__(self) -> None:
-        self._month = np.zeros(0, dtype=int)
-
-    def of(self, days: np.ndarray) -> np.ndarray:
-        days = np.asarray(days, dtype=int)
-        last = int(days.max(initial=0))
-        if last >= len(self._month):
-            years = last // DAYS_PER_YEAR + 2
-            in_year = np.repeat(np.arange(12), MONTH_LENGTHS)
-            self._month = (np.arange(years)[:, None] * 12 + in_year[None, :]).reshape(-1)
-        return self._month[days]
-
-    def totals(self, per_day: np.ndarray, first_day: int, months: int) -> np.ndarray:
-        """``per_day`` [..., days] from ``first_day`` summed per calendar month, the first
-        being ``first_day``'s: [..., months]."""
-        index = self.of(np.arange(first_day, first_day + per_day.shape[-1]))
-        index = index - index[0] if len(index) else index
-        out = np.zeros((*per_day.shape[:-1], months))
-        keep = index < months
-        np.add.at(np.moveaxis(out, -1, 0), index[keep], np.moveaxis(per_day[..., keep], -1, 0))
-        return out
 
 
 class ForecastErrors:
@@ -285,7 +258,6 @@ class FinancialPlanning:
         self.budget = budget
         self.family_revenue_budget = family_revenue_budget
         self.errors = ForecastErrors(len(families), settings.prior_error_cv, settings.min_errors)
-        self.months = MonthIndex()
         self.levels = scenario_levels(settings.scenarios)
         self.last: tuple[int, dict[str, np.ndarray]] | None = None  # (month, projection)
         self.layers: list[tuple[int, dict[str, np.ndarray]]] = []  # demand forecasts by layer
@@ -308,20 +280,20 @@ class FinancialPlanning:
     def _days_to_month(self, day: int, months: int) -> int:
         """Days from ``day + 1`` to the end of the ``months``-th calendar month from ``day``'s."""
         ahead = np.arange(day + 1, day + 1 + 31 * (months + 1))
-        index = self.months.of(ahead) - self.months.of(np.array([day]))[0]
+        index = month_of_day(ahead) - month_of_day(day)
         return int(np.searchsorted(index, months))
 
     def monthly_by_family(self, per_day: np.ndarray, first_day: int, months: int) -> np.ndarray:
         return aggregate(
-            self.months.totals(per_day, first_day, months), self.family_of, len(self.families)
+            monthly_totals(per_day, first_day, months), self.family_of, len(self.families)
         )
 
     def score(self, day: int, demand_history: np.ndarray) -> None:
         """Score past forecasts against the months that have ended by ``day``."""
-        month = int(self.months.of(np.array([day]))[0])
+        month = month_of_day(day)
         if not len(demand_history):
             return
-        index = self.months.of(np.arange(len(demand_history)))
+        index = month_of_day(np.arange(len(demand_history)))
         actual = {}
         for m in range(max(0, month - 24), month):
             rows = demand_history[index == m]
@@ -332,8 +304,8 @@ class FinancialPlanning:
     def factors(self, day: int, first_day: int, days: int, products: int) -> np.ndarray:
         """Demand multipliers [scenario, product, day] for days ``first_day + 1 ..``: the
         scenario quantiles of the observed errors at each day's lag in months."""
-        month = int(self.months.of(np.array([day]))[0])
-        lag = self.months.of(np.arange(first_day + 1, first_day + 1 + days)) - month
+        month = month_of_day(day)
+        lag = month_of_day(np.arange(first_day + 1, first_day + 1 + days)) - month
         horizon = int(lag.max(initial=0)) + 1
         multipliers = self.errors.multipliers(self.levels, horizon)  # [S, lags]
         return np.repeat(multipliers[:, None, :][:, :, lag], products, axis=1)
@@ -348,7 +320,7 @@ class FinancialPlanning:
         if day < WARM_UP_DAYS:
             return
         per_day = np.concatenate([np.asarray(demand_today, float)[:, None], forecast], axis=1)
-        month = int(self.months.of(np.array([day]))[0])
+        month = month_of_day(day)
         self.errors.record(month, self.monthly_by_family(per_day, day, months))
 
     def project(self, flows: FlowPlan, opening: Opening, run_end: int) -> dict[str, np.ndarray]:
@@ -359,7 +331,7 @@ class FinancialPlanning:
         starts = statements.first_day
         ends = np.append(starts[1:], month_starts(int(starts[-1]), 40)[1])  # next month's start
         last = opening.day + flows.days
-        begins = np.array([is_month_start(int(d)) for d in starts])
+        begins = is_month_start(starts)
         whole = begins & (ends <= last) & (ends <= run_end)
         out = {"month": statements.month, "first_day": starts, "whole": whole}
         for key in PLAN_LINES:
@@ -399,7 +371,7 @@ class FinancialPlanning:
         (projection error), and each forecasting layer's error on the four weeks after the
         last meeting (forecast value added: the error it removes from the layer below)."""
         out: dict = {}
-        month = int(self.months.of(np.array([day]))[0])
+        month = month_of_day(day)
         if self.last is not None and balances is not None and len(balances):
             made, projection = self.last
             if made == month - 1 and month - 1 in set(projection["month"].tolist()):
@@ -434,20 +406,7 @@ class FinancialPlanning:
 def _month_actual(balances: np.ndarray, first: int, day: int) -> dict[str, float]:
     """The books' lines of PLAN_LINES for days ``first .. day - 1`` (balances [day, account]
     at each close)."""
-    from sim.ledger import EXPENSES, INCOME, INVENTORY, Account
-
     after = balances[day - 1]
     before = balances[first - 1] if first > 0 else np.zeros_like(after)
-    moved = after - before
-    revenue = float(sum(moved[a] for a in INCOME))
-    gross = revenue - float(moved[Account.COGS] + moved[Account.PURCHASE_PRICE_VARIANCE])
-    operating = revenue - float(sum(moved[a] for a in EXPENSES if a != Account.INTEREST))
-    return {
-        "revenue": revenue,
-        "gross_margin": gross,
-        "operating_profit": operating,
-        "inventory": float(after[list(INVENTORY)].sum()),
-        "cash": float(after[Account.CASH]),
-        "receivables": float(after[Account.RECEIVABLES]),
-        "payables": float(after[Account.PAYABLES]),
-    }
+    lines = summary_lines(after - before, after)
+    return {key[1]: float(lines[key]) for key in PLAN_LINES}

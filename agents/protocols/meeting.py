@@ -726,6 +726,7 @@ class _SupplyReview:
         self.meeting, self.proposals, self.context = meeting, proposals, context
         self.plan, self.table, self.entry = plan, table, entry
         self.factors = factors
+        self._need: tuple[np.ndarray, np.ndarray] | None = None
         supply, finance = proposals.supply, proposals.finance
         self.valuation = Valuation(
             finance.capital_rate_per_year,
@@ -761,6 +762,14 @@ class _SupplyReview:
     def scenarios(self, demand: np.ndarray) -> np.ndarray:
         """``demand`` [P, days] in every scenario [S, P, days]."""
         return demand[None, :, :] * self.factors[:, :, : demand.shape[1]]
+
+    def scenario_need(self) -> np.ndarray:
+        """:meth:`needs` of the plan's demand in every scenario, on the valued weeks
+        [S, P, weeks] (made again only when an approved promotion changes the demand)."""
+        if self._need is None or self._need[0] is not self.plan.demand:
+            need = self.needs(self.scenarios(self.plan.demand))[..., : self.valued]
+            self._need = (self.plan.demand, need)
+        return self._need[1]
 
     def needs(self, demand_per_day: np.ndarray) -> np.ndarray:
         """Production per week that keeps the position at lead-time demand plus safety
@@ -899,7 +908,7 @@ class _SupplyReview:
             if meeting.allows("pre_build"):
                 combos.append((True, True))
         v = self.valued
-        need = self.needs(self.scenarios(self.plan.demand))[..., :v]
+        need = self.scenario_need()
         _, base_lost = chase(need, self.regular[:, :v], self.makes)
         out = {}
         regular = self.regular
@@ -989,7 +998,7 @@ class _SupplyReview:
                 days = np.arange(first, first + DAYS_PER_WEEK) - start
                 share = np.clip((days + 1) / max(ramp, 1), 0.0, 1.0)  # the ramp's steps
                 extra[line, w] = option.delta_per_day * float(share.sum())
-            need = self.needs(self.scenarios(self.plan.demand))[..., :v]
+            need = self.scenario_need()
             (made_now, lost_now), (made_big, lost_big) = self.make_each(
                 need, [usable[:, :v], (usable + extra)[:, :v]], prebuild
             )
