@@ -18,27 +18,29 @@ from typing import Annotated, Any, Literal, get_args
 from pydantic import Field, field_validator, model_validator
 
 from sim.config import (
-    MAX_DAYS,
-    MIN_UNITS,
     ChainStage,
     ChainWorldConfig,
     ConfigError,
-    Duration,
-    Fraction,
-    Money,
-    Name,
-    PositiveUnits,
     Seasonality,
-    SignedMoney,
-    SignedUnits,
-    Strict,
-    Units,
     WorldConfig,
     load_source,
     mapping_at,
     unknown_name,
     validate_model,
     world_references,
+)
+from sim.schema import (
+    MAX_DAYS,
+    MIN_UNITS,
+    Duration,
+    Fraction,
+    Money,
+    Name,
+    PositiveUnits,
+    SignedMoney,
+    SignedUnits,
+    Strict,
+    Units,
 )
 from sim.source import Located
 

@@ -146,7 +146,7 @@ class OnePlanModel(mesa.Model):
         self.penalty_per_unit = penalty
         agents, adapt = config.agents, config.agents.adaptation
         Sales(self, agents.sales, top, adapt, self.pieces.demand_review, holding)
-        Operations(self, agents.operations, top, config.plant, holding, penalty)
+        Operations(self, agents.operations, top, holding, penalty)
         Procurement(
             self,
             agents.procurement,

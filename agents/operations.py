@@ -44,7 +44,6 @@ from agents.messages import (
 )
 from agents.objective import objective_for
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR
-from sim.config import Plant
 from sim.ledger import PlanKind
 from sim.messages import CapacityChange, DemandForecast, PlanRecord, ProductionOrder
 from sim.world import Topology
@@ -86,7 +85,6 @@ class Operations(FunctionAgent):
         model: mesa.Model,
         knobs: OperationsAgent,
         topology: Topology,
-        plant: Plant,
         holding_rate_per_year: float,
         lost_sale_penalty: float,
     ) -> None:
@@ -99,9 +97,8 @@ class Operations(FunctionAgent):
         self.line_makes = np.asarray(topology.line_makes)
         self.unit_cost = np.asarray(topology.product_standard_cost, dtype=float)
         self.margin = np.asarray(topology.price, dtype=float) - self.unit_cost + lost_sale_penalty
-        lines = plant.lines.values()
-        self.overtime_fraction = np.array([line.overtime_max_fraction for line in lines])
-        self.overtime_premium = np.array([line.overtime_premium_per_unit for line in lines])
+        self.overtime_fraction = np.asarray(topology.line_overtime_fraction, dtype=float)
+        self.overtime_premium = np.asarray(topology.line_overtime_premium_per_unit, dtype=float)
         self.holding_rate = holding_rate_per_year
         P = len(self.products)
         self.forecaster = make_demand_forecaster(knobs.forecaster, P)

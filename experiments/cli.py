@@ -13,7 +13,8 @@ import click
 from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config
 from agents.config import validate as validate_config
 from experiments.output import OutputError, atomic_write, check_directory, check_file
-from sim.config import MAX_SEED, ConfigError, inert_events, load_source, set_value
+from sim.config import ConfigError, inert_events, load_source, set_value
+from sim.schema import MAX_SEED
 from sim.source import Location
 
 __all__ = ["main"]
@@ -37,6 +38,16 @@ SET_OPTION = click.option(
 )
 
 
+SCENARIO_OPTION = click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    metavar="NAME|KIND:KEY=VALUE,...",
+    help="Add a scenario (repeatable, they compose): a named one of configs/scenarios/, a "
+    "scenario file, or inline, e.g. demand_surge:pct=20,start_week=6.",
+)
+
+
 def _load(
     path: Path,
     overrides: tuple[str, ...],
@@ -44,18 +55,25 @@ def _load(
     protocol: str | None = None,
     days: int | None = None,
     warn: bool = True,
+    scenarios: tuple[str, ...] = (),
 ) -> Config:
     """Load a config or exit 2 with one line per problem (no traceback).
 
     ``--protocol`` and ``--days`` go through the gate like ``--set`` (``protocol``,
     ``horizon_days``), so their limits and cross-checks are the config's and a problem names
-    the option. Events that start after the run are reported as warnings.
+    the option; so do ``--scenario`` items, appended to the config's own scenarios. Events
+    that start after the run are reported as warnings.
     """
+    from sim.scenarios import add_scenarios
+
     try:
         located = load_source(path, overrides)
         chain = isinstance(located.data, dict) and located.data.get("kind") == "serial_chain"
         if protocol is not None and chain:
             raise click.UsageError("--protocol applies to companies, not to serial chains")
+        if scenarios and chain:
+            raise click.UsageError("--scenario applies to companies, not to serial chains")
+        add_scenarios(located, scenarios, path)
         if protocol is not None:
             set_value(located, ("protocol",), protocol, Location(f"--protocol {protocol}"))
         if days is not None:
@@ -112,19 +130,23 @@ def main() -> None:
 @main.command()
 @CONFIG_ARGUMENT
 @SET_OPTION
-def validate(config: Path, overrides: tuple[str, ...]) -> None:
+@SCENARIO_OPTION
+def validate(config: Path, overrides: tuple[str, ...], scenarios: tuple[str, ...]) -> None:
     """Check CONFIG; exit 0 if it is valid, or 2 with every problem as file:line:col: path: why."""
-    loaded = _load(config, overrides)
+    loaded = _load(config, overrides, scenarios=scenarios)
     click.echo(f"{config}: ok ({_describe(loaded)})")
 
 
 def _describe(config: Config) -> str:
     if isinstance(config, ChainConfig):
         return f"serial chain of {len(config.stages)} stages, periods of {config.period_days} days"
-    return (
+    text = (
         f"company: {len(config.products)} products, {len(config.components)} components, "
         f"{len(config.suppliers)} suppliers, {len(config.plant.lines)} lines"
     )
+    if config.scenarios:
+        text += "; scenarios: " + "; ".join(s.describe() for s in config.scenarios)
+    return text
 
 
 @main.command()
@@ -154,6 +176,7 @@ def _describe(config: Config) -> str:
     help="Draw the run (.png, .svg or .pdf): a company's service, stock and money, a chain's "
     "orders per stage.",
 )
+@SCENARIO_OPTION
 def run(
     config: Path,
     seed: int | None,
@@ -164,11 +187,12 @@ def run(
     protocol: str | None,
     decision_log: Path | None,
     plot: Path | None,
+    scenarios: tuple[str, ...],
 ) -> None:
     """Simulate CONFIG once and print its KPIs."""
     from experiments.run import simulate
 
-    loaded = _load(config, overrides, protocol=protocol, days=days)
+    loaded = _load(config, overrides, protocol=protocol, days=days, scenarios=scenarios)
     if decision_log is not None:
         if isinstance(loaded, ChainConfig):
             raise click.UsageError("--decision-log: a serial chain holds no S&OP meetings")
@@ -308,6 +332,7 @@ HEADLINE = (
     type=click.Path(dir_okay=False, path_type=Path),
     help="Draw the first replication of every protocol side by side (.png, .svg or .pdf).",
 )
+@SCENARIO_OPTION
 def compare(
     config: Path,
     protocols: str,
@@ -318,31 +343,19 @@ def compare(
     overrides: tuple[str, ...],
     fmt: str,
     plot: Path | None,
+    scenarios: tuple[str, ...],
 ) -> None:
     """Compare protocols on CONFIG: paired replications on common random numbers, means with
     95% confidence intervals, and each protocol's difference from the first."""
     from experiments.compare import compare as run_compare
     from experiments.plots import PLOT_FORMATS
 
-    names = [p.strip() for p in protocols.split(",") if p.strip()]
-    unknown = [p for p in names if p not in PROTOCOL_NAMES]
-    if unknown or len(names) < 2:
-        raise click.BadParameter(
-            f"give two or more of {', '.join(PROTOCOL_NAMES)} (got {protocols!r})",
-            param_hint="--protocols",
-        )
-    twice = sorted({p for p in names if names.count(p) > 1})
-    if twice:
-        # A protocol listed twice would count its replications twice: a falsely narrow CI.
-        raise click.BadParameter(
-            f"list each protocol once ({', '.join(twice)} is listed more than once)",
-            param_hint="--protocols",
-        )
-    loaded = _load(config, overrides, days=days)
+    names = _protocols(protocols, least=2)
+    loaded = _load(config, overrides, days=days, scenarios=scenarios)
     if not isinstance(loaded, CompanyConfig):
         raise click.UsageError("compare works on companies; a serial chain has no protocols")
     for name in names:  # each protocol's config must pass the gate, e.g. classic's policies
-        _load(config, overrides, protocol=name, days=days, warn=False)
+        _load(config, overrides, protocol=name, days=days, warn=False, scenarios=scenarios)
     plot_path = _output(plot, "--plot", PLOT_FORMATS)
     root = loaded.seed if seed is None else seed
     result = run_compare(loaded, names, reps, root, jobs)
@@ -942,6 +955,118 @@ def _labels(labels: dict) -> str:
         parts.append(labels["protocol"])
     parts.append(f"scenario {labels['scenario']}, replication {labels['replication']}")
     return ", ".join(parts)
+
+
+def _protocols(text: str, least: int) -> list[str]:
+    """The protocols of a ``--protocols`` list, each known and listed once."""
+    names = [p.strip() for p in text.split(",") if p.strip()]
+    unknown = [p for p in names if p not in PROTOCOL_NAMES]
+    if unknown or len(names) < least:
+        many = "one or more" if least == 1 else "two or more"
+        raise click.BadParameter(
+            f"give {many} of {', '.join(PROTOCOL_NAMES)} (got {text!r})",
+            param_hint="--protocols",
+        )
+    twice = sorted({p for p in names if names.count(p) > 1})
+    if twice:
+        # A protocol listed twice would count its replications twice: a falsely narrow CI.
+        raise click.BadParameter(
+            f"list each protocol once ({', '.join(twice)} is listed more than once)",
+            param_hint="--protocols",
+        )
+    return names
+
+
+@main.command()
+@CONFIG_ARGUMENT
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    required=True,
+    metavar="NAME|KIND:KEY=VALUE,...",
+    help="The what-if (repeatable, they compose): a named scenario of configs/scenarios/, a "
+    "scenario file, or inline, e.g. demand_surge:pct=20,start_week=6.",
+)
+@click.option(
+    "--protocols",
+    default="silo,sop",
+    show_default=True,
+    help="Comma-separated protocols, each run with and without the scenario.",
+)
+@click.option(
+    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Paired replications."
+)
+@click.option(
+    "--seed",
+    type=SEED_TYPE,
+    help="Root seed of the replications (default: the config's).",
+)
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--service-target",
+    type=click.FloatRange(0, 1, min_open=True),
+    default=0.95,
+    show_default=True,
+    help="Fill rate below which service counts as fallen (4-week average).",
+)
+@DAYS_OPTION
+@SET_OPTION
+@FORMAT_OPTION
+@click.option(
+    "--plot",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Draw service, plant load, expediting and cash with and without the scenario, per "
+    "protocol, scenario events and first constraints marked (.png, .svg or .pdf).",
+)
+def whatif(
+    config: Path,
+    scenarios: tuple[str, ...],
+    protocols: str,
+    reps: int,
+    seed: int | None,
+    jobs: int,
+    service_target: float,
+    days: int | None,
+    overrides: tuple[str, ...],
+    fmt: str,
+    plot: Path | None,
+) -> None:
+    """What if SCENARIO happened to CONFIG? Paired runs with and without it on common random
+    numbers, per protocol: the findings in time order, the warning each protocol had, and the
+    impact in dollars with 95% confidence intervals."""
+    from experiments.plots import PLOT_FORMATS
+    from experiments.whatif import format_whatif
+    from experiments.whatif import whatif as run_whatif
+
+    names = _protocols(protocols, least=1)
+    base = _load(config, overrides, days=days)
+    if not isinstance(base, CompanyConfig):
+        raise click.UsageError("whatif works on companies, not on serial chains")
+    scenario = _load(config, overrides, days=days, scenarios=scenarios, warn=False)
+    for name in names:
+        _load(config, overrides, protocol=name, days=days, warn=False, scenarios=scenarios)
+    plot_path = _output(plot, "--plot", PLOT_FORMATS)
+    root = base.seed if seed is None else seed
+    result = run_whatif(
+        base, scenario, names, reps, root, jobs, labels=scenarios, service_target=service_target
+    )
+    if plot is not None:
+        from experiments.plots import plot_whatif
+
+        try:
+            plot_whatif(result, plot_path)
+        except OSError as error:
+            click.echo(f"could not write {plot}: {error.strerror or error}", err=True)
+            sys.exit(1)
+    if fmt == "json":
+        click.echo(json.dumps(result.summary(), indent=2))
+        return
+    click.echo(format_whatif(result, base))
+    if plot is not None:
+        click.echo(f"\npicture written to {plot}")
 
 
 @main.command()

@@ -40,9 +40,10 @@ from agents.config import ChainConfig, CompanyConfig, Config, ProtocolName, vali
 from experiments.engines import Engine, InProcess
 from experiments.run import simulate
 from experiments.store import Claim, Store
-from sim.config import Name, Strict, compose, set_value, validate_model
+from sim.config import compose, set_value, validate_model
 from sim.metrics import COMPANY_KPIS, chain_kpi_names
 from sim.rng import replication_seeds
+from sim.schema import Name, Strict
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml
 from sim.timeseries import timeseries
 

@@ -2,7 +2,7 @@
 typed config, with every problem reported at once.
 
 This module holds the schema of the world (products, components, suppliers, modes, plant,
-books, shocks; a serial chain's stages and demand) and the machinery every YAML input of
+books; a serial chain's stages and demand) and the machinery every YAML input of
 oneplan shares: reading with locations, ``extends:`` and overlays, ``--set`` overrides, and
 error messages of the form ``file:line:col: dotted.path: what is wrong and what is allowed``.
 It knows nothing of the functions that run a company or of the policies that drive a chain:
@@ -14,7 +14,7 @@ base, mapping by mapping, and a value given as ``null`` removes the base's value
 names another kind of thing (:data:`KIND_KEYS`) replaces the base's whole. Named things
 (products, components, suppliers, lines, stages...) are mappings keyed by name, so any value has
 a dotted path such as ``products.compact.demand.base_per_day``; a number in a path picks a list
-item (``shocks.0.start_day``).
+item (``scenarios.0.start_day``).
 
 Every number is finite and bounded (:data:`MAX_UNITS`, :data:`MAX_MONEY`, :data:`MAX_DAYS` and
 the bounds of each field), so no product of config values can overflow in a run.
@@ -31,7 +31,6 @@ from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     ValidationError,
     ValidationInfo,
@@ -39,6 +38,28 @@ from pydantic import (
     model_validator,
 )
 
+from sim.scenarios import ScenarioSpec, scenario_problems
+from sim.schema import (
+    MAX_CHAIN_DELAY,
+    MAX_DAY,
+    MAX_DAYS,
+    MAX_UNITS,
+    MIN_CV,
+    NAME_PATTERN,
+    Day,
+    Days,
+    Duration,
+    Fraction,
+    Money,
+    Name,
+    PositiveMoney,
+    PositiveUnits,
+    RatePerYear,
+    Seed,
+    SignedMoney,
+    Strict,
+    Units,
+)
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml, parse_scalar
 
 __all__ = [
@@ -62,57 +83,6 @@ __all__ = [
 
 
 ConfigError = SourceError
-
-NAME_PATTERN = r"^[A-Za-z][A-Za-z0-9_\-]*$"
-Name = Annotated[str, Field(pattern=NAME_PATTERN)]
-# Unbounded above: a field takes one of the bounded kinds below instead (a test holds every
-# number of a config to bounds on both sides).
-NonNeg = Annotated[float, Field(ge=0)]
-Positive = Annotated[float, Field(gt=0)]
-Fraction = Annotated[float, Field(ge=0, le=1)]
-
-# Every number a config holds is bounded, so that no product of them overflows and units stay
-# exact to well below one unit (float64 holds integers exactly up to 9e15).
-MAX_UNITS = 1e9
-"""The most units of anything: on hand, per day, per order, per unit of a product."""
-MIN_UNITS = 1e-6
-"""The least of a quantity that must be positive (a BOM quantity, a lot): ratios of units
-stay below 1e15."""
-MAX_MONEY = 1e12
-"""The most money: a price, a cost per unit, cash, a budget."""
-MIN_PRICE = 1e-6
-"""The least a price that must be positive can be."""
-MAX_DAYS = 36_500
-"""The longest delay or span, in days (a hundred years)."""
-MAX_DAY = 1_000_000
-"""The latest day (or period) number: the longest horizon."""
-MIN_CV = 0.001
-"""The least coefficient of variation of a noisy demand (less is no noise: use ``none``)."""
-MAX_SEED = 2**63 - 1
-"""Seeds fit a 64-bit integer, as they are stored in result tables."""
-MAX_CHAIN_DELAY = 10_000
-"""The longest lead time or order delay of a chain stage, in periods (its pipeline is held
-period by period)."""
-
-Units = Annotated[float, Field(ge=0, le=MAX_UNITS)]
-PositiveUnits = Annotated[float, Field(ge=MIN_UNITS, le=MAX_UNITS)]
-SignedUnits = Annotated[float, Field(ge=-MAX_UNITS, le=MAX_UNITS)]
-Money = Annotated[float, Field(ge=0, le=MAX_MONEY)]
-PositiveMoney = Annotated[float, Field(ge=MIN_PRICE, le=MAX_MONEY)]
-SignedMoney = Annotated[float, Field(ge=-MAX_MONEY, le=MAX_MONEY)]
-Duration = Annotated[float, Field(ge=0, le=MAX_DAYS)]
-"""A length of time in days that may be fractional (a lead-time distribution's parameter)."""
-Days = Annotated[int, Field(ge=0, le=MAX_DAYS)]
-Day = Annotated[int, Field(ge=0, le=MAX_DAY)]
-RatePerYear = Annotated[float, Field(ge=0, le=10)]
-Seed = Annotated[int, Field(ge=0, le=MAX_SEED)]
-
-
-class Strict(BaseModel):
-    """Base of every config model: frozen, no unknown keys, no silent type coercion, and no
-    infinite or NaN numbers (``.inf``, ``.nan``): no field of a config takes them."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
 
 # --------------------------------------------------------------------------- distributions
@@ -409,22 +379,6 @@ class Finance(Strict):
     overdraft_interest_rate_per_year: RatePerYear = 0.08
 
 
-class Shock(Strict):
-    """A timed change to the world (scenario hook).
-
-    ``demand``: multiply demand of ``target`` (a product, or ``all``) by ``multiplier``;
-    ``supplier_failure``: supplier ``target`` ships nothing; ``transport_delay``: mode
-    ``target`` takes ``extra_days`` longer. Active on days ``[start_day, end_day)``.
-    """
-
-    kind: Literal["demand", "supplier_failure", "transport_delay"]
-    target: Name
-    start_day: Day
-    end_day: Day | None = None
-    multiplier: Annotated[float, Field(ge=0, le=1000)] = 1.0
-    extra_days: Days = 0
-
-
 class CapacityOption(Strict):
     """A capacity expansion the company could make: ``delta_per_day`` more on ``line`` for
     ``capex``, in service ``lead_days`` after approval.
@@ -453,7 +407,8 @@ class Common(Strict):
 
 class WorldConfig(Common):
     """The world of a manufacturing company: customers, products, components, suppliers,
-    transport modes, a plant, the books' opening position, and timed shocks.
+    transport modes, a plant, the books' opening position, and timed scenarios
+    (:mod:`sim.scenarios`).
 
     ``information_delay_days`` is how late one function sees data that belongs to another
     when they do not share it (a fact of the company's systems, used by the functions'
@@ -474,7 +429,7 @@ class WorldConfig(Common):
     transport_modes: dict[Name, TransportMode] = Field(default_factory=dict)
     plant: Plant
     finance: Finance = Finance()
-    shocks: Annotated[tuple[Shock, ...], Field(strict=False)] = ()
+    scenarios: Annotated[tuple[ScenarioSpec, ...], Field(strict=False)] = ()
     information_delay_days: Annotated[int, Field(ge=0, le=90)] = 7
     capacity_options: Annotated[tuple[CapacityOption, ...], Field(strict=False)] = ()
     families: dict[Name, Annotated[tuple[Name, ...], Field(strict=False)]] = Field(
@@ -705,7 +660,7 @@ def parse_overrides(assignments: Iterable[str]) -> list[tuple[tuple[str, ...], A
 def set_value(located: Located, path: tuple[str, ...], value: Any, where: Location) -> None:
     """Set the value at dotted ``path`` (creating mappings on the way), written at ``where``.
 
-    A number in the path picks an item of a list (``shocks.0.start_day``; counting from 0);
+    A number in the path picks an item of a list (``scenarios.0.start_day``; counting from 0);
     a ``None`` value removes a mapping's key, as ``null`` does in an overlay. Problems found
     later in the value (or in a mapping made on the way) point at ``where``.
     """
@@ -879,7 +834,7 @@ def _describe_error(error: dict, model: type[BaseModel], located: Located) -> tu
         return loc, f"must be a list (got {value!r})"
     if kind in {"union_tag_invalid", "union_tag_not_found"}:
         field = str(ctx.get("discriminator", "")).strip("'")
-        tags = [tag for member in _union_members(annotation) for tag in _tags_of(member)]
+        tags = [tag for member in _union_members(annotation) for tag in _tags_of(member, field)]
         allowed = ", ".join(tags) or str(ctx.get("expected_tags", ""))
         if kind == "union_tag_not_found":
             return loc, f"'{field}' is missing; it must be one of: {allowed}"
@@ -960,12 +915,13 @@ def _union_members(annotation: Any) -> list[type[BaseModel]]:
     return members if all(_model_fields(m) is not None for m in members) else []
 
 
-def _tags_of(model: type[BaseModel]) -> tuple[str, ...]:
-    """The values of a union member's ``Literal`` fields: the tags that select it."""
+def _tags_of(model: type[BaseModel], discriminator: str = "") -> tuple[str, ...]:
+    """The values of a union member's ``Literal`` fields (its ``discriminator`` field's
+    only, when the union names one): the tags that select it."""
     return tuple(
         tag
-        for field in model.model_fields.values()
-        if get_origin(field.annotation) is Literal
+        for name, field in model.model_fields.items()
+        if get_origin(field.annotation) is Literal and (not discriminator or name == discriminator)
         for tag in get_args(field.annotation)
     )
 
@@ -987,7 +943,7 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
         return []
     problems: list[tuple[tuple, str]] = []
     products, components = set(mapping_at(data, "products")), set(mapping_at(data, "components"))
-    modes, suppliers = set(mapping_at(data, "transport_modes")), set(mapping_at(data, "suppliers"))
+    modes = set(mapping_at(data, "transport_modes"))
     for pname, product in mapping_at(data, "products").items():
         for cname in mapping_at(product, "bom"):
             if cname not in components:
@@ -1046,24 +1002,7 @@ def world_references(data: Any) -> list[tuple[tuple, str]]:
         line = mapping_at(option).get("line")
         if isinstance(line, str) and line not in lines:
             problems.append((("capacity_options", i, "line"), unknown_name("line", line, lines)))
-    targets = {
-        "demand": products | {"all"},
-        "supplier_failure": suppliers,
-        "transport_delay": modes,
-    }
-    shocks = data.get("shocks")
-    for i, shock in enumerate(shocks if isinstance(shocks, list | tuple) else []):
-        shock = mapping_at(shock)
-        kind, target = shock.get("kind"), shock.get("target")
-        known = targets.get(kind) if isinstance(kind, str) else None
-        if known is not None and isinstance(target, str) and target not in known:
-            message = (
-                f"unknown target '{target}' for a {kind} shock; allowed: {', '.join(sorted(known))}"
-            )
-            problems.append((("shocks", i, "target"), message))
-        start, end = shock.get("start_day"), shock.get("end_day")
-        if is_number(start) and is_number(end) and end <= start:
-            problems.append((("shocks", i, "end_day"), "end_day must be after start_day"))
+    problems += scenario_problems(data)
     return problems
 
 
@@ -1100,8 +1039,9 @@ def _family_problems(families: Any, products: set[str]) -> list[tuple[tuple, str
 
 
 def inert_events(located: Located, config: WorldConfig | ChainWorldConfig) -> list[SourceProblem]:
-    """Timed events of a valid config that start after its last day, so never happen: shocks
-    and promotions of a company, demand steps of a chain. Not errors (a longer ``--days`` or
+    """Timed events of a valid config that start after its last day, so never happen:
+    promotions of a company (a scenario that starts after the run is an error), demand
+    steps of a chain. Not errors (a longer ``--days`` or
     study horizon may reach them), but a config that says they happen deserves a word."""
     found: list[SourceProblem] = []
 
@@ -1120,9 +1060,6 @@ def inert_events(located: Located, config: WorldConfig | ChainWorldConfig) -> li
                 )
         return found
     after = f"after the last day simulated ({horizon - 1}); it has no effect"
-    for i, shock in enumerate(config.shocks):
-        if shock.start_day >= horizon:
-            note(("shocks", i, "start_day"), f"day {shock.start_day} is {after}")
     for name, product in config.products.items():
         for i, promotion in enumerate(product.demand.promotions):
             if promotion.start_day >= horizon:

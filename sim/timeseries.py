@@ -155,12 +155,12 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
 
 
 def _shipping(o: CompanyOutcome) -> np.ndarray:
-    """Per day and supplier: False on the days a failure shock stops it shipping."""
+    """Per day and supplier: False on the days a failure scenario stops it shipping at all."""
     shipping = np.ones((o.days, len(o.topology.suppliers)), dtype=bool)
-    for shock in o.config.shocks:
-        if shock.kind == "supplier_failure" and shock.target in o.topology.suppliers:
-            s = o.topology.suppliers.index(shock.target)
-            shipping[shock.start_day : shock.end_day, s] = False
+    for scenario in o.config.scenarios:
+        if scenario.kind == "supplier_failure" and scenario.capacity_fraction == 0:
+            s = o.topology.suppliers.index(scenario.supplier)
+            shipping[scenario.days(o.days), s] = False
     return shipping
 
 

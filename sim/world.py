@@ -50,6 +50,7 @@ from sim.messages import (
     ReserveCapacity,
 )
 from sim.rng import Streams
+from sim.scenarios import Effects, NewLine
 
 __all__ = [
     "CompanyObservation",
@@ -143,6 +144,8 @@ class Topology:
     component_standard_cost: np.ndarray  # [component]
     line_capacity_per_day: np.ndarray  # [line]
     line_makes: np.ndarray  # [line, product] bool
+    line_overtime_fraction: np.ndarray  # [line] overtime on top of regular capacity
+    line_overtime_premium_per_unit: np.ndarray  # [line]
     supplier_price: np.ndarray  # [supplier, component] base price, nan if not sold
     supplier_lead_time_days: np.ndarray  # [supplier] mean
     supplier_modes: tuple[tuple[str, ...], ...]
@@ -210,6 +213,10 @@ class CompanyOutcome:
     demand: np.ndarray  # [day, product] units demanded
     consumption: np.ndarray  # [day, component] units issued to production
     daily: dict[str, np.ndarray]  # end-of-day state, see World._close_phase
+    # Per week of the run: what each supplier booked of each component to make that week,
+    # and its capacity then (reservations and scenarios included; inf: no limit). [week, S, C]
+    weekly: dict[str, np.ndarray] = field(default_factory=dict)
+    events: tuple = ()  # the scenarios' own events (sim.scenarios.ScenarioEvent), by day
 
 
 _DUST_RTOL = 1e-12
@@ -284,7 +291,22 @@ class World:
         self.components = tuple(c.components)
         self.suppliers = tuple(c.suppliers)
         self.modes = tuple(c.transport_modes)
-        self.lines = tuple(c.plant.lines)
+        # The plant's lines, then the lines scenarios build (no capacity until installed).
+        new_lines = [x for x in c.scenarios if isinstance(x, NewLine)]
+        specs = [
+            (
+                name,
+                ln.products,
+                ln.capacity_per_day,
+                ln.overtime_max_fraction,
+                ln.overtime_premium_per_unit,
+            )
+            for name, ln in c.plant.lines.items()
+        ] + [
+            (x.line, x.products, 0.0, x.overtime_max_fraction, x.overtime_premium_per_unit)
+            for x in new_lines
+        ]
+        self.lines = tuple(spec[0] for spec in specs)
         self.markets = tuple(c.markets)
         self._pidx = {n: i for i, n in enumerate(self.products)}
         self._cidx = {n: i for i, n in enumerate(self.components)}
@@ -305,19 +327,15 @@ class World:
         self.product_standard_cost = self.material_cost + conversion
         self.price = np.array([prod.price for prod in c.products.values()], dtype=float)
         line_makes = np.zeros((len(self.lines), P), dtype=bool)
-        for li, line in enumerate(c.plant.lines.values()):
-            for pname in line.products:
+        for li, spec in enumerate(specs):
+            for pname in spec[1]:
                 line_makes[li, self._pidx[pname]] = True
         self.line_makes = line_makes
-        self.line_capacity = np.array(
-            [ln.capacity_per_day for ln in c.plant.lines.values()], dtype=float
-        )
-        self.line_overtime_capacity = np.array(
-            [ln.capacity_per_day * ln.overtime_max_fraction for ln in c.plant.lines.values()]
-        )
-        self.line_overtime_premium = np.array(
-            [ln.overtime_premium_per_unit for ln in c.plant.lines.values()]
-        )
+        self._line_base = np.array([spec[2] for spec in specs], dtype=float)
+        self._line_overtime_fraction = np.array([spec[3] for spec in specs], dtype=float)
+        self.line_capacity = self._line_base.copy()
+        self.line_overtime_capacity = self._line_base * self._line_overtime_fraction
+        self.line_overtime_premium = np.array([spec[4] for spec in specs], dtype=float)
         supplier_price = np.full((S, C), np.nan)
         supplier_capacity = np.full((S, C), np.nan)
         offers = []
@@ -357,6 +375,8 @@ class World:
             component_standard_cost=_readonly(comp_cost),
             line_capacity_per_day=_readonly(self.line_capacity.copy()),  # at the start
             line_makes=_readonly(line_makes),
+            line_overtime_fraction=_readonly(self._line_overtime_fraction.copy()),
+            line_overtime_premium_per_unit=_readonly(self.line_overtime_premium.copy()),
             supplier_price=_readonly(supplier_price),
             supplier_lead_time_days=_readonly(
                 np.array([s.lead_time_days.mean for s in c.suppliers.values()], dtype=float)
@@ -427,11 +447,13 @@ class World:
             "line_overtime_used": np.zeros((H, L)),
             "line_capacity": np.zeros((H, L)),
             "line_overtime_capacity": np.zeros((H, L)),
+            "component_short": np.zeros((H, C)),
             "supplier_received": np.zeros((H, S)),
             "supplier_late_unit_days": np.zeros((H, S)),
             "balances": np.zeros((H, len(Account))),
         }
         self._received_today = np.zeros(S)
+        self._short_today = np.zeros(C)
         self._late_today = np.zeros(S)
         self._line_used_today = np.zeros(L)
         # Capacity changes per line: what each change in service has installed so far (in the
@@ -445,12 +467,28 @@ class World:
         self.demand_mean = np.zeros((H, P))
         for p, prod in enumerate(self.config.products.values()):
             self.demand_mean[:, p] = mean_schedule(prod.demand, H)
-        for shock in self.config.shocks:
-            if shock.kind != "demand":
-                continue
-            end = self.horizon if shock.end_day is None else min(shock.end_day, H)
-            cols = slice(None) if shock.target == "all" else self._pidx[shock.target]
-            self.demand_mean[shock.start_day : end, cols] *= shock.multiplier
+        self.fx = Effects.compile(
+            self.config.scenarios,
+            H,
+            {
+                "products": self.products,
+                "components": self.components,
+                "suppliers": self.suppliers,
+                "modes": self.modes,
+                "lines": tuple(self.config.plant.lines),
+            },
+            {f: tuple(ps) for f, ps in self.config.families.items()}
+            or {p: (p,) for p in self.products},
+            np.isfinite(np.asarray(self.topology.supplier_price)),
+            self.demand_mean,
+        )
+        for p, start, end, discount, _ in self.fx.promotions:
+            elasticity = self.config.products[self.products[p]].demand.price_elasticity
+            self.demand_mean[start:end, p] *= (1.0 - discount) ** -elasticity
+            self.price_factor[start:end, p] *= 1.0 - discount
+        # Days on which a scenario changes a line's capacity (a breakdown starts or ends).
+        steps = np.flatnonzero(np.diff(self.fx.line_factor, axis=0, prepend=1.0).any(axis=1))
+        self._capacity_days = set(int(d) for d in steps)
         self.demand_u = self.streams.exogenous("demand").random((H, P))
         self.demand_draw = np.zeros((H, P))
         for p, prod in enumerate(self.config.products.values()):
@@ -492,6 +530,24 @@ class World:
             for promo in prod.demand.promotions:
                 if promo.cost and promo.start_day < self.horizon:
                     self.env.process(self._promotion_cost_process(promo.start_day, promo.cost))
+        for _, start, _, _, cost in self.fx.promotions:
+            if cost and start < self.horizon:
+                self.env.process(self._promotion_cost_process(start, cost))
+        for spec in self.fx.new_lines:
+            if spec.decided_day < self.horizon:
+                self.env.process(self._new_line_process(spec))
+
+    def _new_line_process(self, spec):
+        """Build a scenario's new line: decided (capex paid) on its day, at EXECUTE."""
+        yield self.env.timeout(at(spec.decided_day, Phase.EXECUTE) - self.env.now)
+        change = CapacityChange(
+            spec.name,
+            spec.capacity_per_day,
+            spec.decided_day + spec.install_days,
+            spec.capex,
+            spec.ramp_days,
+        )
+        self._change_capacity(spec.decided_day, change)
 
     # ------------------------------------------------------------------ running
 
@@ -520,12 +576,36 @@ class World:
             demand=self.demand,
             consumption=self.consumption,
             daily=self.daily,
+            weekly=self._weekly(),
+            events=tuple(self.fx.events),
         )
+
+    def _weekly(self) -> dict[str, np.ndarray]:
+        """What each supplier booked to make in each week of the run, and its capacity."""
+        W = -(-self.horizon // DAYS_PER_WEEK)
+        S, C = len(self.suppliers), len(self.components)
+        booked = np.zeros((W, S, C))
+        for (s, c, week), used in self.supplier_week_used.items():
+            if week < W:
+                booked[week, s, c] += used
+        capacity = np.full((W, S, C), np.nan)
+        for s, sup in enumerate(self.config.suppliers.values()):
+            for cname, terms in sup.components.items():
+                c = self._cidx[cname]
+                base = np.inf if terms.capacity_per_week is None else terms.capacity_per_week
+                for week in range(W):
+                    capacity[week, s, c] = self.fx.supplier_capacity(
+                        s, c, week, base
+                    ) + self.supplier_week_reserved.get((s, c, week), 0.0)
+        return {"supplier_booked": booked, "supplier_capacity": capacity}
 
     def _day_process(self):
         env = self.env
         for day in range(self.horizon):
             yield env.timeout(at(day, Phase.DEMAND) - env.now)
+            if day in self._capacity_days:
+                for li in range(len(self.lines)):
+                    self._set_line_capacity(li, day)
             self._demand_phase(day)
             yield env.timeout(at(day, Phase.DECIDE) - env.now)
             decisions = list(self.decider(self.observe(day))) if self.decides(day) else []
@@ -652,11 +732,7 @@ class World:
             supplier_on_order=_readonly(self.supplier_on_order.copy()),
             supplier_overdue=_readonly(overdue),
             supplier_days_overdue=_readonly(days_overdue),
-            supplier_shipping=_readonly(
-                np.array(
-                    [not self._active_shocks("supplier_failure", n, day) for n in self.suppliers]
-                )
-            ),
+            supplier_shipping=_readonly(self._shipping(day)),
             reservations=tuple(r for r in self._reservations if r.end_day > day),
             posted_today=tuple(
                 (int(e.debit), int(e.credit), e.amount)
@@ -665,6 +741,14 @@ class World:
             receivable_due=_readonly(_due_from(self.receivable_due, day)),
             payable_due=_readonly(_due_from(self.payable_due, day)),
         )
+
+    def _shipping(self, day: int) -> np.ndarray:
+        """Per supplier: False while it has told it ships nothing (a failure at 0%)."""
+        out = np.ones(len(self.suppliers), dtype=bool)
+        for s in range(len(self.suppliers)):
+            failure = self.fx.failure(s, day) if self.fx.failures else None
+            out[s] = failure is None or failure.fraction > 0
+        return out
 
     def _overdue(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """Units past their quote per supplier and component, and per supplier how many days
@@ -828,17 +912,20 @@ class World:
                 yield self.env.timeout(at(day, Phase.RECEIVE) - self.env.now)
             delta = change.delta_per_day
             installed[slot] = delta if k == steps else delta * k / steps
-            self._set_line_capacity(li)
+            self._set_line_capacity(li, day)
 
-    def _set_line_capacity(self, li: int) -> None:
-        """Regular capacity of line ``li``: the config's plus what each change in service has
-        installed so far, in the order they came into service; overtime is its fraction."""
-        capacity = float(self.config.plant.lines[self.lines[li]].capacity_per_day)
+    def _set_line_capacity(self, li: int, day: int) -> None:
+        """Regular capacity of line ``li`` on ``day``: the config's plus what each change in
+        service has installed so far, in the order they came into service, times what a
+        scenario leaves of it (a breakdown); overtime is the line's fraction of it."""
+        capacity = float(self._line_base[li])
         for added in self._line_installed[li]:
             capacity += added
-        fraction = self.config.plant.lines[self.lines[li]].overtime_max_fraction
+        factor = self.fx.line_factor[day, li]
+        if factor != 1.0:
+            capacity *= factor
         self.line_capacity[li] = capacity
-        self.line_overtime_capacity[li] = capacity * fraction
+        self.line_overtime_capacity[li] = capacity * self._line_overtime_fraction[li]
 
     @staticmethod
     def _index(index: dict[str, int], name: str, what: str) -> int:
@@ -864,6 +951,9 @@ class World:
                 raise DecisionError(f"line {order.line!r} does not make {order.product!r}")
         else:
             candidates = np.flatnonzero(self.line_makes[:, p])
+            running = candidates[self.line_capacity[candidates] > _TOL]
+            if len(running):  # a line not (yet) in service takes no work while another can
+                candidates = running
             load = np.array([sum(j[1] for j in self.line_queue[li]) for li in candidates])
             li = int(candidates[np.argmin(load / np.maximum(self.line_capacity[candidates], _TOL))])
         self.line_queue[li].append([p, quantity, order.overtime])
@@ -896,7 +986,11 @@ class World:
                 material_limit = float(np.floor(limits.min() + 1e-9)) if need.any() else np.inf
                 if 0 < material_limit < np.inf and self._overdraws(need * material_limit):
                     material_limit -= 1.0  # rounded up past what is on hand, not past dust
-                quantity = min(remaining, np.floor(capacity + 1e-9), material_limit)
+                wanted = min(remaining, np.floor(capacity + 1e-9))
+                quantity = min(wanted, material_limit)
+                if material_limit < wanted:
+                    # Components this job lacked today, for what the line could have made.
+                    self._short_today += np.maximum(need * wanted - self.comp, 0.0)
                 if quantity <= 0:
                     continue
                 on_regular = min(quantity, regular)
@@ -951,13 +1045,8 @@ class World:
             quantity * self.conversion_cost[p],
             "conversion (labour, overhead)",
         )
-        post(
-            day,
-            Account.OVERTIME,
-            Account.CASH,
-            overtime * self.line_overtime_premium[li],
-            "overtime premium",
-        )
+        premium = self.line_overtime_premium[li] * self.fx.overtime_factor[day, li]
+        post(day, Account.OVERTIME, Account.CASH, overtime * premium, "overtime premium")
         self.ledger.record(rec.ProductionStarted(day, p, li, quantity, overtime))
         if lead == 0:
             self._complete(day, li, p, quantity, day)
@@ -1003,6 +1092,9 @@ class World:
         for tier in sorted(terms.price_breaks, key=lambda t: t.min_quantity):
             if quantity >= tier.min_quantity:
                 price = tier.price
+        inflation = self.fx.price_factor[min(day, self.horizon - 1), c]
+        if inflation != 1.0:
+            price *= inflation
         po = self._next_po_id
         self._next_po_id += 1
         self.ledger.record(rec.PurchaseOrderPlaced(day, po, s, c, quantity, m, price))
@@ -1014,15 +1106,19 @@ class World:
         ready = day + draw_days(
             supplier.lead_time_days, self.streams.exogenous(f"lead_time/{order.supplier}")
         )
-        capacity = terms.capacity_per_week
+        ready += int(self.fx.lead_extra[min(day, self.horizon - 1), s])
+        base = np.inf if terms.capacity_per_week is None else terms.capacity_per_week
         left = quantity
         first_ready = ready
         while left > _TOL:
             week = ready // DAYS_PER_WEEK
-            if capacity is None or ready >= self.horizon:
+            capacity = self.fx.supplier_capacity(s, c, week, base)
+            if capacity == np.inf or ready >= self.horizon:
                 # What the supplier could only make after the run stays on order as one lot:
                 # splitting it week by week would cost time and change nothing in the run.
                 chunk = left
+                if ready < self.horizon:
+                    self.supplier_week_used[(s, c, week)] += chunk
             else:
                 used = self.supplier_week_used[(s, c, week)]
                 reserved = self.supplier_week_reserved.get((s, c, week), 0.0)
@@ -1107,17 +1203,6 @@ class World:
             if fee > 0:
                 self._reservation_bills[billed].append((fee, billed + supplier.payment_terms_days))
 
-    def _active_shocks(self, kind: str, target: str, day: int) -> list:
-        """Shocks of ``kind`` on ``target`` in force on ``day``."""
-        return [
-            shock
-            for shock in self.config.shocks
-            if shock.kind == kind
-            and shock.target == target
-            and shock.start_day <= day
-            and (shock.end_day is None or day < shock.end_day)
-        ]
-
     def _shipment_process(
         self,
         po: int,
@@ -1130,43 +1215,50 @@ class World:
         placed: int,
         quoted: int,
     ):
-        env, post, record = self.env, self.books.post, self.ledger.record
+        """A chunk of a purchase order from the day it is placed: the supplier hands it over
+        on ``ready`` (late by a draw if it proves unreliable), then it travels by mode ``m``."""
         supplier = self.config.suppliers[self.suppliers[s]]
         late = 0
         if supplier.reliability < 1.0:
             rng = self.streams.exogenous(f"reliability/{self.suppliers[s]}")
             if rng.random() >= supplier.reliability:
                 late = max(1, draw_days(supplier.late_by_days, rng))
-        dispatch = ready + late
-        failures = self._active_shocks("supplier_failure", self.suppliers[s], dispatch)
-        if failures:
-            recovery = failures[0].end_day
-            if recovery is None:
+        yield from self._ship(po, s, c, m, quantity, price, ready + late, late, placed, quoted)
+
+    def _ship(self, po, s, c, m, quantity, price, dispatch, late, placed, quoted):
+        """Dispatch ``quantity`` on ``dispatch`` and receive it when it arrives.
+
+        A supplier failing on ``dispatch`` ships only its fraction; the rest waits for it to
+        recover (dispatched then, never with no recovery) or, when its orders are lost, is
+        cancelled. Nothing leaves on a closed lane until it reopens; goods on the way when a
+        lane is disrupted arrive when it reopens, or its extra days later."""
+        env, fx = self.env, self.fx
+        failure = fx.failure(s, dispatch) if fx.failures else None
+        if failure is not None:
+            ships = float(np.floor(quantity * failure.fraction + 1e-9))
+            held = quantity - ships
+            if failure.lost:
                 cancel_day = max(placed, min(dispatch, self.horizon - 1))
                 if cancel_day < self.horizon:
-                    yield env.timeout(max(0.0, at(cancel_day, Phase.EXECUTE) - env.now))
-                    self._settle_quote(s, c, quantity, quoted)
-                    self.comp_on_order[c] -= quantity
-                    record(
-                        rec.PurchaseOrderCancelled(
-                            cancel_day, po, s, c, quantity, "supplier failed"
-                        )
-                    )
+                    env.process(self._cancel_process(po, s, c, held, cancel_day, quoted))
+            elif failure.end is not None:
+                env.process(self._ship(po, s, c, m, held, price, failure.end, late, placed, quoted))
+            quantity = ships
+            if quantity <= 0:
                 return
-            dispatch = max(dispatch, recovery)
+        lane = fx.lane(m, dispatch) if fx.lanes else None
+        if lane is not None and lane.closed:
+            if lane.end is not None:
+                yield from self._ship(po, s, c, m, quantity, price, lane.end, late, placed, quoted)
+            return
         if dispatch >= self.horizon:
             return
         mode = self.config.transport_modes[self.modes[m]]
         transit = draw_days(mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}"))
-        arrival = dispatch + max(
-            1,
-            transit
-            + sum(
-                x.extra_days
-                for x in self._active_shocks("transport_delay", self.modes[m], dispatch)
-            ),
-        )
+        arrival = dispatch + max(1, transit + (lane.extra_days if lane is not None else 0))
         yield env.timeout(at(dispatch, Phase.EXECUTE) - env.now)
+        post, record = self.books.post, self.ledger.record
+        supplier = self.config.suppliers[self.suppliers[s]]
         std = self.component_standard_cost[c]
         terms_due = dispatch + supplier.payment_terms_days
         post(
@@ -1184,6 +1276,9 @@ class World:
             "price vs standard",
         )
         freight = quantity * mode.cost_per_unit
+        inflation = fx.freight_factor[dispatch, m]
+        if inflation != 1.0:
+            freight *= inflation
         post(
             dispatch,
             Account.EXPEDITING if mode.expedite else Account.TRANSPORT,
@@ -1198,6 +1293,19 @@ class World:
         if arrival >= self.horizon:
             return
         yield env.timeout(at(arrival, Phase.RECEIVE) - env.now)
+        held_by = {id(lane)} if lane is not None else set()
+        while fx.lanes:
+            # Disrupted while on the way: held once by each disruption it meets.
+            now = fx.lane(m, arrival)
+            if now is None or id(now) in held_by:
+                break
+            held_by.add(id(now))
+            later = now.end if now.closed else arrival + now.extra_days
+            self._move_arrival(c, quantity, arrival, later)
+            if later is None or later >= self.horizon:
+                return
+            yield env.timeout(at(later, Phase.RECEIVE) - env.now)
+            arrival = later
         self.comp_in_transit[c] -= quantity
         self.arrivals_due[arrival][c] -= quantity
         if np.abs(self.arrivals_due[arrival]).max() < _TOL:
@@ -1215,6 +1323,21 @@ class World:
             "components received",
         )
         record(rec.ShipmentReceived(arrival, po, s, c, quantity, m, dispatch))
+
+    def _move_arrival(self, c: int, quantity: float, old: int, new: int | None) -> None:
+        """Goods due on ``old`` now arrive on ``new`` (``None``: not while the run lasts)."""
+        self.arrivals_due[old][c] -= quantity
+        if np.abs(self.arrivals_due[old]).max() < _TOL:
+            del self.arrivals_due[old]
+        if new is not None and new < self.horizon:
+            self.arrivals_due[new][c] += quantity
+
+    def _cancel_process(self, po: int, s: int, c: int, quantity: float, day: int, quoted: int):
+        """A failed supplier's part of an order, cancelled on ``day`` (its orders are lost)."""
+        yield self.env.timeout(max(0.0, at(day, Phase.EXECUTE) - self.env.now))
+        self._settle_quote(s, c, quantity, quoted)
+        self.comp_on_order[c] -= quantity
+        self.ledger.record(rec.PurchaseOrderCancelled(day, po, s, c, quantity, "supplier failed"))
 
     def _settle_quote(self, s: int, c: int, quantity: float, quoted: int) -> None:
         """Take a delivered or cancelled chunk off its supplier's open quotes."""
@@ -1318,6 +1441,8 @@ class World:
         d["line_overtime_used"][day] = self._line_overtime_today
         d["line_capacity"][day] = self.line_capacity
         d["line_overtime_capacity"][day] = self.line_overtime_capacity
+        d["component_short"][day] = self._short_today
+        self._short_today[:] = 0.0
         d["supplier_received"][day] = self._received_today
         d["supplier_late_unit_days"][day] = self._late_today
         self._received_today[:] = 0.0

@@ -187,13 +187,24 @@ def test_days_are_held_to_the_configs_limit(no_simulation, command, config, days
     )
 
 
-def test_a_shock_after_the_horizon_is_reported_as_a_warning():
-    shock = "shocks=[{kind: supplier_failure, target: asia_motors, start_day: 400}]"
-    result = invoke("validate", BASELINE, "--set", "horizon_days=365", "--set", shock)
+def test_a_promotion_after_the_horizon_is_reported_as_a_warning():
+    promotion = "products.pro.demand.promotions=[{start_day: 400, duration_days: 7, uplift: 0.2}]"
+    result = invoke("validate", BASELINE, "--set", "horizon_days=365", "--set", promotion)
     assert result.exit_code == 0, result.output
     assert result.stderr.strip() == (
-        f"warning: --set {shock}: shocks.0.start_day: day 400 is after the last day simulated "
-        "(364); it has no effect"
+        f"warning: --set {promotion}: products.pro.demand.promotions.0.start_day: day 400 is "
+        "after the last day simulated (364); it has no effect"
     )
-    quiet = invoke("validate", BASELINE, "--set", shock)  # three years: the shock happens
+    quiet = invoke("validate", BASELINE, "--set", promotion)  # three years: it happens
     assert quiet.stderr == ""
+
+
+def test_a_scenario_after_the_horizon_is_an_error():
+    # Unlike a config's own promotion, a what-if that cannot happen is a mistake.
+    scenario = "scenarios=[{kind: supplier_failure, supplier: asia_motors, start_day: 400}]"
+    result = invoke("validate", BASELINE, "--set", "horizon_days=365", "--set", scenario)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.strip() == (
+        f"--set {scenario}: scenarios.0.start_day: starts after the run ends (horizon_days "
+        "365); allowed: start_day 0 to 364"
+    )

@@ -71,19 +71,19 @@ def test_runs_with_different_policies_see_the_same_customers(configs_dir):
     assert a.kpis["fill_rate"] != b.kpis["fill_rate"]  # the decisions did change what happened
 
 
-def test_a_demand_shock_changes_only_the_shocked_days(configs_dir):
+def test_a_demand_surge_changes_only_the_days_it_lasts(configs_dir):
     path = configs_dir / "baseline.yaml"
     shocked = load_config(
         path,
         {
             "protocol": "classic",
-            "shocks": [
+            "scenarios": [
                 {
-                    "kind": "demand",
-                    "target": "pro",
+                    "kind": "demand_surge",
+                    "products": ["pro"],
                     "start_day": 100,
                     "end_day": 130,
-                    "multiplier": 2.0,
+                    "pct": 100,
                 }
             ],
         },

@@ -1,7 +1,7 @@
 """Units are conserved, stock and shipments never go negative, and the books balance, every day.
 
 Checked on the reference company and on variants that stress other paths: every allocation
-rule, supplier failures, transport delays, demand shocks, a buyer paid on operating profit,
+rule, scenarios of every kind, a buyer paid on operating profit,
 promotions, and a shelf life that scraps stock.
 """
 
@@ -21,23 +21,80 @@ VARIANTS = {
     "sop": {"protocol": "sop"},
     "fifo": {"allocation": "fifo"},
     "fair_share": {"allocation": "fair_share"},
-    "shocks": {
-        "shocks": [
-            {"kind": "supplier_failure", "target": "asia_motors", "start_day": 100, "end_day": 160},
-            {"kind": "supplier_failure", "target": "parts_direct", "start_day": 600},
+    "scenarios": {
+        "scenarios": [
             {
-                "kind": "transport_delay",
-                "target": "ocean",
+                "kind": "supplier_failure",
+                "supplier": "asia_motors",
+                "start_day": 100,
+                "end_day": 160,
+            },
+            {"kind": "supplier_failure", "supplier": "parts_direct", "start_day": 600},
+            {
+                "kind": "lane_disruption",
+                "mode": "ocean",
                 "start_day": 200,
                 "end_day": 260,
                 "extra_days": 14,
             },
+            {"kind": "demand_surge", "start_day": 300, "end_day": 400, "pct": 40},
             {
-                "kind": "demand",
-                "target": "all",
-                "start_day": 300,
-                "end_day": 400,
-                "multiplier": 1.4,
+                "kind": "lane_disruption",
+                "mode": "truck",
+                "closed": True,
+                "start_day": 420,
+                "end_day": 440,
+            },
+            {
+                "kind": "supplier_failure",
+                "supplier": "euro_motors",
+                "start_day": 450,
+                "end_day": 500,
+                "capacity_fraction": 0.5,
+                "in_flight": "lost",
+            },
+            {"kind": "supplier_capacity", "supplier": "asia_motors", "pct": -50, "start_week": 70},
+            {
+                "kind": "supplier_lead_time_shock",
+                "supplier": "parts_direct",
+                "extra_days": 9,
+                "start_day": 520,
+                "end_day": 560,
+            },
+            {"kind": "cost_inflation", "cost": "component", "pct": 25, "start_day": 100},
+            {"kind": "cost_inflation", "cost": "freight", "pct": 50, "start_day": 100},
+            {"kind": "cost_inflation", "cost": "overtime", "pct": 30, "start_day": 100},
+            {
+                "kind": "new_line",
+                "line": "line_3",
+                "products": ["compact", "pro"],
+                "capacity_per_day": 40,
+                "capex": 400000,
+                "start_day": 150,
+                "install_days": 60,
+                "ramp_days": 20,
+            },
+            {
+                "kind": "line_breakdown",
+                "line": "line_1",
+                "start_day": 610,
+                "end_day": 625,
+                "capacity_fraction": 0.3,
+            },
+            {
+                "kind": "demand_shift",
+                "away_from": "classic",
+                "toward": "pro",
+                "pct": 20,
+                "start_day": 640,
+            },
+            {"kind": "market_decline", "pct_per_year": 10, "start_day": 700},
+            {
+                "kind": "promotion",
+                "product": "compact",
+                "price_discount": 0.1,
+                "cost": 5000,
+                "start_day": 660,
             },
         ]
     },

@@ -2,9 +2,9 @@
 
 Hypothesis draws configs the gate accepts: the reference company with its numbers drawn
 anywhere in their valid ranges (the bounds themselves, zero, tiny and huge values included),
-every protocol and allocation rule, shocks, short horizons; and serial chains of one to four
-stages with every policy, returns allowed or not. Each runs under strict audit (the world
-raises on the first day units or money stop balancing) and must:
+every protocol and allocation rule, scenarios of every kind, short horizons; and serial
+chains of one to four stages with every policy, returns allowed or not. Each runs under strict
+audit (the world raises on the first day units or money stop balancing) and must:
 
 - raise nothing;
 - never hold negative stock, backlog, pipeline or shipments;
@@ -28,8 +28,9 @@ from hypothesis import strategies as st
 
 from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, load_config, validate
 from experiments.run import simulate
-from sim.config import MAX_MONEY, MAX_UNITS, MIN_CV, MIN_PRICE, MIN_UNITS, ConfigError
+from sim.config import ConfigError
 from sim.metrics import COMPANY_KPIS, chain_kpis
+from sim.schema import MAX_MONEY, MAX_UNITS, MIN_CV, MIN_PRICE, MIN_UNITS
 from sim.source import Located
 
 CONFIGS = Path(__file__).resolve().parents[2] / "configs"
@@ -172,6 +173,96 @@ SUPPLIERS = ("asia_motors", "euro_motors", "parts_direct")
 MODES = ("ocean", "air", "truck")
 
 
+LINES = ("line_1", "line_2")
+
+
+@st.composite
+def scenario(draw: st.DrawFn, horizon: int, i: int = 0) -> dict[str, Any]:
+    """A scenario of any kind (sim.scenarios), on the reference company's names, starting in
+    the run; every parameter drawn across its valid range."""
+    start = draw(st.integers(0, max(0, horizon - 1)))
+    window: dict[str, Any] = {"start_day": start}
+    if draw(st.booleans()):
+        window["end_day"] = start + draw(st.integers(1, 80))
+    kind = draw(
+        st.sampled_from(
+            [
+                "demand_surge",
+                "market_decline",
+                "demand_shift",
+                "promotion",
+                "supplier_failure",
+                "supplier_capacity",
+                "supplier_lead_time_shock",
+                "lane_disruption",
+                "cost_inflation",
+                "new_line",
+                "line_breakdown",
+            ]
+        )
+    )
+    products = st.lists(st.sampled_from(PRODUCTS), min_size=1, max_size=3, unique=True)
+    fraction = number(0.0, 0.999)
+    item: dict[str, Any] = {"kind": kind, **window}
+    match kind:
+        case "demand_surge":
+            item |= {"pct": draw(number(-100.0, 1000.0)), "ramp_weeks": draw(st.integers(0, 8))}
+            if draw(st.booleans()):
+                item["products"] = draw(products)
+        case "market_decline":
+            item |= {"pct_per_year": draw(number(0.01, 99.9))}
+        case "demand_shift":
+            a, b = draw(st.permutations(PRODUCTS))[:2]
+            item |= {"away_from": a, "toward": b, "pct": draw(number(0.01, 100.0))}
+        case "promotion":
+            item |= {
+                "product": draw(st.sampled_from(PRODUCTS)),
+                "price_discount": draw(fraction),
+                "cost": draw(money()),
+            }
+        case "supplier_failure":
+            item |= {
+                "supplier": draw(st.sampled_from(SUPPLIERS)),
+                "capacity_fraction": draw(fraction),
+                "in_flight": draw(st.sampled_from(["stuck", "lost"])),
+            }
+        case "supplier_capacity":
+            item["supplier"] = draw(st.sampled_from(SUPPLIERS))
+            if draw(st.booleans()):
+                item["pct"] = draw(number(-100.0, 1000.0))
+            else:
+                item["capacity_per_week"] = draw(units(high=1e9))
+        case "supplier_lead_time_shock":
+            item |= {
+                "supplier": draw(st.sampled_from(SUPPLIERS)),
+                "extra_days": draw(st.integers(1, 400)),
+            }
+        case "lane_disruption":
+            item["mode"] = draw(st.sampled_from(MODES))
+            if draw(st.booleans()):
+                item["closed"] = True
+            else:
+                item["extra_days"] = draw(st.integers(1, 400))
+        case "cost_inflation":
+            item |= {
+                "cost": draw(st.sampled_from(["component", "freight", "overtime"])),
+                "pct": draw(number(-100.0, 1000.0)),
+            }
+        case "new_line":
+            item.pop("end_day", None)
+            item |= {
+                "line": f"line_new{i}",
+                "products": draw(products),
+                "capacity_per_day": draw(units(positive=True, high=1e6)),
+                "capex": draw(money()),
+                "install_days": draw(st.integers(1, 60)),
+                "ramp_days": draw(days(60)),
+            }
+        case "line_breakdown":
+            item |= {"line": draw(st.sampled_from(LINES)), "capacity_fraction": draw(fraction)}
+    return item
+
+
 @st.composite
 def company_overrides(draw: st.DrawFn) -> dict[str, Any]:
     """Dotted-path overrides of the reference company, every value within its valid range."""
@@ -241,24 +332,8 @@ def company_overrides(draw: st.DrawFn) -> dict[str, Any]:
         o["markets.retail.patience_days"] = draw(days(36_500))
         o["markets.online.priority"] = draw(st.integers(0, 1_000_000))
         o["markets.retail.lost_sale_penalty_per_unit"] = draw(money())
-    shocks = []
-    for _ in range(draw(st.integers(0, 2))):
-        kind = draw(st.sampled_from(["demand", "supplier_failure", "transport_delay"]))
-        target = {
-            "demand": st.sampled_from([*PRODUCTS, "all"]),
-            "supplier_failure": st.sampled_from(SUPPLIERS),
-            "transport_delay": st.sampled_from(MODES),
-        }[kind]
-        start = draw(days(80))
-        shock = {"kind": kind, "target": draw(target), "start_day": start}
-        if draw(st.booleans()):
-            shock["end_day"] = start + draw(st.integers(1, 60))
-        if kind == "demand":
-            shock["multiplier"] = draw(number(0.0, 1000.0))
-        if kind == "transport_delay":
-            shock["extra_days"] = draw(days(36_500))
-        shocks.append(shock)
-    o["shocks"] = shocks
+    horizon = o["horizon_days"]
+    o["scenarios"] = [draw(scenario(horizon, i)) for i in range(draw(st.integers(0, 3)))]
     if o["protocol"] == "classic":
         o["policies.production.default"] = draw(policy())
         o["policies.purchasing.default"] = draw(policy())

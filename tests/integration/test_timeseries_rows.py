@@ -10,12 +10,12 @@ from experiments.run import simulate
 from sim import ledger as rec
 from sim.timeseries import timeseries
 
-FAILURE = {"kind": "supplier_failure", "target": "asia_motors", "start_day": 60, "end_day": 90}
+FAILURE = {"kind": "supplier_failure", "supplier": "asia_motors", "start_day": 60, "end_day": 90}
 
 
 @pytest.fixture(scope="module")
 def run(configs_dir):
-    config = load_config(configs_dir / "baseline.yaml", {"shocks": [FAILURE]})
+    config = load_config(configs_dir / "baseline.yaml", {"scenarios": [FAILURE]})
     result = simulate(config, seed=3, days=150, protocol="sop")
     return result, timeseries(result.outcome)
 

@@ -94,7 +94,7 @@ def test_ibp_buys_a_paying_expansion_once(configs_dir):
                 {"line": "line_2", "delta_per_day": 25, "capex": 100000, "lead_days": 400},
                 {"line": "line_2", "delta_per_day": 30, "capex": 100000, "lead_days": 30},
             ],
-            "shocks": [{"kind": "demand", "target": "all", "start_day": 200, "multiplier": 1.6}],
+            "scenarios": [{"kind": "demand_surge", "start_day": 200, "pct": 60}],
         },
     )
     outcome = simulate(config, seed=2, days=600).outcome

@@ -20,7 +20,12 @@ from sim import ledger as rec
 from sim.rng import replication_seeds
 
 SEEDS = replication_seeds(31, 6)
-FAILURE = {"kind": "supplier_failure", "target": "asia_motors", "start_day": 240, "end_day": 300}
+FAILURE = {
+    "kind": "supplier_failure",
+    "supplier": "asia_motors",
+    "start_day": 240,
+    "end_day": 300,
+}
 
 
 def _runs(configs_dir, overrides: dict, protocol: str, days: int = 730):
@@ -31,7 +36,7 @@ def _runs(configs_dir, overrides: dict, protocol: str, days: int = 730):
 @pytest.fixture(scope="module")
 def failure(configs_dir):
     return {
-        (protocol, failed): _runs(configs_dir, {"shocks": [FAILURE]} if failed else {}, protocol)
+        (protocol, failed): _runs(configs_dir, {"scenarios": [FAILURE]} if failed else {}, protocol)
         for protocol in ("silo", "sop")
         for failed in (False, True)
     }

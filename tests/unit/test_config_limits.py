@@ -233,12 +233,12 @@ def test_set_reaches_list_items():
     config = load_config(
         BASELINE,
         [
-            "shocks=[{kind: demand, target: all, start_day: 10, multiplier: 1.2}]",
-            "shocks.0.start_day=20",
+            "scenarios=[{kind: demand_surge, start_day: 10, pct: 20}]",
+            "scenarios.0.start_day=20",
             "capacity_options.0.capex=1000",
         ],
     )
-    assert config.shocks[0].start_day == 20
+    assert config.scenarios[0].start_day == 20
     assert config.capacity_options[0].capex == 1000
 
 

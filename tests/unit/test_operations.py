@@ -22,7 +22,7 @@ def seen(baseline):
 def operations(baseline, **knobs) -> Operations:
     config = baseline.agents.operations.model_copy(update=knobs)
     penalty = 0.7 * 4.0
-    return Operations(model(), config, _topology(baseline), baseline.plant, 0.18, penalty)
+    return Operations(model(), config, _topology(baseline), 0.18, penalty)
 
 
 def _topology(config):

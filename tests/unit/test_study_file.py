@@ -203,15 +203,15 @@ def test_a_factor_can_vary_an_item_of_a_list(tmp_path):
     # The README promises that any value can be set; list items are values too.
     text = (
         f"base: {BASELINE}\nreplications: 1\ndays: 60\n"
-        "overlays:\n  - {shocks: [{kind: demand, target: all, start_day: 10, multiplier: 1.5}]}\n"
-        "factors:\n  shocks.0.start_day: [10, 30]\n  capacity_options.0.capex: [1000, 2000]\n"
+        "overlays:\n  - {scenarios: [{kind: demand_surge, start_day: 10, pct: 50}]}\n"
+        "factors:\n  scenarios.0.start_day: [10, 30]\n  capacity_options.0.capex: [1000, 2000]\n"
     )
     study = load_study(write(tmp_path, text))
     starts = {
-        (j.config.shocks[0].start_day, j.config.capacity_options[0].capex) for j in study.jobs
+        (j.config.scenarios[0].start_day, j.config.capacity_options[0].capex) for j in study.jobs
     }
     assert starts == {(10, 1000), (10, 2000), (30, 1000), (30, 2000)}
     bad = write(tmp_path, text.replace("[10, 30]", "[10, -1]"), "bad.yaml")
     [problem] = problems(bad)
-    assert problem.path == "shocks.0.start_day"
+    assert problem.path == "scenarios.0.start_day"
     assert at(problem) == where(text.replace("[10, 30]", "[10, -1]"), "-1")
