@@ -375,7 +375,7 @@ class OnePlanModel(mesa.Model):
             bom=np.asarray(top.bom),
             price=np.asarray(top.price),
             unit_cost=np.asarray(top.product_standard_cost),
-            capacity_options=self.config.capacity_options,
+            capacity_options=self.config.expansion_options,
             depreciation_years=self.config.finance.depreciation_years,
             expected_uplift=found[DemandProposal].expected_uplift,
             penalty_per_unit=self.penalty_per_unit,

@@ -102,6 +102,8 @@ class Trace:
     capacity_seen: tuple[tuple[int, int], ...]  # (day recorded, week it shows short)
     material_seen: dict[str, tuple[int, ...]] = field(default_factory=dict)  # days recorded
     events: tuple = ()  # the scenarios' own events (sim.scenarios.ScenarioEvent)
+    approved: tuple[tuple[int, str, float, float, int], ...] = ()  # capacity bought: day,
+    # line, units a day, capex, day in service
     lasting: bool = False  # a scenario without an end: it changes the rest of the run
 
     @property
@@ -135,6 +137,7 @@ def trace_of(result) -> Trace:
     d = o.daily
     balances = d["balances"]
     on_time, lost = np.zeros(H), np.zeros(H)
+    approved: list[tuple[int, str, float, float, int]] = []
     price = np.asarray(top.price, dtype=float)
     plans: dict[tuple, dict[int, tuple[float, ...]]] = defaultdict(dict)
     material_seen: dict[str, list[int]] = defaultdict(list)
@@ -146,6 +149,9 @@ def trace_of(result) -> Trace:
                 on_time[f.day] += f.quantity
         elif kind is rec.SaleLost:
             lost[f.day] += f.quantity * price[f.product]
+        elif kind is rec.CapacityChanged:
+            line = top.lines[f.line]
+            approved.append((f.day, line, f.delta_per_day, f.capex, f.start_day))
         elif kind is rec.PlanRecorded:
             if f.kind == rec.PlanKind.PRODUCTION or f.agreed:
                 plans[(f.day, f.owner, f.kind, f.start_day)][f.product] = f.quantities
@@ -206,6 +212,7 @@ def trace_of(result) -> Trace:
         capacity_seen=tuple(sorted(capacity_seen)),
         material_seen={k: tuple(sorted(set(v))) for k, v in material_seen.items()},
         events=tuple(o.events),
+        approved=tuple(approved),
         lasting=any(x.end is None for x in o.config.scenarios),
     )
 
@@ -236,8 +243,14 @@ def _first(mask: np.ndarray, start: int) -> int | None:
     return int(start + hits[0]) if len(hits) else None
 
 
+BINDS_AT = 0.05  # a line binds when its overtime reaches this share of its regular week
+
+
 def _regular_binds(t: Trace) -> np.ndarray:
-    return t.line_overtime > 1.0  # [W, L] overtime only for what regular time cannot finish
+    """[W, L] weeks a line worked overtime — done only for what regular time cannot finish —
+    of at least 5% of its regular capacity: load materially over regular capacity, not the
+    odd lot that spilled over."""
+    return t.line_overtime > np.maximum(1.0, BINDS_AT * t.line_capacity)
 
 
 def _overtime_binds(t: Trace) -> np.ndarray:
@@ -291,6 +304,17 @@ def findings_of(
     out: list[Finding] = []
     for e in scenario.events:
         out.append(Finding(e.day // DAYS_PER_WEEK, "scenario", e.subject, e.detail))
+    forced = {(e.day, e.subject) for e in scenario.events}
+    for day, line, delta, capex, start in scenario.approved:
+        if (day, line) in forced:
+            continue  # the scenario built it: not a decision
+        in_base = [d for d, other, *_ in base.approved if other == line]
+        detail = (
+            f"the executive buys {delta:g} units a day more on {line} for ${capex:,.0f}, in "
+            f"service week {start // DAYS_PER_WEEK}"
+        )
+        base_week = min(in_base) // DAYS_PER_WEEK if in_base else None
+        out.append(Finding(day // DAYS_PER_WEEK, "capacity_bought", line, detail, base_week))
 
     def both(mask_s: np.ndarray, mask_b: np.ndarray) -> tuple[int | None, int | None]:
         """The first week the scenario run shows it and the base run does not; the first
@@ -408,14 +432,15 @@ def resilience(scenario: Trace, base: Trace) -> dict[str, float]:
     }
 
 
-def warning_of(scenario: Trace, findings: list[Finding]) -> dict[str, dict]:
-    """For the first capacity and the first material constraint of a scenario run: the week
-    it hit and the week it was first seen — from the scenario's start, in a plan recorded
-    that shows the plant short of regular capacity in that week or the four after, in a
-    meeting that found regular capacity short over a horizon holding that week (a build-ahead
-    or overtime alternative that gains sales), or in an option on that component put to the
-    executive (a rush, an alternate supplier, a capacity reservation) — and the weeks between
-    (0: not seen before it hit)."""
+def warning_of(scenario: Trace, base: Trace, findings: list[Finding]) -> dict[str, dict]:
+    """For the scenario's capacity constraint (the first line whose regular capacity binds)
+    and its material constraint (of the components it made short, the one production lacked
+    most of beyond the base run): the week it hit and the week it was first seen, and the
+    weeks between (0: not seen before it hit). Seen means, from the scenario's start: a plan
+    recorded that shows the plant short of regular capacity in that week or the four after;
+    a meeting that found regular capacity short over a horizon holding that week (a
+    build-ahead or overtime alternative that gains sales); or an option on that component
+    put to the executive (a rush, an alternate supplier, a capacity reservation)."""
     start = scenario_start(scenario)
     out: dict[str, dict] = {}
     capacity = [f for f in findings if f.kind == "capacity_regular"]
@@ -430,14 +455,16 @@ def warning_of(scenario: Trace, findings: list[Finding]) -> dict[str, dict]:
         out["capacity"] = _warning(hit, min(days) if days else None, "plant")
     material = [f for f in findings if f.kind == "component_short"]
     if material:
-        first = min(material, key=lambda f: f.week)
-        hit = first.week
+        w0 = start // DAYS_PER_WEEK
+        beyond = np.maximum(scenario.short[w0:] - base.short[w0:], 0.0).sum(axis=0)
+        worst = max(material, key=lambda f: beyond[scenario.components.index(f.subject)])
+        hit = worst.week
         days = [
             day
-            for day in scenario.material_seen.get(first.subject, ())
+            for day in scenario.material_seen.get(worst.subject, ())
             if start <= day <= hit * DAYS_PER_WEEK + DAYS_PER_WEEK - 1
         ]
-        out["material"] = _warning(hit, min(days) if days else None, first.subject)
+        out["material"] = _warning(hit, min(days) if days else None, worst.subject)
     return out
 
 
@@ -590,7 +617,7 @@ def whatif(
             i += 2
             findings = findings_of(s, b, service_target)
             found[protocol].append(findings)
-            warned[protocol].append(warning_of(s, findings))
+            warned[protocol].append(warning_of(s, b, findings))
             for kpi in IMPACT_KPIS:
                 impact[kpi][protocol].append(s.kpis[kpi] - b.kpis[kpi])
             for kpi, value in resilience(s, b).items():
@@ -630,6 +657,7 @@ _KIND_NAMES = {
     "service_recovered": "service back",
     "cash_negative": "cash",
     "working_capital": "working capital",
+    "capacity_bought": "capacity bought",
 }
 _MONEY = {
     "revenue",

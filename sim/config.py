@@ -387,7 +387,7 @@ class CapacityOption(Strict):
     over ``ramp_days`` days (the first step on the day it is in service, the full amount on
     its ``ramp_days``-th day; 0 = all at once): a new line or shift takes time to learn.
     The capex is paid in cash on approval and depreciated, like the plant, from the day the
-    new capacity is in service.
+    new capacity is in service. The option is on the table from ``offered_from_day`` on.
     """
 
     line: Name
@@ -395,6 +395,7 @@ class CapacityOption(Strict):
     capex: Money
     lead_days: Annotated[int, Field(ge=1, le=MAX_DAYS)] = 90
     ramp_days: Days = 0
+    offered_from_day: Day = 0
 
 
 class Common(Strict):
@@ -435,6 +436,24 @@ class WorldConfig(Common):
     families: dict[Name, Annotated[tuple[Name, ...], Field(strict=False)]] = Field(
         default_factory=dict
     )
+
+    @property
+    def expansion_options(self) -> tuple[CapacityOption, ...]:
+        """The capacity the company could buy: its ``capacity_options``, then each new line a
+        scenario offers to the executive (``new_line`` with ``decision: offered``)."""
+        offered = tuple(
+            CapacityOption(
+                line=x.line,
+                delta_per_day=x.capacity_per_day,
+                capex=x.capex,
+                lead_days=x.install_days,
+                ramp_days=x.ramp_days,
+                offered_from_day=x.start,
+            )
+            for x in self.scenarios
+            if x.kind == "new_line" and x.decision == "offered"
+        )
+        return self.capacity_options + offered
 
 
 class ChainStage(Strict):

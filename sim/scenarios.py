@@ -472,7 +472,12 @@ class NewLineSpec:
 class NewLine(Scenario):
     """The company builds ``line``, making ``products``: the ``capex`` is paid on the start
     day, the line is in service ``install_days`` later and ramps up to ``capacity_per_day``
-    over ``ramp_days``; it is depreciated like the plant from the day it is in service."""
+    over ``ramp_days``; it is depreciated like the plant from the day it is in service.
+
+    ``decision: offered`` builds nothing: from the start day the line is on the table as one
+    more capacity option (``capacity_options``, with ``install_days`` as its lead time) for
+    the executive to weigh — under ``ibp``, which values expansions — so a run shows whether,
+    and when, the company would have bought it."""
 
     kind: Literal["new_line"] = "new_line"
     line: Name
@@ -483,6 +488,7 @@ class NewLine(Scenario):
     ramp_days: Days = 0
     overtime_max_fraction: Annotated[float, Field(ge=0, le=10)] = 0.0
     overtime_premium_per_unit: Money = 0.0
+    decision: Literal["forced", "offered"] = "forced"
     REFERENCES: ClassVar[dict[str, str]] = {"products": "product"}
 
     @model_validator(mode="after")
@@ -495,12 +501,16 @@ class NewLine(Scenario):
         return self.line
 
     def describe(self) -> str:
+        decided = "decided" if self.decision == "forced" else "offered to the executive"
         return (
             f"new {self.line} ({self.capacity_per_day:g} a day of {', '.join(self.products)}, "
-            f"${self.capex:,.0f}) decided {self.when()}"
+            f"${self.capex:,.0f}) {decided} {self.when()}"
         )
 
     def events(self) -> list[ScenarioEvent]:
+        if self.decision == "offered":
+            detail = f"{self.line} offered to the executive: ${self.capex:,.0f} capex"
+            return [ScenarioEvent(self.start, self.line, detail)]
         service = self.start + self.install_days
         out = [
             ScenarioEvent(self.start, self.line, f"{self.line} decided: ${self.capex:,.0f} capex"),
@@ -514,6 +524,8 @@ class NewLine(Scenario):
         return out
 
     def apply(self, fx: Effects) -> None:
+        if self.decision == "offered":
+            return  # the executive decides (WorldConfig.expansion_options)
         fx.new_lines.append(
             NewLineSpec(
                 self.line,
@@ -868,8 +880,9 @@ def add_scenarios(located: Located, specs: Iterable[str], config_path: Path | st
     returns a label per spec. A spec is a named scenario (a file of the scenario library, or
     a path to one) or ``kind:key=value,...``; problems later found in an item point at the
     file line or the command-line spec it came from."""
-    labels = []
-    if not isinstance(located.data, dict):
+    labels: list[str] = []
+    specs = list(specs)
+    if not specs or not isinstance(located.data, dict):
         return labels
     items = located.data.get("scenarios")
     if items is None:

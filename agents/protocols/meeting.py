@@ -959,7 +959,7 @@ class _SupplyReview:
         life_days = context.depreciation_years * DAYS_PER_YEAR
         v = self.valued
         for index, option in enumerate(context.capacity_options):
-            if index in meeting.expansions:
+            if index in meeting.expansions or context.day < option.offered_from_day:
                 continue
             ramp = option.ramp_days
             start = context.day + option.lead_days  # in service from this day
