@@ -862,6 +862,34 @@ def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
                 frame = diffs[diffs.kpi == kpi]
                 lines.append(f"\n{kpi}")
                 lines += _grid(frame, labels, lambda r, k=kpi: _difference(k, r) + _n(r, reps))
+        scenario_diffs = found.scenario_differences(kpis)
+        if len(scenario_diffs):
+            base = scenario_diffs["baseline"].iloc[0]
+            lines.append(
+                f"\nScenario minus {base}, per protocol (same replication seeds): mean ± 95% CI "
+                "half-width; * when the interval excludes zero"
+            )
+            scenario_labels = [label for label in labels if label != "scenario"] + ["scenario"]
+            for kpi in kpis:
+                frame = scenario_diffs[scenario_diffs.kpi == kpi]
+                lines.append(f"\n{kpi}")
+                lines += _grid(
+                    frame, scenario_labels, lambda r, k=kpi: _difference(k, r) + _n(r, reps)
+                )
+        interactions = found.interactions(kpis)
+        if len(interactions):
+            first = interactions["baseline"].iloc[0]
+            lines.append(
+                f"\nProtocol × scenario: what the scenario does under each protocol minus what "
+                f"it does under {first} (paired by seed); * when the interval excludes zero"
+            )
+            scenario_labels = [label for label in labels if label != "scenario"] + ["scenario"]
+            for kpi in kpis:
+                frame = interactions[interactions.kpi == kpi]
+                lines.append(f"\n{kpi}")
+                lines += _grid(
+                    frame, scenario_labels, lambda r, k=kpi: _difference(k, r) + _n(r, reps)
+                )
         effects = found.effects(kpis)
         if len(effects):
             lines.append(

@@ -93,6 +93,59 @@ class StudyResults:
             baseline or (protocols[0] if protocols else None),
         )
 
+    @property
+    def base_scenario(self) -> str | None:
+        """The scenario others are measured against: ``base`` if the study has one, else its
+        first; None with a single scenario."""
+        names = list(self.manifest.get("scenarios", []))
+        if len(names) < 2:
+            return None
+        return "base" if "base" in names else names[0]
+
+    def scenario_differences(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+        """Each scenario minus the base scenario, per (factors, protocol), paired by seed."""
+        return paired_differences(
+            self.table,
+            kpis or self.kpis,
+            [*self.factors, "protocol"],
+            self.base_scenario,
+            by="scenario",
+        )
+
+    def interactions(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+        """Protocol × scenario: how much more (or less) a scenario changes a KPI under each
+        protocol than under the first, per factors — ``(scenario − base) under the protocol
+        minus (scenario − base) under the first protocol``, paired by seed, with its 95% CI.
+        A CI that excludes zero says the protocol changes what the scenario does."""
+        protocols = [p for p in self.protocols if p is not None]
+        base = self.base_scenario
+        columns = [*self.factors, "scenario", "protocol", "baseline", "kpi", "n", "mean"]
+        columns += ["ci_low", "ci_high"]
+        if base is None or len(protocols) < 2:
+            return pd.DataFrame(columns=columns)
+        first, rows = protocols[0], []
+        for keys, group in _groups(self.table, self.factors):
+            wide = group.set_index(["seed", "scenario", "protocol"])
+            for kpi in kpis or self.kpis:
+                values = wide[kpi].astype(float).unstack(["scenario", "protocol"])
+                for scenario in group["scenario"].drop_duplicates():
+                    if scenario == base:
+                        continue
+                    for protocol in protocols[1:]:
+                        try:
+                            here = values[(scenario, protocol)] - values[(base, protocol)]
+                            there = values[(scenario, first)] - values[(base, first)]
+                        except KeyError:
+                            continue
+                        diffs = (here - there).dropna().tolist()
+                        rows.append(
+                            dict(zip(self.factors, keys, strict=True))
+                            | {"scenario": scenario, "protocol": protocol, "baseline": first}
+                            | {"kpi": kpi}
+                            | _interval_row(diffs)
+                        )
+        return pd.DataFrame(rows, columns=columns)
+
     def effects(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:
         """Which factor moves which KPI most (protocol and scenario count as factors)."""
         factors = [*self.factors]
@@ -140,6 +193,8 @@ class StudyResults:
             "missing": len(self.missing),
             "cells": _records(self.cell_means(kpis)),
             "differences": _records(self.paired_differences(kpis)),
+            "scenario_differences": _records(self.scenario_differences(kpis)),
+            "interactions": _records(self.interactions(kpis)),
             "effects": _records(self.effects(kpis)),
         }
 
@@ -246,26 +301,31 @@ def cell_means(table: pd.DataFrame, kpis: Sequence[str], cells: Sequence[str]) -
 
 
 def paired_differences(
-    table: pd.DataFrame, kpis: Sequence[str], cells: Sequence[str], baseline: str | None
+    table: pd.DataFrame,
+    kpis: Sequence[str],
+    cells: Sequence[str],
+    baseline: str | None,
+    by: str = "protocol",
 ) -> pd.DataFrame:
-    """Every protocol minus ``baseline`` within each cell, replication by replication (paired
-    by seed: both faced the same customers), with the mean difference and its 95% CI."""
-    columns = [*cells, "protocol", "baseline", "kpi", "n", "mean", "ci_low", "ci_high"]
-    protocols = [p for p in table["protocol"].drop_duplicates() if p != baseline]
-    if baseline is None or not protocols:
+    """Every level of ``by`` (a protocol, or a scenario) minus ``baseline`` within each cell,
+    replication by replication (paired by seed: both faced the same customers), with the mean
+    difference and its 95% CI."""
+    columns = [*cells, by, "baseline", "kpi", "n", "mean", "ci_low", "ci_high"]
+    levels = [p for p in table[by].drop_duplicates() if p != baseline]
+    if baseline is None or not levels:
         return pd.DataFrame(columns=columns)
     rows = []
     for keys, group in _groups(table, cells):
-        by_seed = group.set_index(["seed", "protocol"])
-        wide = {kpi: by_seed[kpi].astype(float).unstack("protocol") for kpi in kpis}
-        for protocol in protocols:
+        by_seed = group.set_index(["seed", by])
+        wide = {kpi: by_seed[kpi].astype(float).unstack(by) for kpi in kpis}
+        for level in levels:
             for kpi in kpis:
-                if baseline not in wide[kpi] or protocol not in wide[kpi]:
+                if baseline not in wide[kpi] or level not in wide[kpi]:
                     continue
-                diffs = (wide[kpi][protocol] - wide[kpi][baseline]).dropna().tolist()
+                diffs = (wide[kpi][level] - wide[kpi][baseline]).dropna().tolist()
                 rows.append(
                     dict(zip(cells, keys, strict=True))
-                    | {"protocol": protocol, "baseline": baseline, "kpi": kpi}
+                    | {by: level, "baseline": baseline, "kpi": kpi}
                     | _interval_row(diffs)
                 )
     return pd.DataFrame(rows, columns=columns)

@@ -87,7 +87,10 @@ class StudyFile(Strict):
     - ``overlays``: applied over the base in order; each a partial config file (relative path)
       or an inline mapping of ``dotted.path: value``;
     - ``protocols``: the rungs to compare (default: the config's own protocol);
-    - ``scenarios``: named mappings of ``dotted.path: value`` (default: one, ``base``);
+    - ``scenarios``: named scenarios (default: one, ``base``), each a list of what-ifs of the
+      world (named scenarios of ``configs/scenarios/``, ``kind:key=value,...`` strings, or
+      mappings as under a config's ``scenarios:``; an empty list is the base) or a mapping of
+      ``dotted.path: value``; results measure each against ``base`` (or the first);
     - ``factors``: ``dotted.path: [values]``, crossed in a full factorial; or ``points``: a list
       of mappings ``dotted.path: value``, each one point (all naming the same paths);
     - ``replications`` and the root ``seed`` (default: the base config's seed);
@@ -100,7 +103,9 @@ class StudyFile(Strict):
     base: str
     overlays: Annotated[tuple[Any, ...], Loose] = ()
     protocols: Annotated[tuple[ProtocolName, ...], Loose] = ()
-    scenarios: dict[Name, dict[DottedPath, Any]] = Field(default_factory=dict)
+    scenarios: dict[Name, dict[DottedPath, Any] | Annotated[tuple[Any, ...], Loose]] = Field(
+        default_factory=dict
+    )
     factors: dict[DottedPath, Annotated[tuple[Any, ...], Loose, Field(min_length=1)]] = Field(
         default_factory=dict
     )
@@ -279,12 +284,12 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
 
     for p in factor_paths:
         where = ("points", 0, p) if spec.points else ("factors", p)
-        clash = [name for name, values in spec.scenarios.items() if p in values]
+        clash = [name for name, values in _assignments(spec) if p in values]
         if clash:
             problem(where, f"set by a factor and by scenario '{clash[0]}'; set it in one place")
         if p in RESERVED:
             problem(where, RESERVED[p])
-    for name, values in spec.scenarios.items():
+    for name, values in _assignments(spec):
         for p in values:
             if p in RESERVED:
                 problem(("scenarios", name, p), RESERVED[p])
@@ -314,9 +319,12 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
             for i, protocol in enumerate(protocols):
                 source = copy.deepcopy(base)
                 try:
-                    for p, value in assignments.items():
-                        where = located.locate(("scenarios", scenario, p))
-                        set_value(source, tuple(p.split(".")), value, where)
+                    if isinstance(assignments, dict):
+                        for p, value in assignments.items():
+                            where = located.locate(("scenarios", scenario, p))
+                            set_value(source, tuple(p.split(".")), value, where)
+                    else:
+                        _add_whatifs(source, assignments, located, scenario, base_path)
                     for p, value in point:
                         where = located.locate(point_where[k][p])
                         set_value(source, tuple(p.split(".")), value, where)
@@ -428,8 +436,39 @@ def _job_key(job: Job, keep: dict) -> str:
     )
 
 
+def _assignments(spec: StudyFile) -> list[tuple[str, dict]]:
+    """The study's scenarios given as ``dotted.path: value`` mappings."""
+    return [(name, v) for name, v in spec.scenarios.items() if isinstance(v, dict)]
+
+
 def _scenario_paths(spec: StudyFile) -> set[str]:
-    return {p for values in spec.scenarios.values() for p in values}
+    paths = {p for _, values in _assignments(spec) for p in values}
+    if len(_assignments(spec)) < len(spec.scenarios):
+        paths.add("scenarios")
+    return paths
+
+
+def _add_whatifs(
+    source: Located, whatifs: tuple, located: Located, scenario: str, base_path: Path
+) -> None:
+    """Append a study scenario's what-ifs to a job's config: names and ``kind:key=value``
+    strings as on the command line, mappings as written (problems found in them point at
+    the study file)."""
+    from sim.scenarios import add_scenarios
+
+    items = source.data.setdefault("scenarios", [])
+    if ("scenarios",) not in source.locations:
+        source.locations[("scenarios",)] = located.locate(("scenarios", scenario))
+    for j, item in enumerate(whatifs):
+        if isinstance(item, str):
+            add_scenarios(source, [item], base_path)
+            continue
+        i = len(items)
+        items.append(copy.deepcopy(item))
+        source.locations[("scenarios", i)] = located.locate(("scenarios", scenario, j))
+        for key, where in located.locations.items():
+            if key[:3] == ("scenarios", scenario, j):
+                source.locations[("scenarios", i, *key[3:])] = where
 
 
 def _is_dotted(text: str) -> bool:

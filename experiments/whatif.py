@@ -743,12 +743,12 @@ def format_whatif(result: WhatIf, config: CompanyConfig, most: int = 30) -> str:
             continue
         for constraint, w in entry.items():
             hit, warn = w["hit_week"], w["warning_weeks"]
-            share = "" if w["share_of_reps"] >= 1 else f", in {w['share_of_reps']:.0%} of reps"
+            share = "every" if w["share_of_reps"] >= 1 else f"{w['share_of_reps']:.0%} of the"
             lines.append(
-                f"  {protocol:<{width}}  {constraint:<9} ({w['subject']}) hit week "
-                f"{hit['mean']:.0f}, warning {warn['mean']:.1f} weeks "
-                f"[{_ci(warn['ci'])}], seen before it hit in "
-                f"{w['seen_before_hit']:.0%} of reps{share}"
+                f"  {protocol:<{width}}  {constraint} ({w['subject']}): hits in {share} "
+                f"replications, in week {hit['mean']:.0f} on average; seen "
+                f"{warn['mean']:.1f} weeks before [{_ci(warn['ci'])}], in "
+                f"{w['seen_before_hit']:.0%} of them"
             )
     lines += ["", "Impact, scenario minus base (mean [95% CI]):"]
     name_width = max(len(k) for k in summary["impact"])

@@ -225,3 +225,40 @@ def test_a_serial_chain_study_runs_without_protocols(tmp_path):
     assert result.exit_code == 0, result.output
     assert "chain: 4 of 4 jobs finished" in result.output
     assert list(load_results(tmp_path / "out").table.bullwhip_retailer.notna()) == [True] * 4
+
+
+def test_results_give_scenario_minus_base_and_protocol_by_scenario(tmp_path):
+    text = f"""\
+name: whatifs
+base: {ROOT / "configs" / "baseline.yaml"}
+protocols: [silo, sop]
+scenarios:
+  base: []
+  outage: ["supplier_failure:supplier=asia_motors,start_week=4,end_week=10"]
+replications: 3
+seed: 4
+days: 150
+keep:
+  kpis: [operating_profit, fill_rate]
+"""
+    path = tmp_path / "whatifs.yaml"
+    path.write_text(text, encoding="utf-8")
+    out = tmp_path / "out"
+    run_study(load_study(path), out, InProcess())
+    found = load_results(out)
+    table = found.table.set_index(["scenario", "protocol", "seed"])["operating_profit"]
+    effect = {p: table["outage", p] - table["base", p] for p in ("silo", "sop")}
+    diffs = found.scenario_differences(["operating_profit"]).set_index("protocol")
+    for protocol in ("silo", "sop"):
+        assert diffs.loc[protocol, "scenario"] == "outage"
+        assert diffs.loc[protocol, "baseline"] == "base"
+        assert diffs.loc[protocol, "mean"] == pytest.approx(effect[protocol].mean())
+    [row] = found.interactions(["operating_profit"]).to_dict("records")
+    assert (row["scenario"], row["protocol"], row["baseline"]) == ("outage", "sop", "silo")
+    assert row["mean"] == pytest.approx((effect["sop"] - effect["silo"]).mean())
+    assert row["n"] == 3 and row["ci_low"] <= row["mean"] <= row["ci_high"]
+    summary = found.summary(["operating_profit"])
+    assert summary["scenario_differences"] and summary["interactions"]
+    printed = CliRunner().invoke(main, ["results", str(out), "--kpi", "operating_profit"])
+    assert "Scenario minus base, per protocol" in printed.output
+    assert "Protocol × scenario" in printed.output

@@ -215,3 +215,42 @@ def test_a_factor_can_vary_an_item_of_a_list(tmp_path):
     [problem] = problems(bad)
     assert problem.path == "scenarios.0.start_day"
     assert at(problem) == where(text.replace("[10, 30]", "[10, -1]"), "-1")
+
+
+WHATIFS = f"""\
+name: whatifs
+base: {BASELINE}
+protocols: [silo, sop]
+scenarios:
+  base: []
+  outage: [supplier_outage]
+  surge: ["demand_surge:pct=20,start_week=6"]
+  both:
+    - supplier_outage
+    - {{kind: lane_disruption, mode: ocean, extra_days: 9, start_week: 30, end_week: 34}}
+replications: 2
+days: 365
+"""
+
+
+def test_a_scenario_of_a_study_is_a_list_of_what_ifs(tmp_path):
+    study = load_study(write(tmp_path, WHATIFS))
+    kinds = {j.scenario: tuple(x.kind for x in j.config.scenarios) for j in study.jobs}
+    assert kinds == {
+        "base": (),
+        "outage": ("supplier_failure",),
+        "surge": ("demand_surge",),
+        "both": ("supplier_failure", "lane_disruption"),
+    }
+    # Each replication's seed is the same in every scenario: scenario minus base is paired.
+    seeds = {(j.scenario, j.replication): j.seed for j in study.jobs}
+    assert {seeds[s, 0] for s in kinds} == {seeds["base", 0]}
+
+
+def test_a_bad_what_if_in_a_study_is_reported_where_it_is_written(tmp_path):
+    text = WHATIFS.replace("extra_days: 9", "extra_days: -9")
+    [problem] = problems(write(tmp_path, text))
+    assert problem.path.endswith("extra_days")
+    assert at(problem) == where(text, "extra_days")
+    [named] = problems(write(tmp_path, WHATIFS.replace("[supplier_outage]", "[no_such]"), "b.yaml"))
+    assert "no scenario named 'no_such'" in named.message
