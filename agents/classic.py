@@ -101,13 +101,26 @@ class ClassicPlanner:
         return float(top.supplier_lead_time_days[s] + top.mode_lead_time_days[m])
 
     def _choose(self, top, suppliers: np.ndarray, c: int) -> list[int]:
-        if self.sourcing == "split":
-            return [int(s) for s in suppliers]
-        if self.sourcing == "fastest":
-            return [
-                int(min(suppliers, key=lambda s: (self._lead(top, s), top.supplier_price[s, c])))
-            ]
-        return [int(min(suppliers, key=lambda s: (top.supplier_price[s, c], self._lead(top, s))))]
+        return SOURCING_RULES[self.sourcing](self, top, suppliers, c)
+
+
+def _split(planner: ClassicPlanner, top, suppliers: np.ndarray, c: int) -> list[int]:
+    """Every supplier of the component, in equal shares."""
+    return [int(s) for s in suppliers]
+
+
+def _fastest(planner: ClassicPlanner, top, suppliers: np.ndarray, c: int) -> list[int]:
+    """The supplier whose goods arrive soonest (by its mode), the cheaper on a tie."""
+    return [int(min(suppliers, key=lambda s: (planner._lead(top, s), top.supplier_price[s, c])))]
+
+
+def _cheapest(planner: ClassicPlanner, top, suppliers: np.ndarray, c: int) -> list[int]:
+    """The supplier with the lowest price, the faster on a tie."""
+    return [int(min(suppliers, key=lambda s: (top.supplier_price[s, c], planner._lead(top, s))))]
+
+
+SOURCING_RULES = {"cheapest": _cheapest, "fastest": _fastest, "split": _split}
+"""Whom the textbook planner buys a component from, by ``policies.purchasing.sourcing``."""
 
 
 class ChainPlanner:

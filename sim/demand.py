@@ -2,11 +2,14 @@
 
 The uniform draws behind demand are taken once, up front, from the ``demand`` stream (one per
 day and product). Demand on a day is the inverse CDF of the day's distribution at that draw, so a
-change of the mean (a promotion, a shock) changes the demand of that day only and leaves every
+change of the mean (a promotion, a scenario) changes the demand of that day only and leaves every
 other day as it was: runs that differ only in decisions face the same customers.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import special
@@ -14,7 +17,7 @@ from scipy import special
 from sim.calendar import DAYS_PER_YEAR
 from sim.config import Demand, Noise, check_noise
 
-__all__ = ["check_noise", "mean_schedule", "realise", "split_by_share"]
+__all__ = ["NOISE_LAWS", "NoiseLaw", "check_noise", "mean_schedule", "realise", "split_by_share"]
 
 _EPS = 1e-12
 
@@ -35,42 +38,74 @@ def realise(noise: Noise, mean: np.ndarray, u: np.ndarray, whole_units: bool) ->
     """Demand at quantiles ``u`` (uniform draws, same shape as ``mean``) of the day's law."""
     u = np.clip(u, _EPS, 1 - _EPS)
     m = np.asarray(mean, dtype=float)
-    kind = noise.distribution
-    if kind == "none":
-        if whole_units:
-            # Deterministic demand in whole units that keeps the running total exact.
-            cumulative = np.round(np.cumsum(m, axis=0))
-            return np.diff(cumulative, axis=0, prepend=np.zeros((1, *m.shape[1:])))
-        return m.copy()
-    cv = noise.cv
-    if kind == "normal":
-        x = np.maximum(m + cv * m * special.ndtri(u), 0.0)
-    elif kind == "lognormal":
-        sigma2 = np.log1p(cv * cv)
-        x = np.where(
-            m > 0,
-            np.exp(np.log(np.maximum(m, _EPS)) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u)),
-            0.0,
-        )
-    elif kind == "gamma":
-        shape = 1.0 / (cv * cv)
-        x = special.gammaincinv(shape, u) * m * cv * cv
-    elif kind == "poisson":
-        return np.where(m > 0, _poisson(u, m), 0.0)
-    elif kind == "negative_binomial":
-        # Over-dispersed only where var > mean; on a day whose mean is too low for the cv
-        # (a seasonal trough, a demand cut), its limit as the dispersion vanishes: Poisson.
-        var = (cv * m) ** 2
-        over = (var > m) & (m > 0)
-        n = np.where(over, m * m / np.where(over, var - m, 1.0), 1.0)
-        p = n / (n + np.maximum(m, _EPS))
-        from scipy import stats  # heavy to import: only where a count distribution is drawn
-
-        negative_binomial = stats.nbinom.ppf(u, n, p)
-        return np.where(m > 0, np.where(over, negative_binomial, _poisson(u, m)), 0.0)
-    else:  # pragma: no cover - the config schema admits no other value
-        raise ValueError(f"unknown noise distribution {kind!r}")
+    law = NOISE_LAWS[noise.distribution]
+    if law.counts:
+        return law.quantile(u, m, noise.cv)
+    if noise.distribution == "none" and whole_units:
+        # Deterministic demand in whole units that keeps the running total exact.
+        cumulative = np.round(np.cumsum(m, axis=0))
+        return np.diff(cumulative, axis=0, prepend=np.zeros((1, *m.shape[1:])))
+    x = law.quantile(u, m, noise.cv)
     return np.round(x) if whole_units else x
+
+
+@dataclass(frozen=True)
+class NoiseLaw:
+    """A day's demand law around its mean: the demand at quantile ``u`` of a day whose mean
+    is ``m``, with coefficient of variation ``cv``. ``counts``: the law gives whole units."""
+
+    quantile: Callable[[np.ndarray, np.ndarray, float], np.ndarray]
+    counts: bool = False
+
+
+def _none(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    return m.copy()
+
+
+def _normal(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    return np.maximum(m + cv * m * special.ndtri(u), 0.0)
+
+
+def _lognormal(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    sigma2 = np.log1p(cv * cv)
+    return np.where(
+        m > 0,
+        np.exp(np.log(np.maximum(m, _EPS)) - sigma2 / 2 + np.sqrt(sigma2) * special.ndtri(u)),
+        0.0,
+    )
+
+
+def _gamma(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    shape = 1.0 / (cv * cv)
+    return special.gammaincinv(shape, u) * m * cv * cv
+
+
+def _poisson_law(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    return np.where(m > 0, _poisson(u, m), 0.0)
+
+
+def _negative_binomial(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    # Over-dispersed only where var > mean; on a day whose mean is too low for the cv (a
+    # seasonal trough, a demand cut), its limit as the dispersion vanishes: Poisson.
+    var = (cv * m) ** 2
+    over = (var > m) & (m > 0)
+    n = np.where(over, m * m / np.where(over, var - m, 1.0), 1.0)
+    p = n / (n + np.maximum(m, _EPS))
+    from scipy import stats  # heavy to import: only where a count distribution is drawn
+
+    negative_binomial = stats.nbinom.ppf(u, n, p)
+    return np.where(m > 0, np.where(over, negative_binomial, _poisson(u, m)), 0.0)
+
+
+NOISE_LAWS: dict[str, NoiseLaw] = {
+    "none": NoiseLaw(_none),
+    "normal": NoiseLaw(_normal),
+    "lognormal": NoiseLaw(_lognormal),
+    "gamma": NoiseLaw(_gamma),
+    "poisson": NoiseLaw(_poisson_law, counts=True),
+    "negative_binomial": NoiseLaw(_negative_binomial, counts=True),
+}
+"""The demand noise laws, by the name a config gives (``demand.noise.distribution``)."""
 
 
 _POISSON_NORMAL = 1e8

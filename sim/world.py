@@ -34,7 +34,7 @@ import simpy
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
 from sim.config import Constant, Delay, Gamma, LogNormal, Normal, Uniform, WorldConfig
-from sim.demand import mean_schedule, realise, split_by_share
+from sim.demand import mean_schedule, realise
 from sim.families import family_index
 from sim.ledger import Account, Ledger
 from sim.messages import (
@@ -51,6 +51,9 @@ from sim.messages import (
 )
 from sim.rng import Streams
 from sim.scenarios import Effects, NewLine
+from sim.warehouse import TOL as _TOL
+from sim.warehouse import Warehouse
+from sim.warehouse import dust as _dust
 
 __all__ = [
     "CompanyObservation",
@@ -62,7 +65,6 @@ __all__ = [
     "draw_days",
 ]
 
-_TOL = 1e-6
 _AUDIT_RTOL = 1e-10  # of an account's turnover: float rounding stays far below it
 ARRIVALS_AHEAD = 120  # days of known component arrivals shown to decision makers
 
@@ -219,27 +221,6 @@ class CompanyOutcome:
     events: tuple = ()  # the scenarios' own events (sim.scenarios.ScenarioEvent), by day
 
 
-_DUST_RTOL = 1e-12
-
-
-def _dust(moved):
-    """What is float dust of a stock after moving ``moved`` units (a number or an array): a
-    millionth of a unit, plus the rounding of quantities as large as the move."""
-    return _TOL + _DUST_RTOL * np.abs(moved)
-
-
-def _take_oldest(lots: deque, quantity: float) -> None:
-    """Take ``quantity`` units out of ``lots`` ([day made, units], oldest first)."""
-    while quantity > _TOL and lots:
-        oldest = lots[0]
-        if oldest[1] <= quantity + _TOL:
-            quantity -= oldest[1]
-            lots.popleft()
-        else:
-            oldest[1] -= quantity
-            quantity = 0.0
-
-
 def _due_from(due: dict[int, float], day: int) -> np.ndarray:
     """Amounts by the day they fall due, as an array from ``day`` (index 0) on."""
     last = max((d for d, amount in due.items() if amount), default=day - 1)
@@ -357,11 +338,6 @@ class World:
                         )
                     )
         families, family_of = family_index(self.products, c.families)
-        self.market_shares = np.array([m.share for m in c.markets.values()], dtype=float)
-        self.market_priority = np.array([m.priority for m in c.markets.values()])
-        self.market_patience = np.array([m.patience_days for m in c.markets.values()])
-        self.market_penalty = np.array([m.lost_sale_penalty_per_unit for m in c.markets.values()])
-        self.market_terms = np.array([m.payment_terms_days for m in c.markets.values()])
         self.topology = Topology(
             products=self.products,
             components=self.components,
@@ -402,19 +378,12 @@ class World:
         c, H = self.config, self.horizon
         P, C, L = len(self.products), len(self.components), len(self.lines)
         S = len(self.suppliers)
-        self.fg = np.array([p.initial_on_hand for p in c.products.values()], dtype=float)
-        # Finished goods by the day they were made, oldest first (the opening stock counts as
-        # made on day 0): shipments take the oldest, and stock past its shelf life is scrapped.
-        self.fg_lots: list[deque] = [deque([[0, q]]) if q > 0 else deque() for q in self.fg]
-        self.shelf_life = [p.shelf_life_days for p in c.products.values()]
         self.comp = np.array([x.initial_on_hand for x in c.components.values()], dtype=float)
-        self.open_orders: list[list[list]] = [[] for _ in range(P)]  # [id, market, day, remaining]
         self.line_queue: list[deque] = [deque() for _ in range(L)]  # [product, remaining, overtime]
         self.queued = np.zeros(P)
         self.in_process = np.zeros(P)
         self.comp_on_order = np.zeros(C)
         self.comp_in_transit = np.zeros(C)
-        self.receivable_due: dict[int, float] = defaultdict(float)
         self.payable_due: dict[int, float] = defaultdict(float)
         self._posted_before_today = 0  # journal entries before today's (day 0: the opening)
         self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
@@ -428,7 +397,6 @@ class World:
         # would arrive (its mean lead time plus the mode's): what is overdue is seen by buyers.
         self.quoted_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros((S, C)))
         self.supplier_on_order = np.zeros((S, C))
-        self._next_order_id = 0
         self._next_po_id = 0
         # Daily records, written at CLOSE (and DEMAND for demand and shipments).
         self.demand = np.zeros((H, P))
@@ -499,6 +467,18 @@ class World:
                 prod.demand.whole_units,
             )
         self._whole = np.array([prod.demand.whole_units for prod in self.config.products.values()])
+        products = self.config.products.values()
+        self.warehouse = Warehouse(
+            self.ledger,
+            np.array([p.initial_on_hand for p in products], dtype=float),
+            [p.shelf_life_days for p in products],
+            self.product_standard_cost,
+            self.price,
+            self.price_factor,
+            list(self.config.markets.values()),
+            self.config.allocation,
+            self._whole,
+        )
 
     def _open_books(self) -> None:
         f, post = self.config.finance, self.books.post
@@ -515,7 +495,7 @@ class World:
             0,
             Account.INVENTORY_FINISHED,
             Account.EQUITY,
-            float(self.fg @ self.product_standard_cost),
+            self.warehouse.value(),
             "opening finished goods",
         )
         # Fixed assets in service, each depreciated straight-line on its own: [per day, book
@@ -617,104 +597,22 @@ class World:
     # ------------------------------------------------------------------ demand
 
     def _demand_phase(self, day: int) -> None:
-        record, post = self.ledger.record, self.books.post
         for p in range(len(self.products)):
             quantity = float(self.demand_draw[day, p])
             self.demand[day, p] = quantity
-            if quantity > 0:
-                split = split_by_share(quantity, self.market_shares, bool(self._whole[p]))
-                for k, q in enumerate(split):
-                    if q > 0:
-                        oid = self._next_order_id
-                        self._next_order_id += 1
-                        self.open_orders[p].append([oid, k, day, float(q)])
-                        record(rec.OrderReceived(day, oid, p, k, float(q)))
-            orders = self.open_orders[p]
-            if not orders:
-                continue
-            shipped = self._allocate(p, orders, day)
-            if shipped:
-                post(
-                    day,
-                    Account.COGS,
-                    Account.INVENTORY_FINISHED,
-                    shipped * self.product_standard_cost[p],
-                    "cost of goods shipped",
-                )
-            still_open = []
-            for order in orders:
-                oid, k, oday, remaining = order
-                if remaining <= _TOL:
-                    continue
-                if day - oday >= self.market_patience[k]:
-                    record(rec.SaleLost(day, oid, p, k, remaining))
-                    penalty = remaining * self.market_penalty[k]
-                    post(day, Account.PENALTIES, Account.CASH, penalty, "lost-sale penalty")
-                else:
-                    still_open.append(order)
-            self.open_orders[p] = still_open
-
-    def _allocate(self, p: int, orders: list[list], day: int) -> float:
-        """Ship finished goods of product ``p`` to open orders by the allocation rule."""
-        available = self.fg[p]
-        if available <= _TOL:
-            return 0.0
-        rule = self.config.allocation
-        record, post = self.ledger.record, self.books.post
-        if rule == "fair_share":
-            want = np.array([o[3] for o in orders])
-            total = want.sum()
-            if total <= available:
-                give = want
-            else:
-                give = split_by_share(available, want / total, bool(self._whole[p]))
-                give = np.minimum(give, want)
-        else:
-            if rule == "priority":
-                orders.sort(key=lambda o: (self.market_priority[o[1]], o[0]))
-            else:
-                orders.sort(key=lambda o: o[0])
-            give = np.zeros(len(orders))
-            left = available
-            for i, o in enumerate(orders):
-                q = min(o[3], left)
-                give[i] = q
-                left -= q
-                if left <= _TOL:
-                    break
-        shipped = 0.0
-        for o, q in zip(orders, give, strict=True):
-            if q <= _TOL:
-                continue
-            q = float(q)
-            o[3] -= q
-            shipped += q
-            record(rec.OrderShipped(day, o[0], p, o[1], q, o[2]))
-            amount = q * self.price[p] * self.price_factor[day, p]
-            post(day, Account.RECEIVABLES, Account.REVENUE, amount, "sale")
-            self.receivable_due[day + int(self.market_terms[o[1]])] += amount
-        self.fg[p] -= shipped
-        self.shipped[day, p] += shipped
-        _take_oldest(self.fg_lots[p], shipped)
-        if self.fg[p] != 0.0 and abs(self.fg[p]) < _dust(shipped):
-            # Float dust of a sold-out stock; its value leaves the books with it.
-            dust = self.fg[p] * self.product_standard_cost[p]
-            self.fg[p] = 0.0
-            self.fg_lots[p].clear()
-            post(day, Account.COGS, Account.INVENTORY_FINISHED, dust, "rounding")
-        return shipped
+            self.shipped[day, p] += self.warehouse.serve(day, p, quantity)
 
     # ------------------------------------------------------------------ decisions
 
     def observe(self, day: int) -> CompanyObservation:
         """The read-only observation handed to the decision maker on ``day``."""
-        backlog = np.array([sum(o[3] for o in orders) for orders in self.open_orders])
+        backlog = self.warehouse.backlog()
         requirements = self.queued @ self.bom if len(self.components) else np.zeros(0)
         overdue, days_overdue = self._overdue(day)
         return CompanyObservation(
             day=day,
             topology=self.topology,
-            finished_on_hand=_readonly(self.fg.copy()),
+            finished_on_hand=_readonly(self.warehouse.on_hand.copy()),
             backlog=_readonly(backlog),
             production_queued=_readonly(self.queued.copy()),
             production_in_process=_readonly(self.in_process.copy()),
@@ -738,7 +636,7 @@ class World:
                 (int(e.debit), int(e.credit), e.amount)
                 for e in self.books.journal[self._posted_before_today :]
             ),
-            receivable_due=_readonly(_due_from(self.receivable_due, day)),
+            receivable_due=_readonly(_due_from(self.warehouse.receivable_due, day)),
             payable_due=_readonly(_due_from(self.payable_due, day)),
         )
 
@@ -1062,8 +960,7 @@ class World:
 
     def _complete(self, day: int, li: int, p: int, quantity: float, start_day: int) -> None:
         self.in_process[p] -= quantity
-        self.fg[p] += quantity
-        self.fg_lots[p].append([day, quantity])
+        self.warehouse.put_away(day, p, quantity)
         self.books.post(
             day,
             Account.INVENTORY_FINISHED,
@@ -1353,36 +1250,10 @@ class World:
 
     # ------------------------------------------------------------------ close
 
-    def _scrap_expired(self, day: int) -> None:
-        """Scrap finished goods that reached their product's shelf life today."""
-        for p, life in enumerate(self.shelf_life):
-            lots = self.fg_lots[p]
-            if life is None:
-                continue
-            expired = 0.0
-            while lots and day - lots[0][0] >= life:
-                expired += lots.popleft()[1]
-            if expired > _TOL:
-                self.fg[p] -= expired
-                if abs(self.fg[p]) < _dust(expired):  # float dust goes with it
-                    expired += self.fg[p]
-                    self.fg[p] = 0.0
-                    lots.clear()
-                self.books.post(
-                    day,
-                    Account.OBSOLESCENCE,
-                    Account.INVENTORY_FINISHED,
-                    expired * self.product_standard_cost[p],
-                    "stock past its shelf life scrapped",
-                )
-                self.ledger.record(rec.StockScrapped(day, p, expired))
-
     def _close_phase(self, day: int) -> None:
         f, post, books = self.config.finance, self.books.post, self.books
-        self._scrap_expired(day)
-        on_hand_value = float(
-            self.comp @ self.component_standard_cost + self.fg @ self.product_standard_cost
-        )
+        self.warehouse.scrap_expired(day)
+        on_hand_value = float(self.comp @ self.component_standard_cost + self.warehouse.value())
         inventory_value = sum(books.balance(a) for a in rec.INVENTORY)
         post(
             day,
@@ -1411,7 +1282,7 @@ class World:
             asset[1] -= amount
             depreciation += amount
         post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
-        collected = self.receivable_due.pop(day, 0.0)
+        collected = self.warehouse.receivable_due.pop(day, 0.0)
         post(day, Account.CASH, Account.RECEIVABLES, collected, "customer payments")
         for fee, due in self._reservation_bills.pop(day, ()):
             # Billed before today's payments are made: a supplier paid on receipt of its bill
@@ -1430,8 +1301,8 @@ class World:
                 "overdraft interest",
             )
         d = self.daily
-        d["finished_on_hand"][day] = self.fg
-        d["backlog"][day] = [sum(o[3] for o in orders) for orders in self.open_orders]
+        d["finished_on_hand"][day] = self.warehouse.on_hand
+        d["backlog"][day] = self.warehouse.backlog()
         d["production_queued"][day] = self.queued
         d["production_in_process"][day] = self.in_process
         d["component_on_hand"][day] = self.comp
@@ -1464,7 +1335,7 @@ class World:
             "finished goods": (
                 Account.INVENTORY_FINISHED,
                 books.balance(Account.INVENTORY_FINISHED),
-                float(self.fg @ self.product_standard_cost),
+                self.warehouse.value(),
             ),
             "components": (
                 Account.INVENTORY_COMPONENTS,
@@ -1492,11 +1363,8 @@ class World:
             scale = max(1.0, abs(counted), books.turnover(account))
             if abs(booked - counted) > _AUDIT_RTOL * scale:
                 problems.append(f"{name}: books {booked:.4f} vs counted {counted:.4f}")
-        if (self.fg < -_TOL).any() or (self.comp < -_TOL).any():
+        if (self.comp < -_TOL).any():
             problems.append("negative stock")
-        aged = np.array([sum(q for _, q in lots) for lots in self.fg_lots])
-        moved = self.shipped[: day + 1].sum(axis=0) + np.abs(self.fg)
-        if (np.abs(aged - self.fg) > _dust(moved)).any():
-            problems.append(f"finished goods by age {aged} vs on hand {self.fg}")
+        problems += self.warehouse.audit(self.shipped[: day + 1].sum(axis=0))
         if problems:
             raise WorldAuditError(f"day {day}: " + "; ".join(problems))

@@ -268,7 +268,7 @@ def test_strict_audit_runs_clean_and_catches_a_lost_unit(configs_dir):
     assert result.outcome.days == 200
     world = World(config.model_copy(update={"protocol": "classic"}), Streams(1), lambda _: [], 5)
     world.run()
-    world.fg[0] -= 1  # a unit vanishes without a posting
+    world.warehouse.on_hand[0] -= 1  # a unit vanishes without a posting
     with pytest.raises(WorldAuditError, match="finished goods"):
         world.audit(4)
 
