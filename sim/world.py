@@ -24,7 +24,7 @@ products, components and lines live in numpy arrays.
 from __future__ import annotations
 
 import json
-from collections import defaultdict, deque
+from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -49,11 +49,11 @@ from sim.messages import (
     PurchaseOrder,
     ReserveCapacity,
 )
+from sim.plant import LineSpec, Plant
 from sim.rng import Streams
 from sim.scenarios import Effects, NewLine
 from sim.warehouse import TOL as _TOL
 from sim.warehouse import Warehouse
-from sim.warehouse import dust as _dust
 
 __all__ = [
     "CompanyObservation",
@@ -275,19 +275,26 @@ class World:
         # The plant's lines, then the lines scenarios build (no capacity until installed).
         new_lines = [x for x in c.scenarios if isinstance(x, NewLine)]
         specs = [
-            (
-                name,
-                ln.products,
+            LineSpec(
+                n,
+                tuple(ln.products),
                 ln.capacity_per_day,
                 ln.overtime_max_fraction,
                 ln.overtime_premium_per_unit,
             )
-            for name, ln in c.plant.lines.items()
+            for n, ln in c.plant.lines.items()
         ] + [
-            (x.line, x.products, 0.0, x.overtime_max_fraction, x.overtime_premium_per_unit)
+            LineSpec(
+                x.line,
+                tuple(x.products),
+                0.0,
+                x.overtime_max_fraction,
+                x.overtime_premium_per_unit,
+            )
             for x in new_lines
         ]
-        self.lines = tuple(spec[0] for spec in specs)
+        self._line_specs = specs
+        self.lines = tuple(spec.name for spec in specs)
         self.markets = tuple(c.markets)
         self._pidx = {n: i for i, n in enumerate(self.products)}
         self._cidx = {n: i for i, n in enumerate(self.components)}
@@ -309,14 +316,8 @@ class World:
         self.price = np.array([prod.price for prod in c.products.values()], dtype=float)
         line_makes = np.zeros((len(self.lines), P), dtype=bool)
         for li, spec in enumerate(specs):
-            for pname in spec[1]:
+            for pname in spec.products:
                 line_makes[li, self._pidx[pname]] = True
-        self.line_makes = line_makes
-        self._line_base = np.array([spec[2] for spec in specs], dtype=float)
-        self._line_overtime_fraction = np.array([spec[3] for spec in specs], dtype=float)
-        self.line_capacity = self._line_base.copy()
-        self.line_overtime_capacity = self._line_base * self._line_overtime_fraction
-        self.line_overtime_premium = np.array([spec[4] for spec in specs], dtype=float)
         supplier_price = np.full((S, C), np.nan)
         supplier_capacity = np.full((S, C), np.nan)
         offers = []
@@ -349,10 +350,16 @@ class World:
             price=_readonly(self.price),
             product_standard_cost=_readonly(self.product_standard_cost),
             component_standard_cost=_readonly(comp_cost),
-            line_capacity_per_day=_readonly(self.line_capacity.copy()),  # at the start
+            line_capacity_per_day=_readonly(  # at the start
+                np.array([spec.capacity_per_day for spec in specs], dtype=float)
+            ),
             line_makes=_readonly(line_makes),
-            line_overtime_fraction=_readonly(self._line_overtime_fraction.copy()),
-            line_overtime_premium_per_unit=_readonly(self.line_overtime_premium.copy()),
+            line_overtime_fraction=_readonly(
+                np.array([spec.overtime_max_fraction for spec in specs], dtype=float)
+            ),
+            line_overtime_premium_per_unit=_readonly(
+                np.array([spec.overtime_premium_per_unit for spec in specs], dtype=float)
+            ),
             supplier_price=_readonly(supplier_price),
             supplier_lead_time_days=_readonly(
                 np.array([s.lead_time_days.mean for s in c.suppliers.values()], dtype=float)
@@ -375,13 +382,9 @@ class World:
         )
 
     def _build_state(self) -> None:
-        c, H = self.config, self.horizon
+        H = self.horizon
         P, C, L = len(self.products), len(self.components), len(self.lines)
         S = len(self.suppliers)
-        self.comp = np.array([x.initial_on_hand for x in c.components.values()], dtype=float)
-        self.line_queue: list[deque] = [deque() for _ in range(L)]  # [product, remaining, overtime]
-        self.queued = np.zeros(P)
-        self.in_process = np.zeros(P)
         self.comp_on_order = np.zeros(C)
         self.comp_in_transit = np.zeros(C)
         self.payable_due: dict[int, float] = defaultdict(float)
@@ -421,14 +424,7 @@ class World:
             "balances": np.zeros((H, len(Account))),
         }
         self._received_today = np.zeros(S)
-        self._short_today = np.zeros(C)
         self._late_today = np.zeros(S)
-        self._line_used_today = np.zeros(L)
-        # Capacity changes per line: what each change in service has installed so far (in the
-        # order they came into service), and the capacity once every approved change is in.
-        self._line_installed: list[list[float]] = [[] for _ in range(L)]
-        self._line_committed = self.line_capacity.copy()
-        self._line_overtime_today = np.zeros(L)
 
     def _build_demand(self) -> None:
         H, P = self.horizon, len(self.products)
@@ -454,9 +450,6 @@ class World:
             elasticity = self.config.products[self.products[p]].demand.price_elasticity
             self.demand_mean[start:end, p] *= (1.0 - discount) ** -elasticity
             self.price_factor[start:end, p] *= 1.0 - discount
-        # Days on which a scenario changes a line's capacity (a breakdown starts or ends).
-        steps = np.flatnonzero(np.diff(self.fx.line_factor, axis=0, prepend=1.0).any(axis=1))
-        self._capacity_days = set(int(d) for d in steps)
         self.demand_u = self.streams.exogenous("demand").random((H, P))
         self.demand_draw = np.zeros((H, P))
         for p, prod in enumerate(self.config.products.values()):
@@ -479,6 +472,25 @@ class World:
             self.config.allocation,
             self._whole,
         )
+        finance = self.config.finance
+        self.plant = Plant(
+            self.ledger,
+            self._line_specs,
+            self._pidx,
+            self.bom,
+            self.material_cost,
+            self.conversion_cost,
+            self.product_standard_cost,
+            self.component_standard_cost,
+            np.array([x.initial_on_hand for x in self.config.components.values()], dtype=float),
+            self.config.plant.production_lead_time_days,
+            finance.fixed_assets,
+            finance.depreciation_years,
+            self.fx,
+            self.warehouse,
+            self.consumption,
+            H,
+        )
 
     def _open_books(self) -> None:
         f, post = self.config.finance, self.books.post
@@ -488,7 +500,7 @@ class World:
             0,
             Account.INVENTORY_COMPONENTS,
             Account.EQUITY,
-            float(self.comp @ self.component_standard_cost),
+            float(self.plant.stock @ self.component_standard_cost),
             "opening components",
         )
         post(
@@ -498,14 +510,6 @@ class World:
             self.warehouse.value(),
             "opening finished goods",
         )
-        # Fixed assets in service, each depreciated straight-line on its own: [per day, book
-        # value left]. Capex approved and not yet in service waits in ``_assets_pending``.
-        self._assets: list[list[float]] = []
-        self._assets_pending = 0.0
-        if f.fixed_assets > 0:
-            self._assets.append(
-                [f.fixed_assets / (f.depreciation_years * DAYS_PER_YEAR), f.fixed_assets]
-            )
         for prod in self.config.products.values():
             for promo in prod.demand.promotions:
                 if promo.cost and promo.start_day < self.horizon:
@@ -527,7 +531,7 @@ class World:
             spec.capex,
             spec.ramp_days,
         )
-        self._change_capacity(spec.decided_day, change)
+        self.plant.change_capacity(spec.decided_day, change)
 
     # ------------------------------------------------------------------ running
 
@@ -582,10 +586,9 @@ class World:
     def _day_process(self):
         env = self.env
         for day in range(self.horizon):
+            yield env.timeout(at(day, Phase.RECEIVE) - env.now)
+            self._receive_phase(day)
             yield env.timeout(at(day, Phase.DEMAND) - env.now)
-            if day in self._capacity_days:
-                for li in range(len(self.lines)):
-                    self._set_line_capacity(li, day)
             self._demand_phase(day)
             yield env.timeout(at(day, Phase.DECIDE) - env.now)
             decisions = list(self.decider(self.observe(day))) if self.decides(day) else []
@@ -595,6 +598,9 @@ class World:
             self._close_phase(day)
 
     # ------------------------------------------------------------------ demand
+
+    def _receive_phase(self, day: int) -> None:
+        self.plant.receive(day)
 
     def _demand_phase(self, day: int) -> None:
         for p in range(len(self.products)):
@@ -607,16 +613,17 @@ class World:
     def observe(self, day: int) -> CompanyObservation:
         """The read-only observation handed to the decision maker on ``day``."""
         backlog = self.warehouse.backlog()
-        requirements = self.queued @ self.bom if len(self.components) else np.zeros(0)
+        plant = self.plant
+        requirements = plant.queued @ self.bom if len(self.components) else np.zeros(0)
         overdue, days_overdue = self._overdue(day)
         return CompanyObservation(
             day=day,
             topology=self.topology,
             finished_on_hand=_readonly(self.warehouse.on_hand.copy()),
             backlog=_readonly(backlog),
-            production_queued=_readonly(self.queued.copy()),
-            production_in_process=_readonly(self.in_process.copy()),
-            component_on_hand=_readonly(self.comp.copy()),
+            production_queued=_readonly(plant.queued.copy()),
+            production_in_process=_readonly(plant.in_process.copy()),
+            component_on_hand=_readonly(plant.stock.copy()),
             component_on_order=_readonly(self.comp_on_order.copy()),
             component_requirements_queued=_readonly(requirements),
             demand_history=_readonly(self.demand[: day + 1]),
@@ -624,7 +631,7 @@ class World:
             cash=self.books.balance(Account.CASH),
             shipped_history=_readonly(self.shipped[: day + 1]),
             state_history={name: _readonly(values[:day]) for name, values in self.daily.items()},
-            line_capacity_per_day=_readonly(self.line_capacity.copy()),
+            line_capacity_per_day=_readonly(plant.capacity.copy()),
             inventory_value=float(sum(self.books.balance(a) for a in rec.INVENTORY)),
             component_arrivals=_readonly(self._arrivals_ahead(day)),
             supplier_on_order=_readonly(self.supplier_on_order.copy()),
@@ -671,7 +678,10 @@ class World:
         for decision in decisions:
             match decision:
                 case ProductionOrder():
-                    self._order_production(day, decision)
+                    p = self._index(self._pidx, decision.product, "product")
+                    quantity = self._whole_units(decision.quantity)
+                    if quantity:
+                        self.plant.order(day, p, quantity, decision.line, decision.overtime)
                 case PurchaseOrder():
                     self._order_purchase(day, decision)
                 case DemandForecast():
@@ -690,7 +700,7 @@ class World:
                 case Promotion():
                     self._schedule_promotion(day, decision)
                 case CapacityChange():
-                    self._change_capacity(day, decision)
+                    self.plant.change_capacity(day, decision)
                 case ReserveCapacity():
                     self._reserve_capacity(day, decision)
                 case PlanRecord():
@@ -721,7 +731,7 @@ class World:
                     self.ledger.record(rec.DecisionRecorded(day, decision.kind, text))
                 case _:
                     raise DecisionError(f"the company world cannot execute {decision!r}")
-        self._produce(day)
+        self.plant.produce(day)
 
     def _schedule_promotion(self, day: int, promo: Promotion) -> None:
         """Run ``promo``: the market answers a price cut of ``d`` with demand multiplied by
@@ -754,77 +764,6 @@ class World:
         if promo.cost:
             self.env.process(self._promotion_cost_process(start, promo.cost))
 
-    def _change_capacity(self, day: int, change: CapacityChange) -> None:
-        """Approve ``change`` (EXECUTE of ``day``): the capex is paid in cash today and posted
-        to fixed assets; the capacity comes into service on ``start_day`` and ramps up from
-        there (:meth:`_capacity_process`).
-
-        The new asset is depreciated from the day it is in service, not from the day it is
-        paid for: an asset is depreciated once it is placed in service (the usual accounting
-        convention), so until ``start_day`` only the assets already in service depreciate.
-        """
-        li = self._index(self._lidx, change.line, "line")
-        if change.start_day <= day:
-            raise DecisionError(f"a capacity change must start after today (day {day}): {change!r}")
-        if not (np.isfinite(change.capex) and change.capex >= 0):
-            raise DecisionError(f"capex must be finite and >= 0: {change!r}")
-        if not np.isfinite(change.delta_per_day):
-            raise DecisionError(f"delta_per_day must be finite: {change!r}")
-        ramp = change.ramp_days
-        if isinstance(ramp, bool) or not isinstance(ramp, int | np.integer) or ramp < 0:
-            raise DecisionError(f"ramp_days must be a whole number of days >= 0: {change!r}")
-        if self._line_committed[li] + change.delta_per_day < 0:
-            raise DecisionError(f"line {change.line!r} cannot have negative capacity: {change!r}")
-        self._line_committed[li] += change.delta_per_day
-        self.books.post(
-            day, Account.FIXED_ASSETS, Account.CASH, change.capex, "capital expenditure"
-        )
-        self._assets_pending += change.capex
-        self.ledger.record(
-            rec.CapacityChanged(
-                day, li, change.delta_per_day, change.start_day, change.capex, int(ramp)
-            )
-        )
-        if change.start_day < self.horizon:
-            self.env.process(self._capacity_process(li, change))
-
-    def _capacity_process(self, li: int, change: CapacityChange):
-        """Bring ``change`` into service: from ``start_day`` (RECEIVE) its asset depreciates
-        and the line gains ``delta_per_day`` in ``ramp_days`` equal daily steps, the first on
-        ``start_day`` (all at once when ``ramp_days`` is 0 or 1). Overtime capacity stays the
-        line's fraction of its regular capacity."""
-        yield self.env.timeout(at(change.start_day, Phase.RECEIVE) - self.env.now)
-        years = self.config.finance.depreciation_years
-        self._assets_pending -= change.capex
-        if change.capex > 0:
-            self._assets.append([change.capex / (years * DAYS_PER_YEAR), change.capex])
-        installed = self._line_installed[li]
-        slot = len(installed)
-        installed.append(0.0)
-        steps = max(1, int(change.ramp_days))
-        for k in range(1, steps + 1):
-            day = change.start_day + k - 1
-            if day >= self.horizon:
-                return
-            if k > 1:
-                yield self.env.timeout(at(day, Phase.RECEIVE) - self.env.now)
-            delta = change.delta_per_day
-            installed[slot] = delta if k == steps else delta * k / steps
-            self._set_line_capacity(li, day)
-
-    def _set_line_capacity(self, li: int, day: int) -> None:
-        """Regular capacity of line ``li`` on ``day``: the config's plus what each change in
-        service has installed so far, in the order they came into service, times what a
-        scenario leaves of it (a breakdown); overtime is the line's fraction of it."""
-        capacity = float(self._line_base[li])
-        for added in self._line_installed[li]:
-            capacity += added
-        factor = self.fx.line_factor[day, li]
-        if factor != 1.0:
-            capacity *= factor
-        self.line_capacity[li] = capacity
-        self.line_overtime_capacity[li] = capacity * self._line_overtime_fraction[li]
-
     @staticmethod
     def _index(index: dict[str, int], name: str, what: str) -> int:
         try:
@@ -837,138 +776,6 @@ class World:
         if not np.isfinite(quantity) or quantity < 0:
             raise DecisionError(f"order quantity must be finite and >= 0, got {quantity}")
         return float(np.ceil(quantity - 1e-9))
-
-    def _order_production(self, day: int, order: ProductionOrder) -> None:
-        p = self._index(self._pidx, order.product, "product")
-        quantity = self._whole_units(order.quantity)
-        if quantity == 0:
-            return
-        if order.line is not None:
-            li = self._index(self._lidx, order.line, "line")
-            if not self.line_makes[li, p]:
-                raise DecisionError(f"line {order.line!r} does not make {order.product!r}")
-        else:
-            candidates = np.flatnonzero(self.line_makes[:, p])
-            running = candidates[self.line_capacity[candidates] > _TOL]
-            if len(running):  # a line not (yet) in service takes no work while another can
-                candidates = running
-            load = np.array([sum(j[1] for j in self.line_queue[li]) for li in candidates])
-            li = int(candidates[np.argmin(load / np.maximum(self.line_capacity[candidates], _TOL))])
-        self.line_queue[li].append([p, quantity, order.overtime])
-        self.queued[p] += quantity
-        self.ledger.record(rec.ProductionOrdered(day, p, li, quantity))
-
-    def _produce(self, day: int) -> None:
-        """Start what each line's capacity and the components on hand allow, FIFO per line.
-
-        Overtime is worked only for what the line's regular time cannot finish by the end of
-        the week (the next weekly review): a line does not pay a premium today for work its
-        idle regular hours later in the week would have done."""
-        self._line_used_today[:] = 0.0
-        self._line_overtime_today[:] = 0.0
-        lead = self.config.plant.production_lead_time_days
-        days_left = DAYS_PER_WEEK - day % DAYS_PER_WEEK
-        for li, queue in enumerate(self.line_queue):
-            regular = self.line_capacity[li]
-            waiting = sum(job[1] for job in queue)
-            beyond = max(0.0, waiting - regular * days_left)
-            allowed = overtime = min(self.line_overtime_capacity[li], np.ceil(beyond - 1e-9))
-            for job in list(queue):
-                p, remaining, allow_ot = job
-                capacity = regular + (overtime if allow_ot else 0.0)
-                if capacity <= _TOL:
-                    break
-                need = self.bom[p]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    limits = np.where(need > 0, self.comp / need, np.inf)
-                material_limit = float(np.floor(limits.min() + 1e-9)) if need.any() else np.inf
-                if 0 < material_limit < np.inf and self._overdraws(need * material_limit):
-                    material_limit -= 1.0  # rounded up past what is on hand, not past dust
-                wanted = min(remaining, np.floor(capacity + 1e-9))
-                quantity = min(wanted, material_limit)
-                if material_limit < wanted:
-                    # Components this job lacked today, for what the line could have made.
-                    self._short_today += np.maximum(need * wanted - self.comp, 0.0)
-                if quantity <= 0:
-                    continue
-                on_regular = min(quantity, regular)
-                on_overtime = quantity - on_regular
-                regular -= on_regular
-                overtime -= on_overtime
-                self._start(day, li, p, quantity, on_overtime, lead)
-                job[1] -= quantity
-                if job[1] <= _TOL:
-                    queue.remove(job)
-            self._line_used_today[li] = self.line_capacity[li] - regular
-            self._line_overtime_today[li] = allowed - overtime
-
-    def _overdraws(self, used: np.ndarray) -> bool:
-        """Whether issuing ``used`` takes more of a component than is on hand, by more than the
-        float dust of the quantities moved."""
-        return bool((used - self.comp > _dust(used)).any())
-
-    def _start(
-        self, day: int, li: int, p: int, quantity: float, overtime: float, lead: int
-    ) -> None:
-        post = self.books.post
-        used = self.bom[p] * quantity
-        self.comp -= used
-        # Float dust of components used up (only those: a small stock of another stays);
-        # its value leaves the books with it.
-        dust = (used > 0) & (self.comp != 0.0) & (np.abs(self.comp) < _dust(used))
-        if dust.any():
-            value = float(self.comp[dust] @ self.component_standard_cost[dust])
-            self.comp[dust] = 0.0
-            post(
-                day,
-                Account.PURCHASE_PRICE_VARIANCE,
-                Account.INVENTORY_COMPONENTS,
-                value,
-                "rounding",
-            )
-        self.consumption[day] += used
-        self.queued[p] -= quantity
-        self.in_process[p] += quantity
-        post(
-            day,
-            Account.INVENTORY_WIP,
-            Account.INVENTORY_COMPONENTS,
-            quantity * self.material_cost[p],
-            "components issued",
-        )
-        post(
-            day,
-            Account.INVENTORY_WIP,
-            Account.CASH,
-            quantity * self.conversion_cost[p],
-            "conversion (labour, overhead)",
-        )
-        premium = self.line_overtime_premium[li] * self.fx.overtime_factor[day, li]
-        post(day, Account.OVERTIME, Account.CASH, overtime * premium, "overtime premium")
-        self.ledger.record(rec.ProductionStarted(day, p, li, quantity, overtime))
-        if lead == 0:
-            self._complete(day, li, p, quantity, day)
-        else:
-            self.env.process(self._production_process(day, li, p, quantity, lead))
-
-    def _production_process(self, day: int, li: int, p: int, quantity: float, lead: int):
-        done = day + lead
-        if done >= self.horizon:
-            return
-        yield self.env.timeout(at(done, Phase.RECEIVE) - self.env.now)
-        self._complete(done, li, p, quantity, day)
-
-    def _complete(self, day: int, li: int, p: int, quantity: float, start_day: int) -> None:
-        self.in_process[p] -= quantity
-        self.warehouse.put_away(day, p, quantity)
-        self.books.post(
-            day,
-            Account.INVENTORY_FINISHED,
-            Account.INVENTORY_WIP,
-            quantity * self.product_standard_cost[p],
-            "production completed",
-        )
-        self.ledger.record(rec.ProductionCompleted(day, p, li, quantity, start_day))
 
     # ------------------------------------------------------------------ purchasing
 
@@ -1211,7 +1018,7 @@ class World:
         self._settle_quote(s, c, quantity, quoted)
         self._received_today[s] += quantity
         self._late_today[s] += quantity * max(0, arrival - quoted)
-        self.comp[c] += quantity
+        self.plant.stock[c] += quantity
         post(
             arrival,
             Account.INVENTORY_COMPONENTS,
@@ -1253,7 +1060,9 @@ class World:
     def _close_phase(self, day: int) -> None:
         f, post, books = self.config.finance, self.books.post, self.books
         self.warehouse.scrap_expired(day)
-        on_hand_value = float(self.comp @ self.component_standard_cost + self.warehouse.value())
+        on_hand_value = float(
+            self.plant.stock @ self.component_standard_cost + self.warehouse.value()
+        )
         inventory_value = sum(books.balance(a) for a in rec.INVENTORY)
         post(
             day,
@@ -1276,11 +1085,7 @@ class World:
             f.overhead_per_year / DAYS_PER_YEAR,
             "fixed overhead",
         )
-        depreciation = 0.0
-        for asset in self._assets:
-            amount = min(asset[0], asset[1])
-            asset[1] -= amount
-            depreciation += amount
+        depreciation = self.plant.depreciate()
         post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
         collected = self.warehouse.receivable_due.pop(day, 0.0)
         post(day, Account.CASH, Account.RECEIVABLES, collected, "customer payments")
@@ -1303,17 +1108,18 @@ class World:
         d = self.daily
         d["finished_on_hand"][day] = self.warehouse.on_hand
         d["backlog"][day] = self.warehouse.backlog()
-        d["production_queued"][day] = self.queued
-        d["production_in_process"][day] = self.in_process
-        d["component_on_hand"][day] = self.comp
+        plant = self.plant
+        d["production_queued"][day] = plant.queued
+        d["production_in_process"][day] = plant.in_process
+        d["component_on_hand"][day] = plant.stock
         d["component_in_transit"][day] = self.comp_in_transit
         d["component_on_order"][day] = self.comp_on_order
-        d["line_regular_used"][day] = self._line_used_today
-        d["line_overtime_used"][day] = self._line_overtime_today
-        d["line_capacity"][day] = self.line_capacity
-        d["line_overtime_capacity"][day] = self.line_overtime_capacity
-        d["component_short"][day] = self._short_today
-        self._short_today[:] = 0.0
+        d["line_regular_used"][day] = plant.used_today
+        d["line_overtime_used"][day] = plant.overtime_today
+        d["line_capacity"][day] = plant.capacity
+        d["line_overtime_capacity"][day] = plant.overtime_capacity
+        d["component_short"][day] = plant.short_today
+        plant.short_today[:] = 0.0
         d["supplier_received"][day] = self._received_today
         d["supplier_late_unit_days"][day] = self._late_today
         self._received_today[:] = 0.0
@@ -1340,12 +1146,12 @@ class World:
             "components": (
                 Account.INVENTORY_COMPONENTS,
                 books.balance(Account.INVENTORY_COMPONENTS),
-                float(self.comp @ self.component_standard_cost),
+                float(self.plant.stock @ self.component_standard_cost),
             ),
             "work in process": (
                 Account.INVENTORY_WIP,
                 books.balance(Account.INVENTORY_WIP),
-                float(self.in_process @ self.product_standard_cost),
+                float(self.plant.in_process @ self.product_standard_cost),
             ),
             "in transit": (
                 Account.INVENTORY_IN_TRANSIT,
@@ -1356,14 +1162,14 @@ class World:
             "fixed assets": (
                 Account.FIXED_ASSETS,
                 books.balance(Account.FIXED_ASSETS),
-                sum(value for _, value in self._assets) + self._assets_pending,
+                self.plant.book_value(),
             ),
         }
         for name, (account, booked, counted) in checks.items():
             scale = max(1.0, abs(counted), books.turnover(account))
             if abs(booked - counted) > _AUDIT_RTOL * scale:
                 problems.append(f"{name}: books {booked:.4f} vs counted {counted:.4f}")
-        if (self.comp < -_TOL).any():
+        if (self.plant.stock < -_TOL).any():
             problems.append("negative stock")
         problems += self.warehouse.audit(self.shipped[: day + 1].sum(axis=0))
         if problems:
