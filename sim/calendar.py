@@ -33,14 +33,8 @@ _MONTH_STARTS = np.cumsum((0, *MONTH_LENGTHS[:-1]))
 
 
 class Phase(float, Enum):
-    """The phases of a day, in the order they run, with their offset inside the day.
-
-    1. ``RECEIVE``: shipments and finished production due today arrive.
-    2. ``DEMAND``: customer orders arrive; stock is allocated to waiting and new orders;
-       backorders older than their patience are lost.
-    3. ``DECIDE``: decision makers observe the state after demand and issue orders.
-    4. ``EXECUTE``: the world starts production and places purchase orders.
-    5. ``CLOSE``: costs accrue, payments fall due, the day's snapshot is recorded.
+    """The phases of a day, in the order they run, with their offset inside the day: what
+    each does is written once, in :mod:`sim.world` (and a chain's in :mod:`sim.chain`).
 
     An order placed in ``EXECUTE`` on day ``t`` with lead time ``L`` arrives in ``RECEIVE`` on
     day ``t + L``, before that day's demand: it protects demand of ``L`` days.

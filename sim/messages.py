@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.ledger import PlanKind
 
 __all__ = [
@@ -22,6 +24,8 @@ __all__ = [
     "PurchaseOrder",
     "ReplenishmentOrder",
     "ReserveCapacity",
+    "index_of",
+    "whole_units",
 ]
 
 
@@ -157,3 +161,19 @@ class DecisionRecord:
 
     kind: str
     entry: dict
+
+
+def index_of(index: dict[str, int], name: str, what: str) -> int:
+    """The position of ``name`` among the world's ``what`` (a product, a supplier...), or a
+    :class:`DecisionError` naming those it knows."""
+    try:
+        return index[name]
+    except KeyError:
+        raise DecisionError(f"unknown {what} {name!r}; known: {', '.join(index)}") from None
+
+
+def whole_units(quantity: float) -> float:
+    """An order's quantity in whole units (rounded up), or a :class:`DecisionError`."""
+    if not np.isfinite(quantity) or quantity < 0:
+        raise DecisionError(f"order quantity must be finite and >= 0, got {quantity}")
+    return float(np.ceil(quantity - 1e-9))

@@ -1,21 +1,28 @@
 """The company's physical and financial world on one SimPy clock; it executes, never decides.
 
-Order of phases within day ``d`` (see :class:`sim.calendar.Phase`):
+The world is its parts — the warehouse (:mod:`sim.warehouse`), the plant (:mod:`sim.plant`),
+purchasing and lanes (:mod:`sim.purchasing`) and the scenarios that change them
+(:mod:`sim.scenarios`) — and the books they post to. :class:`World` holds them and runs the
+day. Its loop (``World._day_process``) is the one place the order of phases within day ``d``
+is written (:class:`sim.calendar.Phase` gives their offsets in the day):
 
-1. ``RECEIVE``  component shipments and finished production due today arrive.
-2. ``DEMAND``   today's customer orders arrive (one order per product and market); finished
-                goods are allocated to open orders by the allocation rule; the unfilled part of
-                an order waits as a backorder and is lost once it is older than the market's
-                patience.
+1. ``RECEIVE``  the plant brings into service the capacity due today and ramps what is ramping
+                (a scenario's breakdown applies), and finishes the batches due into the
+                warehouse; purchasing receives the shipments due — unless a lane disruption
+                holds goods on the way.
+2. ``DEMAND``   the warehouse takes today's customer orders (one per product and market), ships
+                from stock by the allocation rule, and loses the backorders older than their
+                market's patience.
 3. ``DECIDE``   the decision maker observes the state after demand and returns requests.
-4. ``EXECUTE``  requests are executed: production orders join line queues, purchase orders go
-                to suppliers (within each week's capacity, reservations included), capacity
-                is reserved; lines start what capacity and components allow (regular capacity
-                first, then overtime); suppliers dispatch what is ready.
-5. ``CLOSE``    holding cost, depreciation (of the assets in service) and interest accrue;
-                suppliers bill the capacity reserved for a week that starts today;
-                receivables and payables due today are settled; the day's snapshot is
-                recorded.
+4. ``EXECUTE``  suppliers hand over what is ready (each hand-over is the supplier's own event,
+                a SimPy process, before the day's requests), then the requests are executed:
+                production orders join line queues, purchase orders are booked into their
+                suppliers' weeks, capacity is reserved or bought; then the lines start what
+                capacity and components allow (regular capacity first, then overtime).
+5. ``CLOSE``    stock past its shelf life is scrapped; holding cost, depreciation (of the
+                assets in service) and interest accrue; suppliers bill the capacity reserved
+                for a week that starts today; receivables and payables due today are settled;
+                the day's snapshot is recorded.
 
 Events are per order, per shipment, per production batch and per phase, never per unit; the
 products, components and lines live in numpy arrays.
@@ -24,7 +31,6 @@ products, components and lines live in numpy arrays.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -32,8 +38,8 @@ import numpy as np
 import simpy
 
 from sim import ledger as rec
-from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, Phase, at
-from sim.config import Constant, Delay, Gamma, LogNormal, Normal, Uniform, WorldConfig
+from sim.calendar import DAYS_PER_YEAR, Phase, at
+from sim.config import WorldConfig
 from sim.demand import mean_schedule, realise
 from sim.families import family_index
 from sim.ledger import Account, Ledger
@@ -48,8 +54,11 @@ from sim.messages import (
     Promotion,
     PurchaseOrder,
     ReserveCapacity,
+    index_of,
+    whole_units,
 )
 from sim.plant import LineSpec, Plant
+from sim.purchasing import Purchasing
 from sim.rng import Streams
 from sim.scenarios import Effects, NewLine
 from sim.warehouse import TOL as _TOL
@@ -62,49 +71,13 @@ __all__ = [
     "Topology",
     "World",
     "WorldAuditError",
-    "draw_days",
 ]
 
 _AUDIT_RTOL = 1e-10  # of an account's turnover: float rounding stays far below it
-ARRIVALS_AHEAD = 120  # days of known component arrivals shown to decision makers
 
 
 class WorldAuditError(AssertionError):
     """Units or money stopped balancing (raised at once in strict-audit mode)."""
-
-
-def draw_days(delay: Delay, rng: np.random.Generator) -> int:
-    """Draw a whole number of days from ``delay`` (one draw from ``rng`` per call)."""
-    u = rng.random()
-    match delay:
-        case Constant(value=value):
-            x = value
-        case Normal(mean=mean, sd=sd):
-            from scipy.special import ndtri
-
-            x = mean + sd * float(ndtri(min(max(u, 1e-12), 1 - 1e-12)))
-        case Uniform(low=low, high=high):
-            x = low + (high - low) * u
-        case LogNormal(mean=mean, sd=sd):
-            from scipy.special import ndtri
-
-            s2 = np.log1p((sd / mean) ** 2)
-            x = float(
-                np.exp(np.log(mean) - s2 / 2 + np.sqrt(s2) * ndtri(min(max(u, 1e-12), 1 - 1e-12)))
-            )
-        case Gamma(mean=mean, sd=sd):
-            from scipy.special import gammaincinv
-
-            if sd <= 1e-6 * mean:
-                # Shape (mean / sd)**2 beyond 1e12 is a constant for whole days, and for a
-                # vanishing sd it would overflow.
-                x = mean
-            else:
-                k = (mean / sd) ** 2
-                x = float(gammaincinv(k, min(max(u, 1e-12), 1 - 1e-12))) * sd * sd / mean
-        case _:  # pragma: no cover
-            raise TypeError(delay)
-    return max(0, round(x))
 
 
 @dataclass(frozen=True)
@@ -385,22 +358,7 @@ class World:
         H = self.horizon
         P, C, L = len(self.products), len(self.components), len(self.lines)
         S = len(self.suppliers)
-        self.comp_on_order = np.zeros(C)
-        self.comp_in_transit = np.zeros(C)
-        self.payable_due: dict[int, float] = defaultdict(float)
         self._posted_before_today = 0  # journal entries before today's (day 0: the opening)
-        self.supplier_week_used: dict[tuple[int, int, int], float] = defaultdict(float)
-        # Capacity reserved per supplier, component and week (weeks of the run only), the
-        # reservations made, and the reservation fees billed by day: [(amount, day due)].
-        self.supplier_week_reserved: dict[tuple[int, int, int], float] = {}
-        self._reservations: list[rec.CapacityReserved] = []
-        self._reservation_bills: dict[int, list[tuple[float, int]]] = defaultdict(list)
-        self.arrivals_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros(C))
-        # Units on order per supplier and component, by the day the supplier's quote said they
-        # would arrive (its mean lead time plus the mode's): what is overdue is seen by buyers.
-        self.quoted_due: dict[int, np.ndarray] = defaultdict(lambda: np.zeros((S, C)))
-        self.supplier_on_order = np.zeros((S, C))
-        self._next_po_id = 0
         # Daily records, written at CLOSE (and DEMAND for demand and shipments).
         self.demand = np.zeros((H, P))
         self.shipped = np.zeros((H, P))
@@ -423,8 +381,6 @@ class World:
             "supplier_late_unit_days": np.zeros((H, S)),
             "balances": np.zeros((H, len(Account))),
         }
-        self._received_today = np.zeros(S)
-        self._late_today = np.zeros(S)
 
     def _build_demand(self) -> None:
         H, P = self.horizon, len(self.products)
@@ -489,6 +445,16 @@ class World:
             self.fx,
             self.warehouse,
             self.consumption,
+            H,
+        )
+        self.purchasing = Purchasing(
+            self.config,
+            self.topology,
+            self.streams,
+            self.ledger,
+            self.env,
+            self.fx,
+            self.plant,
             H,
         )
 
@@ -560,28 +526,9 @@ class World:
             demand=self.demand,
             consumption=self.consumption,
             daily=self.daily,
-            weekly=self._weekly(),
+            weekly=self.purchasing.weekly(),
             events=tuple(self.fx.events),
         )
-
-    def _weekly(self) -> dict[str, np.ndarray]:
-        """What each supplier booked to make in each week of the run, and its capacity."""
-        W = -(-self.horizon // DAYS_PER_WEEK)
-        S, C = len(self.suppliers), len(self.components)
-        booked = np.zeros((W, S, C))
-        for (s, c, week), used in self.supplier_week_used.items():
-            if week < W:
-                booked[week, s, c] += used
-        capacity = np.full((W, S, C), np.nan)
-        for s, sup in enumerate(self.config.suppliers.values()):
-            for cname, terms in sup.components.items():
-                c = self._cidx[cname]
-                base = np.inf if terms.capacity_per_week is None else terms.capacity_per_week
-                for week in range(W):
-                    capacity[week, s, c] = self.fx.supplier_capacity(
-                        s, c, week, base
-                    ) + self.supplier_week_reserved.get((s, c, week), 0.0)
-        return {"supplier_booked": booked, "supplier_capacity": capacity}
 
     def _day_process(self):
         env = self.env
@@ -601,6 +548,7 @@ class World:
 
     def _receive_phase(self, day: int) -> None:
         self.plant.receive(day)
+        self.purchasing.receive(day)
 
     def _demand_phase(self, day: int) -> None:
         for p in range(len(self.products)):
@@ -615,7 +563,8 @@ class World:
         backlog = self.warehouse.backlog()
         plant = self.plant
         requirements = plant.queued @ self.bom if len(self.components) else np.zeros(0)
-        overdue, days_overdue = self._overdue(day)
+        buying = self.purchasing
+        overdue, days_overdue = buying.overdue(day)
         return CompanyObservation(
             day=day,
             topology=self.topology,
@@ -624,7 +573,7 @@ class World:
             production_queued=_readonly(plant.queued.copy()),
             production_in_process=_readonly(plant.in_process.copy()),
             component_on_hand=_readonly(plant.stock.copy()),
-            component_on_order=_readonly(self.comp_on_order.copy()),
+            component_on_order=_readonly(buying.comp_on_order.copy()),
             component_requirements_queued=_readonly(requirements),
             demand_history=_readonly(self.demand[: day + 1]),
             consumption_history=_readonly(self.consumption[: day + 1]),
@@ -633,59 +582,32 @@ class World:
             state_history={name: _readonly(values[:day]) for name, values in self.daily.items()},
             line_capacity_per_day=_readonly(plant.capacity.copy()),
             inventory_value=float(sum(self.books.balance(a) for a in rec.INVENTORY)),
-            component_arrivals=_readonly(self._arrivals_ahead(day)),
-            supplier_on_order=_readonly(self.supplier_on_order.copy()),
+            component_arrivals=_readonly(buying.arrivals_ahead(day)),
+            supplier_on_order=_readonly(buying.supplier_on_order.copy()),
             supplier_overdue=_readonly(overdue),
             supplier_days_overdue=_readonly(days_overdue),
-            supplier_shipping=_readonly(self._shipping(day)),
-            reservations=tuple(r for r in self._reservations if r.end_day > day),
+            supplier_shipping=_readonly(buying.shipping(day)),
+            reservations=tuple(r for r in buying.reservations if r.end_day > day),
             posted_today=tuple(
                 (int(e.debit), int(e.credit), e.amount)
                 for e in self.books.journal[self._posted_before_today :]
             ),
             receivable_due=_readonly(_due_from(self.warehouse.receivable_due, day)),
-            payable_due=_readonly(_due_from(self.payable_due, day)),
+            payable_due=_readonly(_due_from(buying.payable_due, day)),
         )
-
-    def _shipping(self, day: int) -> np.ndarray:
-        """Per supplier: False while it has told it ships nothing (a failure at 0%)."""
-        out = np.ones(len(self.suppliers), dtype=bool)
-        for s in range(len(self.suppliers)):
-            failure = self.fx.failure(s, day) if self.fx.failures else None
-            out[s] = failure is None or failure.fraction > 0
-        return out
-
-    def _overdue(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Units past their quote per supplier and component, and per supplier how many days
-        ago its oldest open quote fell due."""
-        overdue = np.zeros_like(self.supplier_on_order)
-        days = np.zeros(len(self.suppliers))
-        for due, quantities in self.quoted_due.items():
-            if due <= day:
-                overdue += quantities
-                late = quantities.sum(axis=1) > _TOL
-                days[late] = np.maximum(days[late], day - due)
-        return overdue, days
-
-    def _arrivals_ahead(self, day: int) -> np.ndarray:
-        ahead = np.zeros((ARRIVALS_AHEAD, len(self.components)))
-        for due, quantities in self.arrivals_due.items():
-            if day < due <= day + ARRIVALS_AHEAD:
-                ahead[due - day - 1] += quantities
-        return ahead
 
     def _execute_phase(self, day: int, decisions: list[object]) -> None:
         for decision in decisions:
             match decision:
                 case ProductionOrder():
-                    p = self._index(self._pidx, decision.product, "product")
-                    quantity = self._whole_units(decision.quantity)
+                    p = index_of(self._pidx, decision.product, "product")
+                    quantity = whole_units(decision.quantity)
                     if quantity:
                         self.plant.order(day, p, quantity, decision.line, decision.overtime)
                 case PurchaseOrder():
-                    self._order_purchase(day, decision)
+                    self.purchasing.order(day, decision)
                 case DemandForecast():
-                    p = self._index(self._pidx, decision.product, "product")
+                    p = index_of(self._pidx, decision.product, "product")
                     self.ledger.record(
                         rec.ForecastIssued(
                             day,
@@ -702,9 +624,9 @@ class World:
                 case CapacityChange():
                     self.plant.change_capacity(day, decision)
                 case ReserveCapacity():
-                    self._reserve_capacity(day, decision)
+                    self.purchasing.reserve(day, decision)
                 case PlanRecord():
-                    p = self._index(self._pidx, decision.product, "product")
+                    p = index_of(self._pidx, decision.product, "product")
                     self.ledger.record(
                         rec.PlanRecorded(
                             day,
@@ -737,7 +659,7 @@ class World:
         """Run ``promo``: the market answers a price cut of ``d`` with demand multiplied by
         ``(1 - d) ** -price_elasticity`` on the promotion's days (the same draws, a higher mean:
         common random numbers hold)."""
-        p = self._index(self._pidx, promo.product, "product")
+        p = index_of(self._pidx, promo.product, "product")
         if promo.start_day <= day or promo.duration_days < 1:
             raise DecisionError(
                 f"a promotion must start after today (day {day}) and last: {promo!r}"
@@ -763,293 +685,6 @@ class World:
         )
         if promo.cost:
             self.env.process(self._promotion_cost_process(start, promo.cost))
-
-    @staticmethod
-    def _index(index: dict[str, int], name: str, what: str) -> int:
-        try:
-            return index[name]
-        except KeyError:
-            raise DecisionError(f"unknown {what} {name!r}; known: {', '.join(index)}") from None
-
-    @staticmethod
-    def _whole_units(quantity: float) -> float:
-        if not np.isfinite(quantity) or quantity < 0:
-            raise DecisionError(f"order quantity must be finite and >= 0, got {quantity}")
-        return float(np.ceil(quantity - 1e-9))
-
-    # ------------------------------------------------------------------ purchasing
-
-    def _order_purchase(self, day: int, order: PurchaseOrder) -> None:
-        c = self._index(self._cidx, order.component, "component")
-        s = self._index(self._sidx, order.supplier, "supplier")
-        m = self._index(self._midx, order.mode, "transport mode")
-        supplier = self.config.suppliers[order.supplier]
-        terms = supplier.components.get(order.component)
-        if terms is None:
-            raise DecisionError(f"supplier {order.supplier!r} does not sell {order.component!r}")
-        if order.mode not in supplier.modes:
-            raise DecisionError(f"supplier {order.supplier!r} does not ship by {order.mode!r}")
-        quantity = self._whole_units(order.quantity)
-        if quantity == 0:
-            return
-        price = terms.price
-        for tier in sorted(terms.price_breaks, key=lambda t: t.min_quantity):
-            if quantity >= tier.min_quantity:
-                price = tier.price
-        inflation = self.fx.price_factor[min(day, self.horizon - 1), c]
-        if inflation != 1.0:
-            price *= inflation
-        po = self._next_po_id
-        self._next_po_id += 1
-        self.ledger.record(rec.PurchaseOrderPlaced(day, po, s, c, quantity, m, price))
-        self.comp_on_order[c] += quantity
-        self.supplier_on_order[s, c] += quantity
-        quoted_lead = (
-            self.topology.supplier_lead_time_days[s] + self.topology.mode_lead_time_days[m]
-        )
-        ready = day + draw_days(
-            supplier.lead_time_days, self.streams.exogenous(f"lead_time/{order.supplier}")
-        )
-        ready += int(self.fx.lead_extra[min(day, self.horizon - 1), s])
-        base = np.inf if terms.capacity_per_week is None else terms.capacity_per_week
-        left = quantity
-        first_ready = ready
-        while left > _TOL:
-            week = ready // DAYS_PER_WEEK
-            capacity = self.fx.supplier_capacity(s, c, week, base)
-            if capacity == np.inf or ready >= self.horizon:
-                # What the supplier could only make after the run stays on order as one lot:
-                # splitting it week by week would cost time and change nothing in the run.
-                chunk = left
-                if ready < self.horizon:
-                    self.supplier_week_used[(s, c, week)] += chunk
-            else:
-                used = self.supplier_week_used[(s, c, week)]
-                reserved = self.supplier_week_reserved.get((s, c, week), 0.0)
-                chunk = min(left, capacity + reserved - used)
-                if chunk <= _TOL:
-                    ready = (week + 1) * DAYS_PER_WEEK
-                    continue
-                self.supplier_week_used[(s, c, week)] = used + chunk
-            # A chunk held back by the supplier's weekly capacity is quoted that much later.
-            quoted = day + round(quoted_lead) + (ready - first_ready)
-            self.quoted_due[quoted][s, c] += chunk
-            self.env.process(self._shipment_process(po, s, c, m, chunk, price, ready, day, quoted))
-            left -= chunk
-            ready = (week + 1) * DAYS_PER_WEEK
-
-    def _reserve_capacity(self, day: int, request: ReserveCapacity) -> None:
-        """Reserve capacity at a supplier on the terms it offers (EXECUTE of ``day``).
-
-        From then on the supplier makes up to ``extra_per_week`` more of the component in each
-        week of the window for the orders placed; it bills the fee of each week on the week's
-        first day (CLOSE), through payables on its payment terms, whether the capacity is used
-        or not — also while it fails to ship (take-or-pay).
-        """
-        s = self._index(self._sidx, request.supplier, "supplier")
-        c = self._index(self._cidx, request.component, "component")
-        supplier = self.config.suppliers[request.supplier]
-        terms = supplier.components.get(request.component)
-        if terms is None:
-            raise DecisionError(
-                f"supplier {request.supplier!r} does not sell {request.component!r}"
-            )
-        offer = terms.reservation
-        if offer is None:
-            raise DecisionError(
-                f"supplier {request.supplier!r} offers no capacity reservation of "
-                f"{request.component!r}: {request!r}"
-            )
-        extra, start, weeks = request.extra_per_week, request.start_day, request.weeks
-        if not (np.isfinite(extra) and extra > 0):
-            raise DecisionError(f"extra_per_week must be finite and > 0: {request!r}")
-        if isinstance(weeks, bool) or not isinstance(weeks, int | np.integer):
-            raise DecisionError(f"weeks must be a whole number: {request!r}")
-        if weeks < offer.min_weeks:
-            raise DecisionError(
-                f"{request.supplier!r} reserves {request.component!r} for at least "
-                f"{offer.min_weeks} weeks, not {weeks}: {request!r}"
-            )
-        earliest = -(-(day + offer.lead_days) // DAYS_PER_WEEK) * DAYS_PER_WEEK
-        if isinstance(start, bool) or not isinstance(start, int | np.integer):
-            raise DecisionError(f"start_day must be a day number: {request!r}")
-        if start < day + offer.lead_days:
-            raise DecisionError(
-                f"too early: {request.supplier!r} needs {offer.lead_days} days' notice to "
-                f"reserve {request.component!r}; the earliest start is day {earliest}: {request!r}"
-            )
-        if start % DAYS_PER_WEEK:
-            raise DecisionError(
-                f"a reservation starts on the first day of a week (a multiple of "
-                f"{DAYS_PER_WEEK}); the earliest start is day {earliest}: {request!r}"
-            )
-        first = start // DAYS_PER_WEEK
-        # Only the weeks that start in the run are held and billed; nothing the run reserves
-        # falls after them, so those weeks cannot be over-reserved.
-        last = min(first + int(weeks), -(-self.horizon // DAYS_PER_WEEK))
-        for week in range(first, last):
-            already = self.supplier_week_reserved.get((s, c, week), 0.0)
-            if already + extra > offer.extra_per_week * (1 + 1e-12):
-                raise DecisionError(
-                    f"more than offered: {request.supplier!r} holds at most "
-                    f"{offer.extra_per_week:g} more {request.component!r} a week, and "
-                    f"{already:g} is already reserved in the week from day "
-                    f"{week * DAYS_PER_WEEK}: {request!r}"
-                )
-        fee = extra * offer.fee_per_unit_per_week
-        reserved = rec.CapacityReserved(day, s, c, float(extra), int(start), int(weeks), fee)
-        self._reservations.append(reserved)
-        self.ledger.record(reserved)
-        for week in range(first, last):
-            key = (s, c, week)
-            self.supplier_week_reserved[key] = self.supplier_week_reserved.get(key, 0.0) + extra
-            billed = week * DAYS_PER_WEEK
-            if fee > 0:
-                self._reservation_bills[billed].append((fee, billed + supplier.payment_terms_days))
-
-    def _shipment_process(
-        self,
-        po: int,
-        s: int,
-        c: int,
-        m: int,
-        quantity: float,
-        price: float,
-        ready: int,
-        placed: int,
-        quoted: int,
-    ):
-        """A chunk of a purchase order from the day it is placed: the supplier hands it over
-        on ``ready`` (late by a draw if it proves unreliable), then it travels by mode ``m``."""
-        supplier = self.config.suppliers[self.suppliers[s]]
-        late = 0
-        if supplier.reliability < 1.0:
-            rng = self.streams.exogenous(f"reliability/{self.suppliers[s]}")
-            if rng.random() >= supplier.reliability:
-                late = max(1, draw_days(supplier.late_by_days, rng))
-        yield from self._ship(po, s, c, m, quantity, price, ready + late, late, placed, quoted)
-
-    def _ship(self, po, s, c, m, quantity, price, dispatch, late, placed, quoted):
-        """Dispatch ``quantity`` on ``dispatch`` and receive it when it arrives.
-
-        A supplier failing on ``dispatch`` ships only its fraction; the rest waits for it to
-        recover (dispatched then, never with no recovery) or, when its orders are lost, is
-        cancelled. Nothing leaves on a closed lane until it reopens; goods on the way when a
-        lane is disrupted arrive when it reopens, or its extra days later."""
-        env, fx = self.env, self.fx
-        failure = fx.failure(s, dispatch) if fx.failures else None
-        if failure is not None:
-            ships = float(np.floor(quantity * failure.fraction + 1e-9))
-            held = quantity - ships
-            if failure.lost:
-                cancel_day = max(placed, min(dispatch, self.horizon - 1))
-                if cancel_day < self.horizon:
-                    env.process(self._cancel_process(po, s, c, held, cancel_day, quoted))
-            elif failure.end is not None:
-                env.process(self._ship(po, s, c, m, held, price, failure.end, late, placed, quoted))
-            quantity = ships
-            if quantity <= 0:
-                return
-        lane = fx.lane(m, dispatch) if fx.lanes else None
-        if lane is not None and lane.closed:
-            if lane.end is not None:
-                yield from self._ship(po, s, c, m, quantity, price, lane.end, late, placed, quoted)
-            return
-        if dispatch >= self.horizon:
-            return
-        mode = self.config.transport_modes[self.modes[m]]
-        transit = draw_days(mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}"))
-        arrival = dispatch + max(1, transit + (lane.extra_days if lane is not None else 0))
-        yield env.timeout(at(dispatch, Phase.EXECUTE) - env.now)
-        post, record = self.books.post, self.ledger.record
-        supplier = self.config.suppliers[self.suppliers[s]]
-        std = self.component_standard_cost[c]
-        terms_due = dispatch + supplier.payment_terms_days
-        post(
-            dispatch,
-            Account.INVENTORY_IN_TRANSIT,
-            Account.PAYABLES,
-            quantity * std,
-            "components dispatched",
-        )
-        post(
-            dispatch,
-            Account.PURCHASE_PRICE_VARIANCE,
-            Account.PAYABLES,
-            quantity * (price - std),
-            "price vs standard",
-        )
-        freight = quantity * mode.cost_per_unit
-        inflation = fx.freight_factor[dispatch, m]
-        if inflation != 1.0:
-            freight *= inflation
-        post(
-            dispatch,
-            Account.EXPEDITING if mode.expedite else Account.TRANSPORT,
-            Account.PAYABLES,
-            freight,
-            "freight",
-        )
-        self.payable_due[terms_due] += quantity * price + freight
-        self.comp_in_transit[c] += quantity
-        self.arrivals_due[arrival][c] += quantity
-        record(rec.ShipmentDispatched(dispatch, po, s, c, quantity, m, late))
-        if arrival >= self.horizon:
-            return
-        yield env.timeout(at(arrival, Phase.RECEIVE) - env.now)
-        held_by = {id(lane)} if lane is not None else set()
-        while fx.lanes:
-            # Disrupted while on the way: held once by each disruption it meets.
-            now = fx.lane(m, arrival)
-            if now is None or id(now) in held_by:
-                break
-            held_by.add(id(now))
-            later = now.end if now.closed else arrival + now.extra_days
-            self._move_arrival(c, quantity, arrival, later)
-            if later is None or later >= self.horizon:
-                return
-            yield env.timeout(at(later, Phase.RECEIVE) - env.now)
-            arrival = later
-        self.comp_in_transit[c] -= quantity
-        self.arrivals_due[arrival][c] -= quantity
-        if np.abs(self.arrivals_due[arrival]).max() < _TOL:
-            del self.arrivals_due[arrival]
-        self.comp_on_order[c] -= quantity
-        self._settle_quote(s, c, quantity, quoted)
-        self._received_today[s] += quantity
-        self._late_today[s] += quantity * max(0, arrival - quoted)
-        self.plant.stock[c] += quantity
-        post(
-            arrival,
-            Account.INVENTORY_COMPONENTS,
-            Account.INVENTORY_IN_TRANSIT,
-            quantity * std,
-            "components received",
-        )
-        record(rec.ShipmentReceived(arrival, po, s, c, quantity, m, dispatch))
-
-    def _move_arrival(self, c: int, quantity: float, old: int, new: int | None) -> None:
-        """Goods due on ``old`` now arrive on ``new`` (``None``: not while the run lasts)."""
-        self.arrivals_due[old][c] -= quantity
-        if np.abs(self.arrivals_due[old]).max() < _TOL:
-            del self.arrivals_due[old]
-        if new is not None and new < self.horizon:
-            self.arrivals_due[new][c] += quantity
-
-    def _cancel_process(self, po: int, s: int, c: int, quantity: float, day: int, quoted: int):
-        """A failed supplier's part of an order, cancelled on ``day`` (its orders are lost)."""
-        yield self.env.timeout(max(0.0, at(day, Phase.EXECUTE) - self.env.now))
-        self._settle_quote(s, c, quantity, quoted)
-        self.comp_on_order[c] -= quantity
-        self.ledger.record(rec.PurchaseOrderCancelled(day, po, s, c, quantity, "supplier failed"))
-
-    def _settle_quote(self, s: int, c: int, quantity: float, quoted: int) -> None:
-        """Take a delivered or cancelled chunk off its supplier's open quotes."""
-        self.supplier_on_order[s, c] -= quantity
-        bucket = self.quoted_due[quoted]
-        bucket[s, c] -= quantity
-        if np.abs(bucket).max() < _TOL:
-            del self.quoted_due[quoted]
 
     def _promotion_cost_process(self, day: int, cost: float):
         yield self.env.timeout(at(day, Phase.EXECUTE) - self.env.now)
@@ -1089,12 +724,13 @@ class World:
         post(day, Account.DEPRECIATION, Account.FIXED_ASSETS, depreciation, "depreciation")
         collected = self.warehouse.receivable_due.pop(day, 0.0)
         post(day, Account.CASH, Account.RECEIVABLES, collected, "customer payments")
-        for fee, due in self._reservation_bills.pop(day, ()):
+        buying = self.purchasing
+        for fee, due in buying.reservation_bills.pop(day, ()):
             # Billed before today's payments are made: a supplier paid on receipt of its bill
             # is paid today.
             post(day, Account.CAPACITY_RESERVATION, Account.PAYABLES, fee, "capacity reserved")
-            self.payable_due[due] += fee
-        paid = self.payable_due.pop(day, 0.0)
+            buying.payable_due[due] += fee
+        paid = buying.payable_due.pop(day, 0.0)
         post(day, Account.PAYABLES, Account.CASH, paid, "supplier and carrier payments")
         cash = books.balance(Account.CASH)
         if cash < 0:
@@ -1112,18 +748,18 @@ class World:
         d["production_queued"][day] = plant.queued
         d["production_in_process"][day] = plant.in_process
         d["component_on_hand"][day] = plant.stock
-        d["component_in_transit"][day] = self.comp_in_transit
-        d["component_on_order"][day] = self.comp_on_order
+        d["component_in_transit"][day] = buying.comp_in_transit
+        d["component_on_order"][day] = buying.comp_on_order
         d["line_regular_used"][day] = plant.used_today
         d["line_overtime_used"][day] = plant.overtime_today
         d["line_capacity"][day] = plant.capacity
         d["line_overtime_capacity"][day] = plant.overtime_capacity
         d["component_short"][day] = plant.short_today
         plant.short_today[:] = 0.0
-        d["supplier_received"][day] = self._received_today
-        d["supplier_late_unit_days"][day] = self._late_today
-        self._received_today[:] = 0.0
-        self._late_today[:] = 0.0
+        d["supplier_received"][day] = buying.received_today
+        d["supplier_late_unit_days"][day] = buying.late_today
+        buying.received_today[:] = 0.0
+        buying.late_today[:] = 0.0
         d["balances"][day] = books.balances()
         self._posted_before_today = len(books.journal)  # tomorrow's postings start here
         if self.strict:
@@ -1156,7 +792,7 @@ class World:
             "in transit": (
                 Account.INVENTORY_IN_TRANSIT,
                 books.balance(Account.INVENTORY_IN_TRANSIT),
-                float(self.comp_in_transit @ self.component_standard_cost),
+                float(self.purchasing.comp_in_transit @ self.component_standard_cost),
             ),
             # Each asset's book value, plus capex approved for capacity not yet in service.
             "fixed assets": (
