@@ -98,7 +98,7 @@ class Trace:
     short: np.ndarray  # [W, C] components production lacked
     need: np.ndarray  # [W, C] used plus lacked
     booked: np.ndarray  # [W, S, C] what each supplier committed to make in the week
-    supplier_capacity: np.ndarray  # [W, S, C] inf: no limit, nan: does not sell it
+    supplier_capacity: np.ndarray  # [W, S, C] reservations included; inf: no limit, nan: not sold
     capacity_seen: tuple[tuple[int, int], ...]  # (day recorded, week it shows short)
     material_seen: dict[str, tuple[int, ...]] = field(default_factory=dict)  # days recorded
     events: tuple = ()  # the scenarios' own events (sim.scenarios.ScenarioEvent)
@@ -208,7 +208,7 @@ def trace_of(result) -> Trace:
         short=short,
         need=_weekly(o.consumption, W) + short,
         booked=o.weekly["supplier_booked"],
-        supplier_capacity=o.weekly["supplier_capacity"],
+        supplier_capacity=o.weekly["supplier_capacity"] + o.weekly["supplier_reserved"],
         capacity_seen=tuple(sorted(capacity_seen)),
         material_seen={k: tuple(sorted(set(v))) for k, v in material_seen.items()},
         events=tuple(o.events),

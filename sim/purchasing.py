@@ -436,20 +436,28 @@ class Purchasing:
             del self.quoted_due[quoted]
 
     def weekly(self) -> dict[str, np.ndarray]:
-        """What each supplier booked to make in each week of the run, and its capacity."""
+        """Per week of the run, supplier and component: what the supplier booked to make
+        that week (``supplier_booked``), its capacity then (``supplier_capacity``: as its
+        terms and the scenarios have it, inf with no limit, nan where it does not sell the
+        component) and what the company reserved of it on top (``supplier_reserved``)."""
         W = -(-self.horizon // DAYS_PER_WEEK)
         S, C = len(self.suppliers), len(self.components)
-        booked = np.zeros((W, S, C))
+        booked, reserved = np.zeros((W, S, C)), np.zeros((W, S, C))
         for (s, c, week), used in self.supplier_week_used.items():
             if week < W:
                 booked[week, s, c] += used
+        for (s, c, week), extra in self.supplier_week_reserved.items():
+            if week < W:
+                reserved[week, s, c] += extra
         capacity = np.full((W, S, C), np.nan)
         for s, sup in enumerate(self.config.suppliers.values()):
             for cname, terms in sup.components.items():
                 c = self._cidx[cname]
                 base = np.inf if terms.capacity_per_week is None else terms.capacity_per_week
                 for week in range(W):
-                    capacity[week, s, c] = self.fx.supplier_capacity(
-                        s, c, week, base
-                    ) + self.supplier_week_reserved.get((s, c, week), 0.0)
-        return {"supplier_booked": booked, "supplier_capacity": capacity}
+                    capacity[week, s, c] = self.fx.supplier_capacity(s, c, week, base)
+        return {
+            "supplier_booked": booked,
+            "supplier_capacity": capacity,
+            "supplier_reserved": reserved,
+        }

@@ -10,14 +10,16 @@ Then, where they apply (empty elsewhere):
   component, replenishment orders for a stage);
 - ``received``: units that arrived (production completed, shipments received);
 - ``shipped``, ``shipped_on_time``, ``lost``, ``backlog`` (end of period), ``on_hand`` (end of
-  period), ``production`` (units started, products), ``in_transit`` (components; for a
+  period), ``production`` (units started, products), ``short`` (components production
+  lacked, for what the lines could have made), ``in_transit`` (components; for a
   stage, the goods shipped to it and not yet received), ``supply_line`` (stages).
 
 A company also gets, per day, one row per production line (``entity_kind = line``: units made
 as ``production``, of them ``overtime_used``, and the line's regular ``capacity`` and
 ``overtime_capacity``), per supplier (``supplier``: units ordered from it as
 ``orders_placed``, ``dispatched``, ``received``, ``late_unit_days`` of what arrived after its
-quote, whether it was ``shipping``, and the weekly ``capacity`` it can make and
+quote, whether it was ``shipping``, and the weekly ``capacity`` it can make (in the week
+of the day, scenarios included) and
 ``reserved_capacity`` reserved from it, summed over the components it sells under a limit)
 and per transport mode (``mode``: units ``dispatched`` by it and their ``freight``); one row
 per day and account (``entity_kind = account``) with its end-of-day ``balance``; and, under
@@ -119,6 +121,7 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
             "received": arrived,
             "on_hand": d["component_on_hand"],
             "in_transit": d["component_in_transit"],
+            "short": d["component_short"],
         },
     )
     lines = _long(
@@ -131,9 +134,11 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
             "overtime_capacity": d["line_overtime_capacity"],
         },
     )
-    limits = np.asarray(o.topology.supplier_capacity_per_week, dtype=float)
-    limited = np.where(np.isfinite(limits), limits, 0.0).sum(axis=1)
-    limited = np.where(np.isfinite(limits).any(axis=1), limited, np.nan)
+    # The week's capacity of each supplier (scenarios included), summed over the components
+    # it sells under a limit; nan for a supplier with none.
+    weekly = o.weekly["supplier_capacity"][np.arange(H) // 7]  # [day, S, C]
+    limited = np.where(np.isfinite(weekly), weekly, 0.0).sum(axis=2)
+    limited = np.where(np.isfinite(weekly).any(axis=2), limited, np.nan)
     suppliers = _long(
         "supplier",
         o.topology.suppliers,
@@ -143,7 +148,7 @@ def _company(o: CompanyOutcome) -> pd.DataFrame:
             "received": d["supplier_received"],
             "late_unit_days": d["supplier_late_unit_days"],
             "shipping": _shipping(o).astype(float),
-            "capacity": np.broadcast_to(limited, (H, S)),
+            "capacity": limited,
             "reserved_capacity": reserved,
         },
     )

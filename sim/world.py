@@ -188,8 +188,8 @@ class CompanyOutcome:
     demand: np.ndarray  # [day, product] units demanded
     consumption: np.ndarray  # [day, component] units issued to production
     daily: dict[str, np.ndarray]  # end-of-day state, see World._close_phase
-    # Per week of the run: what each supplier booked of each component to make that week,
-    # and its capacity then (reservations and scenarios included; inf: no limit). [week, S, C]
+    # Per week of the run, supplier and component: what it booked to make that week, its
+    # capacity then and what was reserved of it (sim.purchasing.Purchasing.weekly).
     weekly: dict[str, np.ndarray] = field(default_factory=dict)
     events: tuple = ()  # the scenarios' own events (sim.scenarios.ScenarioEvent), by day
 

@@ -62,3 +62,21 @@ def test_a_modes_rows_hold_the_freight_the_books_post(run):
     assert modes["dispatched"].sum() == pytest.approx(
         sum(f.quantity for f in result.outcome.ledger.of_type(rec.ShipmentDispatched))
     )
+
+
+def test_a_suppliers_capacity_row_follows_a_capacity_scenario(configs_dir):
+    squeeze = {
+        "kind": "supplier_capacity",
+        "supplier": "asia_motors",
+        "pct": -40,
+        "start_week": 4,
+        "end_week": 8,
+    }
+    config = load_config(configs_dir / "baseline.yaml", {"scenarios": [squeeze]})
+    frame = timeseries(simulate(config, seed=3, days=84, protocol="silo").outcome)
+    asia = _rows(frame, "supplier").query("entity == 'asia_motors'").set_index("period")
+    assert (asia.loc[:27, "capacity"] == 2500).all()
+    assert (asia.loc[28:55, "capacity"] == 1500).all()
+    assert (asia.loc[56:, "capacity"] == 2500).all()
+    components = _rows(frame, "component")
+    assert {"short"} <= set(components.columns) and (components["short"] >= 0).all()
