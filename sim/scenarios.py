@@ -666,7 +666,10 @@ class Effects:
         """Supplier ``s``'s capacity of component ``c`` in ``week`` (``base``: inf if none)."""
         week = min(week, self.capacity_factor.shape[0] - 1)
         fixed = self.capacity_set[week, s, c]
-        return float((base if np.isnan(fixed) else fixed) * self.capacity_factor[week, s, c])
+        factor = self.capacity_factor[week, s, c]
+        if factor == 0.0:
+            return 0.0  # cut by 100%: nothing, even of a supplier with no limit
+        return float((base if np.isnan(fixed) else fixed) * factor)
 
     def failure(self, s: int, day: int) -> Failure | None:
         """The failure of supplier ``s`` in force on ``day``, if any (the first listed)."""

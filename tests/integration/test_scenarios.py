@@ -410,3 +410,24 @@ def test_a_promotion_lowers_the_price_and_the_market_answers(baseline_path, plai
     np.testing.assert_allclose(mean[60:74, 0] / plain_mean[60:74, 0], 0.9**-3.75)
     np.testing.assert_allclose(price[60:74, 0], 0.9)
     assert (price[:60] == 1).all() and (price[74:] == 1).all() and (price[:, 1:] == 1).all()
+
+
+def test_a_supplier_cut_by_all_its_capacity_books_nothing_even_without_a_limit(baseline_path):
+    # parts_direct has no weekly limit on housings: a cut of 100% must still leave nothing.
+    cut = {
+        "kind": "supplier_capacity",
+        "supplier": "parts_direct",
+        "pct": -100,
+        "start_week": 4,
+        "end_week": 8,
+    }
+    hit = world_run(baseline_path, [cut])
+    parts = supplier(hit, "parts_direct")
+    assert (
+        hit.weekly["supplier_capacity"][4:8, parts][
+            np.isfinite(hit.weekly["supplier_capacity"][4:8, parts])
+        ]
+        == 0
+    ).all()
+    assert np.nansum(hit.weekly["supplier_booked"][4:8, parts]) == 0
+    assert np.isfinite(hit.weekly["supplier_booked"]).all()
