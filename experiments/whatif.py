@@ -337,7 +337,7 @@ def findings_of(
         week, base_week = both(ot_s[:, li], never if b_li is None else ot_b[:, b_li])
         if week is not None:
             detail = (
-                f"{line}'s overtime binds too: {scenario.line_overtime[week, li]:,.0f} of "
+                f"{line}'s overtime is used up: {scenario.line_overtime[week, li]:,.0f} of "
                 f"{scenario.line_overtime_capacity[week, li]:,.0f} overtime units used"
             )
             out.append(Finding(week, "capacity_overtime", line, detail, base_week))
@@ -743,12 +743,21 @@ def format_whatif(result: WhatIf, config: CompanyConfig, most: int = 30) -> str:
             continue
         for constraint, w in entry.items():
             hit, warn = w["hit_week"], w["warning_weeks"]
-            share = "every" if w["share_of_reps"] >= 1 else f"{w['share_of_reps']:.0%} of the"
+            share = (
+                "every replication"
+                if w["share_of_reps"] >= 1
+                else f"{w['share_of_reps']:.0%} of the replications"
+            )
+            if w["seen_before_hit"] == 0:
+                seen = "never seen before it hit"
+            else:
+                seen = (
+                    f"seen {warn['mean']:.1f} weeks before on average [{_ci(warn['ci'])}], "
+                    f"ahead of it in {w['seen_before_hit']:.0%} of them"
+                )
             lines.append(
-                f"  {protocol:<{width}}  {constraint} ({w['subject']}): hits in {share} "
-                f"replications, in week {hit['mean']:.0f} on average; seen "
-                f"{warn['mean']:.1f} weeks before [{_ci(warn['ci'])}], in "
-                f"{w['seen_before_hit']:.0%} of them"
+                f"  {protocol:<{width}}  {constraint} ({w['subject']}): hits in {share}, in "
+                f"week {hit['mean']:.0f} on average; {seen}"
             )
     lines += ["", "Impact, scenario minus base (mean [95% CI]):"]
     name_width = max(len(k) for k in summary["impact"])
