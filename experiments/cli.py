@@ -209,7 +209,7 @@ def run(
 
         series_path = _output(timeseries, "--timeseries", TIMESERIES_FORMATS)
     if plot is not None:
-        from experiments.plots import PLOT_FORMATS
+        from experiments.figures.style import PLOT_FORMATS
 
         plot_path = _output(plot, "--plot", PLOT_FORMATS)
     log_path = _output(decision_log, "--decision-log")
@@ -280,7 +280,8 @@ def _decision_log(outcome) -> list[dict[str, Any]]:
 
 
 def _plot(result, path: Path) -> None:
-    from experiments.plots import plot_chain_orders, plot_company_run
+    from experiments.figures.chain import plot_chain_orders
+    from experiments.figures.company import plot_company_run
     from sim.world import CompanyOutcome
 
     try:
@@ -330,7 +331,8 @@ HEADLINE = (
 @click.option(
     "--plot",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Draw the first replication of every protocol side by side (.png, .svg or .pdf).",
+    help="Draw the ladder: each headline KPI per protocol, mean and 95% interval over the "
+    "replications (.png, .svg or .pdf).",
 )
 @SCENARIO_OPTION
 def compare(
@@ -348,7 +350,7 @@ def compare(
     """Compare protocols on CONFIG: paired replications on common random numbers, means with
     95% confidence intervals, and each protocol's difference from the first."""
     from experiments.compare import compare as run_compare
-    from experiments.plots import PLOT_FORMATS
+    from experiments.figures.style import PLOT_FORMATS
 
     names = _protocols(protocols, least=2)
     loaded = _load(config, overrides, days=days, scenarios=scenarios)
@@ -361,16 +363,10 @@ def compare(
     result = run_compare(loaded, names, reps, root, jobs)
     summary = result.summary()
     if plot is not None:
-        from experiments.plots import plot_protocols
-        from experiments.run import simulate
+        from experiments.figures.ladder import plot_ladder
 
-        runs = {p: simulate(loaded, seed=result.seeds[0], protocol=p) for p in names}
         try:
-            plot_protocols(
-                {p: r.outcome for p, r in runs.items()},
-                {p: r.kpis for p, r in runs.items()},
-                plot_path,
-            )
+            plot_ladder(summary, plot_path, name=loaded.name)
         except OSError as error:
             click.echo(f"could not write {plot}: {error.strerror or error}", err=True)
             sys.exit(1)
@@ -447,7 +443,7 @@ def attribute(
     """Split the difference between two protocols on CONFIG among the pieces that make it:
     Shapley values over paired replications, each with its 95% confidence interval."""
     from experiments.attribution import attribute as run_attribution
-    from experiments.plots import PLOT_FORMATS
+    from experiments.figures.style import PLOT_FORMATS
     from sim.metrics import COMPANY_KPIS
 
     for name, value in (("--base", base), ("--target", target)):
@@ -472,7 +468,7 @@ def attribute(
         raise click.UsageError(str(error)) from None
     summary = result.summary(names)
     if plot_path is not None:
-        from experiments.plots import plot_attribution
+        from experiments.figures.attribution import plot_attribution
 
         try:
             plot_attribution(
@@ -1065,7 +1061,7 @@ def whatif(
     """What if SCENARIO happened to CONFIG? Paired runs with and without it on common random
     numbers, per protocol: the findings in time order, the warning each protocol had, and the
     impact in dollars with 95% confidence intervals."""
-    from experiments.plots import PLOT_FORMATS
+    from experiments.figures.style import PLOT_FORMATS
     from experiments.whatif import format_whatif
     from experiments.whatif import whatif as run_whatif
 
@@ -1082,7 +1078,7 @@ def whatif(
         base, scenario, names, reps, root, jobs, labels=scenarios, service_target=service_target
     )
     if plot is not None:
-        from experiments.plots import plot_whatif
+        from experiments.figures.whatif import plot_whatif
 
         try:
             plot_whatif(result, plot_path)
@@ -1144,7 +1140,8 @@ def ibp(
 ) -> None:
     """Run CONFIG under IBP and show one month's meeting: the plan in dollars against the
     budget, the gap and the decisions that close it, and last month's plan against the books."""
-    from experiments.plots import PLOT_FORMATS, plot_plan_in_dollars
+    from experiments.figures.plan import plot_plan_in_dollars
+    from experiments.figures.style import PLOT_FORMATS
     from experiments.run import simulate
 
     loaded = _load(config, overrides, protocol="ibp", days=days)

@@ -34,7 +34,7 @@ import pytest
 
 from agents.config import AnchorAndAdjust, ChainConfig, load_config
 from agents.policies import StockView, make_policy
-from experiments.plots import plot_chain_orders
+from experiments.figures.chain import plot_chain_orders
 from experiments.run import RunResult, simulate
 
 STAGES = ("retailer", "wholesaler", "distributor", "factory")
