@@ -9,6 +9,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONFIG ?= configs/baseline.yaml
 PYTEST_ARGS ?=
+# The page tests drive Debian's Chromium with Playwright (Playwright's own browser download
+# does not work offline); `make test` installs it from Debian's packages when it is missing.
+CHROMIUM ?= /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: demo test lint bench clean env
 
@@ -23,9 +27,14 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/oneplan compare $(CONFIG) --protocols silo,info_sharing,consensus_demand,sop,ibp --reps 20 --jobs 2
+	$(BIN)/oneplan report $(CONFIG) --reps 10 --jobs 2 --out out/report.html
 
-test: $(STAMP)
+test: $(STAMP) $(CHROMIUM)
 	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+$(CHROMIUM):
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium \
+	  || { $(SUDO) apt-get update -q && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

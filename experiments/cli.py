@@ -158,7 +158,7 @@ def _describe(config: Config) -> str:
 @click.option(
     "--timeseries",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Write the daily time series here (.csv or .parquet, by the extension).",
+    help="Write the daily time series here (.csv, .parquet or .xlsx, by the extension).",
 )
 @click.option(
     "--protocol",
@@ -774,8 +774,15 @@ def study(
     metavar="NAME",
     help="KPIs to print (repeatable; default: those the study kept, or the headline ones).",
 )
+@click.option(
+    "--table",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the tidy table to this file (.csv, .parquet or .xlsx, by the extension).",
+)
 @FORMAT_OPTION
-def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: str) -> None:
+def results(
+    directory: Path, out: Path | None, kpi_names: tuple[str, ...], table: Path | None, fmt: str
+) -> None:
     """Collect the jobs of the study in DIRECTORY into one tidy table (Parquet and CSV) and print
     means with 95% CIs per cell, paired differences between protocols, and the main effects."""
     from experiments.results import load_results
@@ -791,6 +798,9 @@ def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: 
         ) from None
     if out is not None:
         _output_directory(out, "--out")
+    from sim.timeseries import TIMESERIES_FORMATS, timeseries_bytes
+
+    table_path = _output(table, "--table", TIMESERIES_FORMATS)
     unknown = [k for k in kpi_names if k not in found.kpis]
     if unknown:
         raise click.BadParameter(
@@ -807,6 +817,13 @@ def results(directory: Path, out: Path | None, kpi_names: tuple[str, ...], fmt: 
     except OSError as error:
         click.echo(f"could not write the tables: {error.strerror or error}", err=True)
         sys.exit(1)
+    if table_path is not None:
+        try:
+            data = timeseries_bytes(found.table, table_path.suffix.lower(), sheet="results")
+        except ValueError as error:
+            raise click.UsageError(f"--table {table}: {error}") from None
+        _write(table_path, data, table)
+        written = [*written, table]
     if fmt == "json":
         payload = found.summary(shown) | {"files": [str(p) for p in written]}
         click.echo(json.dumps(payload, indent=2, default=_plain_json))
@@ -1091,6 +1108,112 @@ def whatif(
     click.echo(format_whatif(result, base))
     if plot is not None:
         click.echo(f"\npicture written to {plot}")
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, path_type=Path))
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("report.html"),
+    show_default=True,
+    help="The HTML file to write (one self-contained page).",
+)
+@click.option("--pdf", is_flag=True, help="Print the page to a PDF beside it (headless Chromium).")
+@click.option(
+    "--protocols",
+    default="silo,sop",
+    show_default=True,
+    help="Protocols to compare, from a config (the last is measured against the first).",
+)
+@click.option(
+    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Paired replications."
+)
+@click.option("--seed", type=SEED_TYPE, help="Root seed (default: the config's).")
+@click.option(
+    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+)
+@click.option(
+    "--attribution/--no-attribution",
+    default=True,
+    show_default=True,
+    help="Split the value by the protocol's pieces (Shapley; runs a run per coalition).",
+)
+@DAYS_OPTION
+@SET_OPTION
+@SCENARIO_OPTION
+def report(
+    source: Path,
+    out: Path,
+    pdf: bool,
+    protocols: str,
+    reps: int,
+    seed: int | None,
+    jobs: int,
+    attribution: bool,
+    days: int | None,
+    overrides: tuple[str, ...],
+    scenarios: tuple[str, ...],
+) -> None:
+    """Write the "value of S&OP" report of SOURCE: a company config (the comparison is run),
+    a saved comparison (compare --format json) or a study's directory."""
+    from experiments import report as reporting
+
+    out_path = _output(out, "--out", (".html",))
+    pdf_path = out_path.with_suffix(".pdf") if pdf else None
+    if pdf and reporting.chromium() is None:
+        raise click.UsageError(
+            "--pdf prints with Chromium, which is not installed (on Debian: apt-get install "
+            "chromium)"
+        )
+    command = "oneplan " + " ".join(sys.argv[1:]) if sys.argv[1:2] == ["report"] else ""
+    if source.is_dir():
+        try:
+            data = reporting.from_study(source, command or f"oneplan report {source}")
+        except (FileNotFoundError, ValueError) as error:
+            raise click.UsageError(str(error)) from None
+    elif source.suffix == ".json":
+        try:
+            data = reporting.from_comparison(source, command or f"oneplan report {source}")
+        except (ValueError, json.JSONDecodeError) as error:
+            raise click.UsageError(f"{source}: {error}") from None
+    else:
+        names = _protocols(protocols, least=1)
+        base = _load(source, overrides, days=days)
+        if not isinstance(base, CompanyConfig):
+            raise click.UsageError("a report is of a company, not of a serial chain")
+        for name in names:
+            _load(source, overrides, protocol=name, days=days, warn=False)
+        scenario = (
+            _load(source, overrides, days=days, warn=False, scenarios=scenarios)
+            if scenarios
+            else None
+        )
+        root = base.seed if seed is None else seed
+        command = command or (
+            f"oneplan report {source} --protocols {','.join(names)} --reps {reps} --seed {root}"
+        )
+        data = reporting.from_config(
+            base,
+            str(source),
+            command,
+            names,
+            reps,
+            root,
+            jobs,
+            attribution=attribution and len(names) > 1,
+            scenario=scenario,
+            labels=scenarios,
+        )
+    _write(out_path, reporting.render(data).encode("utf-8"), out)
+    click.echo(f"report written to {out}")
+    if pdf_path is not None:
+        try:
+            reporting.to_pdf(out_path, pdf_path)
+        except (RuntimeError, OSError) as error:
+            click.echo(f"could not print {pdf_path}: {error}", err=True)
+            sys.exit(1)
+        click.echo(f"PDF written to {pdf_path}")
 
 
 @main.command()

@@ -245,25 +245,37 @@ def timeseries(outcome: CompanyOutcome | ChainOutcome) -> pd.DataFrame:
     return _chain(outcome) if isinstance(outcome, ChainOutcome) else _company(outcome)
 
 
-TIMESERIES_FORMATS = (".csv", ".parquet")
-"""The file formats of a time series, by extension."""
+TIMESERIES_FORMATS = (".csv", ".parquet", ".xlsx")
+"""The file formats of a time series (or any tidy table), by extension."""
+
+EXCEL_ROWS = 1_048_576
+"""The most rows a sheet of an ``.xlsx`` file holds (its header included)."""
 
 
-def timeseries_bytes(frame: pd.DataFrame, suffix: str) -> bytes:
-    """``frame`` as the contents of a ``.csv`` or ``.parquet`` file."""
+def timeseries_bytes(frame: pd.DataFrame, suffix: str, sheet: str = "timeseries") -> bytes:
+    """``frame`` as the contents of a ``.csv``, ``.parquet`` or ``.xlsx`` file."""
     if suffix == ".parquet":
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
         return buffer.getvalue()
     if suffix == ".csv":
         return frame.to_csv(index=False).encode("utf-8")
+    if suffix == ".xlsx":
+        if len(frame) >= EXCEL_ROWS:
+            raise ValueError(
+                f"{len(frame):,} rows do not fit a sheet of an .xlsx file ({EXCEL_ROWS - 1:,} "
+                "at most): write .parquet or .csv"
+            )
+        buffer = io.BytesIO()
+        frame.to_excel(buffer, index=False, sheet_name=sheet, engine="openpyxl")
+        return buffer.getvalue()
     # Writing CSV under another name would pass it off as that format.
     raise ValueError(
-        f"a time series is written as {' or '.join(TIMESERIES_FORMATS)}, not {suffix!r}"
+        f"a table is written as {', '.join(TIMESERIES_FORMATS)} (by its extension), not {suffix!r}"
     )
 
 
 def write_timeseries(frame: pd.DataFrame, path: str | Path) -> None:
-    """Write ``frame`` as CSV (``.csv``) or Parquet (``.parquet``); other names are refused."""
+    """Write ``frame`` as CSV, Parquet or Excel, by the extension; other names are refused."""
     path = Path(path)
     path.write_bytes(timeseries_bytes(frame, path.suffix.lower()))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from experiments.figures.style import save
+from experiments.figures.style import colour_of, save
 
 __all__ = ["attribution_figure", "plot_attribution"]
 
@@ -31,7 +31,7 @@ def attribution_figure(summary: dict, kpi: str) -> Figure:
     ax = fig.subplots()
     level = entry["base"]["mean"] / scale
     labels, x = [base], 0
-    ax.bar(x, level, color="#0072B2", width=0.6)
+    ax.bar(x, level, color=colour_of(base), width=0.6)
     ax.text(x, level, f"{level:,.2f}", ha="center", va="bottom", fontsize=9)
     for player, part in parts.items():
         x += 1
@@ -53,7 +53,7 @@ def attribution_figure(summary: dict, kpi: str) -> Figure:
         labels.append(player.replace("option:", "").replace("_", " "))
     x += 1
     final = entry["target"]["mean"] / scale
-    ax.bar(x, final, color="#0072B2", width=0.6)
+    ax.bar(x, final, color=colour_of(target), width=0.6)
     ax.text(x, final, f"{final:,.2f}", ha="center", va="bottom", fontsize=9)
     labels.append(target)
     ax.set_xticks(range(len(labels)), labels, fontsize=9)

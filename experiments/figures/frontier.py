@@ -68,16 +68,27 @@ def frontier_figure(
         ax.xaxis.set_major_formatter(fx)
     if fy is not None:
         ax.yaxis.set_major_formatter(fy)
-    ax.set_xlabel(x.replace("_", " "))
-    ax.set_ylabel(y.replace("_", " "))
+    names = {
+        "avg_inventory_value": "average inventory, at standard cost",
+        "expedite_cost": "expedited freight over the run",
+        "fill_rate": "fill rate",
+    }
+    ax.set_xlabel(names.get(x, x.replace("_", " ")))
+    ax.set_ylabel(names.get(y, y.replace("_", " ")))
     ax.grid(alpha=0.3)
-    ax.legend(frameon=False, title=f"labels: {factor}" + ("; ★ as run" if at is not None else ""))
+    short = factor.rsplit(".", 1)[-1].replace("_", " ")
+    ax.legend(
+        frameon=False, title=f"labels: {short}" + ("; ★ as configured" if at is not None else "")
+    )
     lead = f"{name}: " if name else ""
     best = points.loc[points[y].idxmax()]
+    unit = "%" if sy == 100 else ""
     fig.suptitle(
         plain(
-            f"{lead}{y.replace('_', ' ')} against {x.replace('_', ' ')} as {factor} varies — "
-            f"the highest, {sy * best[y]:,.1f}{'%' if sy == 100 else ''}, under {best['protocol']}"
+            f"{lead}{names.get(y, y)} against {names.get(x, x)} as {short} varies\n"
+            f"the best, {sy * best[y]:,.1f}{unit}, is {best['protocol']}'s, with "
+            f"{DOLLARS(best[x]) if fx is DOLLARS else f'{sx * best[x]:,.1f}'} of "
+            f"{names.get(x, x).split(',')[0]}"
         ),
         fontsize=11,
     )

@@ -102,7 +102,7 @@ def ladder_figure(summary: dict, name: str = "", kpis: tuple[str, ...] = LADDER_
                 va="center",
                 fontsize=8,
             )
-        ax.set_xticks(x, protocols, fontsize=9)
+        ax.set_xticks(x, [p.replace("_", "\n") for p in protocols], fontsize=9)
         ax.set_xlim(-0.5, len(protocols) - 0.3)
         if unit == "money":
             ax.yaxis.set_major_formatter(DOLLARS)

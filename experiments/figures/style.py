@@ -51,7 +51,7 @@ def colour_of(name: str, i: int = 0) -> str:
 
 def _dollars(x: float, _=None) -> str:
     if abs(x) >= 1e6:
-        return f"${x / 1e6:,.1f}M"
+        return f"${x / 1e6:,.2f}M"
     if abs(x) >= 1e4:
         return f"${x / 1e3:,.0f}k"
     return f"${x:,.0f}"

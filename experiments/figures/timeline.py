@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 
 from experiments.figures.style import colour_of, save
 
@@ -84,7 +85,20 @@ def timeline_figure(summary: dict) -> Figure:
     ax.set_ylim(-0.7, len(protocols) - 0.3)
     ax.set_xlabel("week")
     ax.grid(axis="x", alpha=0.3)
-    ax.legend(frameon=False, fontsize=7, ncols=4, loc="upper left", bbox_to_anchor=(0, -0.25))
+    # The legend tells the marks apart in grey: a mark's colour is its protocol's.
+    handles = [
+        Line2D([], [], marker=marker, ls="none", color="#888888", mec="black", mew=0.5, label=label)
+        for kind, label, marker in _KINDS
+        if kind in shown
+    ]
+    ax.legend(
+        handles=handles,
+        frameon=False,
+        fontsize=7,
+        ncols=4,
+        loc="upper left",
+        bbox_to_anchor=(0, -0.25),
+    )
     described = "; ".join(summary.get("described", [])) or ", ".join(summary["scenarios"])
     fig.suptitle(f"What if {described}?\n" + "; ".join(words[:4]), fontsize=10)
     return fig

@@ -100,10 +100,21 @@ def test_a_picture_goes_exactly_where_the_message_says_in_the_format_named(tmp_p
 
 
 def test_a_time_series_in_a_format_it_cannot_write_is_refused(tmp_path, no_simulation):
-    result = invoke("run", BASELINE, "--days", "30", "--timeseries", str(tmp_path / "ts.xlsx"))
+    result = invoke("run", BASELINE, "--days", "30", "--timeseries", str(tmp_path / "ts.xls"))
     assert result.exit_code == 2
-    assert "give a file name ending in .csv or .parquet (got '.xlsx')" in result.stderr
-    assert not (tmp_path / "ts.xlsx").exists()
+    assert "give a file name ending in .csv, .parquet or .xlsx (got '.xls')" in result.stderr
+    assert not (tmp_path / "ts.xls").exists()
+
+
+def test_a_time_series_opens_in_a_spreadsheet(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "ts.xlsx"
+    result = invoke("run", BASELINE, "--days", "14", "--timeseries", str(path))
+    assert result.exit_code == 0, result.output
+    sheet = pd.read_excel(path, sheet_name="timeseries")
+    assert {"period", "entity_kind", "entity", "demand"} <= set(sheet.columns)
+    assert set(sheet["period"]) == set(range(14))
 
 
 def test_no_decision_log_is_claimed_when_no_meeting_was_held(tmp_path):

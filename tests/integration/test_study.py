@@ -262,3 +262,16 @@ keep:
     printed = CliRunner().invoke(main, ["results", str(out), "--kpi", "operating_profit"])
     assert "Scenario minus base, per protocol" in printed.output
     assert "Protocol × scenario" in printed.output
+
+
+def test_results_write_the_table_as_a_spreadsheet_too(reference_dir, tmp_path):
+    table = tmp_path / "results.xlsx"
+    shown = CliRunner().invoke(main, ["results", str(reference_dir), "--table", str(table)])
+    assert shown.exit_code == 0, shown.output
+    sheet = pd.read_excel(table, sheet_name="results")
+    assert len(sheet) == 12 and {"protocol", "operating_profit"} <= set(sheet.columns)
+    refused = CliRunner().invoke(
+        main, ["results", str(reference_dir), "--table", str(tmp_path / "r.txt")]
+    )
+    assert refused.exit_code == 2
+    assert "ending in .csv, .parquet or .xlsx" in refused.output
