@@ -102,14 +102,17 @@ class Plant:
         self._ramping: list[tuple[int, CapacityChange, int]] = []
         # Batches finishing on a day: [(line, product, units, day started)], in start order.
         self._finishing: dict[int, list[tuple[int, int, float, int]]] = defaultdict(list)
-        # Days a scenario changes a line's capacity (a breakdown starts or ends).
-        steps = np.flatnonzero(np.diff(fx.line_factor, axis=0, prepend=1.0).any(axis=1))
-        self._factor_days = {int(d) for d in steps}
+        self.find_capacity_steps()
         self.years = depreciation_years
         self.assets: list[list[float]] = []
         self.assets_pending = 0.0
         if fixed_assets > 0:
             self.assets.append([fixed_assets / (depreciation_years * DAYS_PER_YEAR), fixed_assets])
+
+    def find_capacity_steps(self) -> None:
+        """The days a scenario changes a line's capacity (a breakdown starts or ends)."""
+        steps = np.flatnonzero(np.diff(self.fx.line_factor, axis=0, prepend=1.0).any(axis=1))
+        self._factor_days = {int(d) for d in steps}
 
     # ------------------------------------------------------------------ RECEIVE
 

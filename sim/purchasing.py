@@ -341,7 +341,12 @@ class Purchasing:
         mode = self.config.transport_modes[self.modes[m]]
         transit = draw_days(mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}"))
         arrival = dispatch + max(1, transit + (lane.extra_days if lane is not None else 0))
+        seen = fx.version
         yield env.timeout(at(dispatch, Phase.EXECUTE) - env.now)
+        if fx.version != seen:
+            # A scenario fired while the goods waited (World.fire): what it says of today holds.
+            yield from self._ship(po, s, c, m, quantity, price, dispatch, late, placed, quoted)
+            return
         post, record = self.books.post, self.ledger.record
         supplier = self.config.suppliers[self.suppliers[s]]
         std = self.component_standard_cost[c]

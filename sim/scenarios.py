@@ -634,6 +634,7 @@ class Effects:
         return fx
 
     def __post_init__(self) -> None:
+        self.version = 0  # counts the scenarios fired during the run (sim.world.World.fire)
         H = self.horizon
         S, C = len(self.suppliers), len(self.components)
         weeks = -(-H // DAYS_PER_WEEK) + 1

@@ -31,6 +31,7 @@ products, components and lines live in numpy arrays.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -545,6 +546,42 @@ class World:
             self._close_phase(day)
 
     # ------------------------------------------------------------------ demand
+
+    def fire(self, scenario) -> None:
+        """A scenario from now on, while the run goes (a workshop's button): from the first
+        day not yet played, or its own start if later. Demand is drawn anew from the day it
+        starts, on the same random draws; what suppliers and lanes do to goods already
+        ordered is settled when they fall due. A new line cannot be fired: the plant's lines
+        are fixed once it runs."""
+        if isinstance(scenario, NewLine):
+            raise ValueError("a new line is planned with the config, not fired during a run")
+        start = max(scenario.start, math.ceil(self.env.now))
+        if start >= self.horizon:
+            raise ValueError(f"the run ends on day {self.horizon - 1}; nothing is left to change")
+        if scenario.start < start:
+            moved = {"start_day": start, "start_week": None}
+            if scenario.end is not None and scenario.end <= start:
+                raise ValueError(f"the scenario ends before day {start}, the next to play")
+            scenario = scenario.model_copy(update=moved)
+        promotions = len(self.fx.promotions)
+        scenario.apply(self.fx)
+        self.fx.events += scenario.events()
+        self.fx.events.sort(key=lambda e: e.day)
+        for p, first, end, discount, cost in self.fx.promotions[promotions:]:
+            elasticity = self.config.products[self.products[p]].demand.price_elasticity
+            self.demand_mean[first:end, p] *= (1.0 - discount) ** -elasticity
+            self.price_factor[first:end, p] *= 1.0 - discount
+            if cost:
+                self.env.process(self._promotion_cost_process(first, cost))
+        for p, prod in enumerate(self.config.products.values()):
+            self.demand_draw[start:, p] = realise(
+                prod.demand.noise,
+                self.demand_mean[start:, p],
+                self.demand_u[start:, p],
+                prod.demand.whole_units,
+            )
+        self.plant.find_capacity_steps()
+        self.fx.version += 1
 
     def _receive_phase(self, day: int) -> None:
         self.plant.receive(day)

@@ -431,3 +431,49 @@ def test_a_supplier_cut_by_all_its_capacity_books_nothing_even_without_a_limit(b
     ).all()
     assert np.nansum(hit.weekly["supplier_booked"][4:8, parts]) == 0
     assert np.isfinite(hit.weekly["supplier_booked"]).all()
+
+
+# --------------------------------------------------------------------------- fired mid-run
+
+
+def fired_run(path, day: int, scenario: dict):
+    """A run in which ``scenario`` is fired at the close of ``day`` (a workshop's button)."""
+    from sim.scenarios import SCENARIO_KINDS
+
+    config = load_config(path, {"horizon_days": DAYS, "strict_audit": True})
+    world = World(config, Streams(SEED), script)
+    world.start()
+    world.advance(day + 1)
+    world.fire(SCENARIO_KINDS[scenario["kind"]].model_validate(scenario))
+    world.advance(DAYS)
+    return world.outcome()
+
+
+def test_a_surge_fired_mid_run_is_the_surge_planned_from_the_next_day(baseline_path):
+    surge = {"kind": "demand_surge", "pct": 20}
+    fired = fired_run(baseline_path, 99, surge)
+    planned = world_run(baseline_path, [{**surge, "start_day": 100}])
+    np.testing.assert_array_equal(fired.demand, planned.demand)
+
+
+def test_a_failure_fired_mid_run_holds_goods_already_ordered(base, baseline_path):
+    failure = {
+        "kind": "supplier_failure",
+        "supplier": "asia_motors",
+        "start_day": 0,
+        "end_day": 120,
+    }
+    fired = fired_run(baseline_path, 69, failure)
+    asia = supplier(fired, "asia_motors")
+    # Orders placed before the button was pressed, due in the window, wait for the recovery.
+    assert [x for x in dispatched(base, asia) if 70 <= x[0] < 120]
+    assert not [x for x in dispatched(fired, asia) if 70 <= x[0] < 120]
+    assert [x for x in dispatched(fired, asia) if x[0] < 70] == [
+        x for x in dispatched(base, asia) if x[0] < 70
+    ]
+
+
+def test_a_new_line_cannot_be_fired(baseline_path):
+    new = {"kind": "new_line", "line": "line_9", "products": ["pro"], "capacity_per_day": 5}
+    with pytest.raises(ValueError, match="planned with the config"):
+        fired_run(baseline_path, 10, new)
