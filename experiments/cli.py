@@ -1217,6 +1217,41 @@ def report(
 
 
 @main.command()
+@click.argument(
+    "config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("configs/baseline.yaml"),
+    required=False,
+)
+@click.option(
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on (give this machine's address to let participants' browsers in).",
+)
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@SET_OPTION
+def workshop(config: Path, host: str, port: int, overrides: tuple[str, ...]) -> None:
+    """Start the workshop's page: silo and S&OP run side by side on the same demand, stepped
+    week by week, with scenarios fired from the page. Everything it serves is local."""
+    import uvicorn
+
+    from experiments.workshop.app import create_app
+
+    loaded = _load(config, overrides)
+    if not isinstance(loaded, CompanyConfig):
+        raise click.UsageError("a workshop runs a company, not a serial chain")
+    click.echo(f"oneplan workshop on http://{host}:{port}/ (Ctrl-C to stop)")
+    uvicorn.run(
+        create_app(loaded),
+        host=host,
+        port=port,
+        log_level="warning",
+        timeout_graceful_shutdown=2,
+    )
+
+
+@main.command()
 @CONFIG_ARGUMENT
 @DAYS_OPTION
 @SET_OPTION

@@ -547,12 +547,12 @@ class World:
 
     # ------------------------------------------------------------------ demand
 
-    def fire(self, scenario) -> None:
+    def fire(self, scenario):
         """A scenario from now on, while the run goes (a workshop's button): from the first
         day not yet played, or its own start if later. Demand is drawn anew from the day it
         starts, on the same random draws; what suppliers and lanes do to goods already
         ordered is settled when they fall due. A new line cannot be fired: the plant's lines
-        are fixed once it runs."""
+        are fixed once it runs. Returns the scenario as fired (its start moved up to today's)."""
         if isinstance(scenario, NewLine):
             raise ValueError("a new line is planned with the config, not fired during a run")
         start = max(scenario.start, math.ceil(self.env.now))
@@ -582,6 +582,7 @@ class World:
             )
         self.plant.find_capacity_steps()
         self.fx.version += 1
+        return scenario
 
     def _receive_phase(self, day: int) -> None:
         self.plant.receive(day)

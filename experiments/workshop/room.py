@@ -1,0 +1,230 @@
+"""A watch room: the same company run twice in lockstep on the same demand — in silo and under
+S&OP — stepped a week at a time, with what a facilitator shows a room: a scoreboard in dollars
+and service points, weekly series for the charts, the S&OP side's decision log, and scenarios
+fired from the library while it runs."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agents.config import CompanyConfig
+from sim import ledger as rec
+from sim.calendar import DAYS_PER_WEEK
+from sim.ledger import EXPENSES, INCOME, INVENTORY, Account
+from sim.scenarios import SCENARIO_KINDS, parse_scenario
+from sim.source import SourceError
+
+__all__ = ["SIDES", "Side", "WatchRoom"]
+
+SIDES = ("silo", "sop")
+"""The protocols shown side by side, left to right."""
+
+
+@dataclass
+class Side:
+    """One of the two runs: its model and what has been drawn of it so far."""
+
+    protocol: str
+    model: object  # agents.model.OnePlanModel
+    weeks: list[dict] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    _facts: int = 0  # facts read so far
+    _on_time: float = 0.0
+    _ordered: float = 0.0
+    _week: dict = field(default_factory=dict)
+
+    def read(self) -> None:
+        """Take in the facts recorded since the last read."""
+        facts = self.model.world.ledger.facts
+        for f in facts[self._facts :]:
+            kind = type(f)
+            if kind is rec.OrderReceived:
+                self._ordered += f.quantity
+            elif kind is rec.OrderShipped and f.day == f.order_day:
+                self._on_time += f.quantity
+            elif kind is rec.ForecastIssued and f.acted_on:
+                self._week.setdefault(f.owner, {})[f.product] = f.per_day * DAYS_PER_WEEK
+            elif kind is rec.DecisionRecorded:
+                self.log += _decisions(f)
+        self._facts = len(facts)
+
+
+def _decisions(fact) -> list[str]:
+    """A meeting's decisions as a facilitator reads them out: what the executive took, and
+    what it turned down as not worth it."""
+    out = []
+    for option in fact.entry.get("options", ()):
+        if option.get("decided_by") != "the executive's weights":
+            continue
+        if not option["chosen"] and option["score"] >= 0:
+            continue  # a good alternative, beaten by a better one
+        what = "took" if option["chosen"] else "declined"
+        score = option["score"]
+        out.append(
+            f"day {fact.day}: the executive {what} {option['option'].replace('_', ' ')} — "
+            f"{option['description']} (worth {'+' if score >= 0 else '-'}${abs(score):,.0f})"
+        )
+    return out
+
+
+class WatchRoom:
+    """Two models of ``config`` (silo and sop) on the same seed, stepped together."""
+
+    def __init__(self, config: CompanyConfig, seed: int | None = None) -> None:
+        self.config = config
+        self.seed = config.seed if seed is None else seed
+        self.lock = threading.Lock()
+        self.fired: list[str] = []
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to day 0, the same demand again."""
+        from agents.model import OnePlanModel
+
+        self.sides = [
+            Side(p, OnePlanModel(self.config.model_copy(update={"protocol": p}), self.seed))
+            for p in SIDES
+        ]
+        self.fired = []
+        self.day = 0
+        self.version = 0
+
+    @property
+    def horizon(self) -> int:
+        return self.sides[0].model.horizon
+
+    def step(self, weeks: int = 1) -> None:
+        """Play ``weeks`` more weeks on both sides (fewer at the end of the run)."""
+        with self.lock:
+            for _ in range(weeks):
+                if self.day >= self.horizon:
+                    break
+                end = min(self.day + DAYS_PER_WEEK, self.horizon)
+                for side in self.sides:
+                    while side.model.day < end:
+                        side.model.step()
+                    self._close_week(side, end)
+                self.day = end
+            self.version += 1
+
+    def _close_week(self, side: Side, end: int) -> None:
+        world = side.model.world
+        side.read()
+        day = end - 1
+        balances = world.daily["balances"][day]
+        start = max(0, end - DAYS_PER_WEEK)
+        made = (
+            world.daily["line_regular_used"][start:end]
+            + world.daily["line_overtime_used"][start:end]
+        ).sum()
+        regular = world.daily["line_capacity"][start:end].sum()
+        forecasts = {owner: float(sum(by.values())) for owner, by in side._week.items()}
+        side.weeks.append(
+            {
+                "week": end // DAYS_PER_WEEK,
+                "demand": float(world.demand[start:end].sum()),
+                "forecasts": forecasts,
+                "inventory": float(balances[[int(a) for a in INVENTORY]].sum()),
+                "backlog": float(world.daily["backlog"][day].sum()),
+                "load": float(made / regular) if regular > 0 else 0.0,
+                "cash": float(balances[int(Account.CASH)]),
+            }
+        )
+
+    def fire(self, spec: str) -> str:
+        """Fire a scenario on both sides from the next day to play: ``kind:key=value,...``.
+        Returns what it does, in words; raises ``ValueError`` with what is wrong."""
+        try:
+            data = parse_scenario(spec)
+        except SourceError as error:
+            raise ValueError(str(error.problems[0])) from None
+        cls = SCENARIO_KINDS.get(data.get("kind"))
+        if cls is None:
+            raise ValueError(
+                f"unknown kind {data.get('kind')!r}; kinds: {', '.join(sorted(SCENARIO_KINDS))}"
+            )
+        from pydantic import ValidationError
+
+        try:
+            scenario = cls.model_validate(data)
+        except ValidationError as error:
+            first = error.errors()[0]
+            where = ".".join(str(x) for x in first["loc"]) or spec
+            raise ValueError(f"{where}: {first['msg']}") from None
+        top = self.sides[0].model.world.topology
+        known = {
+            "product": set(top.products),
+            "family": set(top.families),
+            "component": set(top.components),
+            "supplier": set(top.suppliers),
+            "transport mode": set(top.modes),
+            "line": set(top.lines),
+        }
+        for key, what in cls.REFERENCES.items():
+            value = getattr(scenario, key, None)
+            for name in value if isinstance(value, tuple) else [value]:
+                if name is not None and name not in known[what]:
+                    allowed = ", ".join(sorted(known[what]))
+                    raise ValueError(f"unknown {what} '{name}'; allowed: {allowed}")
+        with self.lock:
+            for side in self.sides:
+                fired = side.model.world.fire(scenario)
+            text = f"day {self.day}: {fired.describe()}"
+            self.fired.append(text)
+            for side in self.sides:
+                side.log.append(f"{text} (fired)")
+            self.version += 1
+        return fired.describe()
+
+    def names(self) -> dict[str, str]:
+        """What the page's scenario buttons act on: the cheapest supplier of the dearest
+        component, the slowest transport mode and the biggest line."""
+        top = self.sides[0].model.world.topology
+        price = np.asarray(top.supplier_price, dtype=float)
+        dearest = int(np.argmax(np.asarray(top.component_standard_cost))) if len(price.T) else 0
+        sellers = np.flatnonzero(np.isfinite(price[:, dearest])) if len(price) else []
+        main = (
+            top.suppliers[int(sellers[np.argmin(price[sellers, dearest])])] if len(sellers) else ""
+        )
+        slow = top.modes[int(np.argmax(top.mode_lead_time_days))] if top.modes else ""
+        big = top.lines[int(np.argmax(top.line_capacity_per_day))]
+        return {"main_supplier": main, "slow_mode": slow, "big_line": big}
+
+    def state(self) -> dict:
+        """What the page shows: the day, each side's scoreboard, weekly series and log."""
+        with self.lock:
+            sides = []
+            for side in self.sides:
+                world = side.model.world
+                books = world.books
+                profit = sum(books.balance(a) for a in INCOME) - sum(
+                    books.balance(a) for a in EXPENSES
+                )
+                fill = side._on_time / side._ordered if side._ordered else None
+                sides.append(
+                    {
+                        "protocol": side.protocol,
+                        "score": {
+                            "profit": float(profit),
+                            "revenue": float(books.balance(Account.REVENUE)),
+                            "fill_rate": fill,
+                            "inventory": float(sum(books.balance(a) for a in INVENTORY)),
+                            "cash": float(books.balance(Account.CASH)),
+                        },
+                        "weeks": side.weeks,
+                        "log": side.log[-40:],
+                    }
+                )
+            return {
+                "names": self.names(),
+                "day": self.day,
+                "week": self.day // DAYS_PER_WEEK,
+                "horizon": self.horizon,
+                "done": self.day >= self.horizon,
+                "fired": self.fired,
+                "version": self.version,
+                "sides": sides,
+            }

@@ -1,0 +1,107 @@
+// The watch page: two runs of one company, stepped together on the server; every state the
+// server pushes (server-sent events) is drawn here. Nothing is fetched from anywhere else.
+"use strict";
+const COLOURS = { silo: "#D55E00", sop: "#0072B2", demand: "#000000", sales: "#E69F00",
+                  operations: "#56B4E9", inventory: "#009E73", backlog: "#CC79A7" };
+let room = null, state = null;
+
+const money = (x) => (Math.abs(x) >= 1e6 ? `$${(x / 1e6).toFixed(2)}M` : `$${Math.round(x / 1e3)}k`);
+const $ = (id) => document.getElementById(id);
+
+function say(text, ok) {
+  const m = $("message");
+  m.textContent = text || "";
+  m.className = ok ? "ok" : "";
+}
+
+async function call(action, body) {
+  const response = await fetch(`/api/watch/${room}/${action}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body || {}),
+  });
+  const data = await response.json();
+  if (!response.ok) { say(data.error); return null; }
+  say(""); draw(data); return data;
+}
+
+function line(values, width, height, lo, hi, colour, dash) {
+  if (values.length < 2) return "";
+  const span = hi - lo || 1;
+  const pts = values.map((v, i) => `${(i / (values.length - 1)) * width},${height - ((v - lo) / span) * height}`);
+  return `<polyline fill="none" stroke="${colour}" stroke-width="1.6" vector-effect="non-scaling-stroke" ${dash ? 'stroke-dasharray="4 3"' : ""} points="${pts.join(" ")}"/>`;
+}
+
+function chart(series, weeks, fmt) {
+  const W = 620, H = 110;
+  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
+  if (!all.length) return `<svg class="chart" viewBox="0 0 ${W} ${H}"></svg>`;
+  const lo = Math.min(0, ...all), hi = Math.max(...all) * 1.05;
+  const body = series.map((s) => line(s.values, W, H - 12, lo, hi, s.colour, s.dash)).join("");
+  const legend = series.map((s, i) => `<text x="${6 + i * 110}" y="${H - 2}" font-size="10" fill="${s.colour}">${s.name}</text>`).join("");
+  return `<svg class="chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img"><text x="${W - 4}" y="11" font-size="10" text-anchor="end" fill="#5b6575">${fmt(hi)}</text>${body}${legend}</svg>`;
+}
+
+function drawSide(i, side, weeks) {
+  const s = side.score, w = side.weeks;
+  const fill = s.fill_rate == null ? "–" : `${(100 * s.fill_rate).toFixed(1)}%`;
+  const get = (k) => w.map((x) => x[k]);
+  const owner = (o) => w.map((x) => (x.forecasts[o] === undefined ? NaN : x.forecasts[o]));
+  $(`side-${i}`).innerHTML = `
+    <h2 style="color:${COLOURS[side.protocol]}">${side.protocol}</h2>
+    <div class="score" data-protocol="${side.protocol}">
+      <div><small>profit so far</small><b class="profit">${money(s.profit)}</b></div>
+      <div><small>fill rate</small><b class="fill">${fill}</b></div>
+      <div><small>inventory</small><b class="inventory">${money(s.inventory)}</b></div>
+      <div><small>cash</small><b class="cash">${money(s.cash)}</b></div>
+    </div>
+    <p class="chart-title">Customers' orders and each function's forecast, units a week</p>
+    ${chart([{ name: "customers", values: get("demand"), colour: COLOURS.demand },
+             { name: "sales", values: owner("sales"), colour: COLOURS.sales, dash: true },
+             { name: "operations", values: owner("operations"), colour: COLOURS.operations, dash: true }], weeks, (x) => Math.round(x))}
+    <p class="chart-title">Inventory (value) and backlog (units)</p>
+    ${chart([{ name: "inventory $", values: get("inventory"), colour: COLOURS.inventory }], weeks, money)}
+    ${chart([{ name: "backlog units", values: get("backlog"), colour: COLOURS.backlog }], weeks, (x) => Math.round(x))}
+    <p class="chart-title">Plant load (units made / regular capacity) and cash</p>
+    ${chart([{ name: "load", values: get("load").map((x) => 100 * x), colour: COLOURS[side.protocol] }], weeks, (x) => `${Math.round(x)}%`)}
+    ${chart([{ name: "cash", values: get("cash"), colour: COLOURS[side.protocol] }], weeks, money)}
+    <div class="log">${side.log.slice().reverse().map((t) => `<p>${t.replace(/</g, "&lt;")}</p>`).join("") || "<p>(no decisions yet)</p>"}</div>`;
+}
+
+function draw(next) {
+  state = next;
+  $("clock").textContent = `week ${state.week} of ${Math.ceil(state.horizon / 7)}${state.done ? " (done)" : ""}`;
+  state.sides.forEach((side, i) => drawSide(i, side, state.week));
+}
+
+function scenarioSpec(button) {
+  if (button.dataset.spec) return button.dataset.spec;
+  const end = state.day + 7 * Number(button.dataset.weeks);
+  const n = state.names;
+  if (button.dataset.kind === "supplier_failure") return `supplier_failure:supplier=${n.main_supplier},end_day=${end}`;
+  if (button.dataset.kind === "lane_disruption") return `lane_disruption:mode=${n.slow_mode},closed=true,end_day=${end}`;
+  return `line_breakdown:line=${n.big_line},end_day=${end}`;
+}
+
+async function start() {
+  const saved = new URLSearchParams(location.hash.slice(1)).get("room");
+  if (saved) {
+    const found = await fetch(`/api/watch/${saved}`);
+    if (found.ok) { room = saved; draw(await found.json()); }
+  }
+  if (!room) {
+    const made = await fetch("/api/watch", { method: "POST" });
+    const data = await made.json();
+    if (!made.ok) { say(data.error); return; }
+    room = data.room; location.hash = `room=${room}`; draw(data.state);
+  }
+  const events = new EventSource(`/api/watch/${room}/events`);
+  events.onmessage = (e) => draw(JSON.parse(e.data));
+  $("step").onclick = () => call("step", { weeks: 1 });
+  $("play").onclick = () => call("play", { speed: Number($("speed").value) });
+  $("pause").onclick = () => call("pause");
+  $("reset").onclick = () => call("reset");
+  document.querySelectorAll("#scenarios button[data-spec], #scenarios button[data-kind]").forEach((b) => {
+    b.onclick = async () => { if (await call("scenario", { spec: scenarioSpec(b) })) say(`fired: ${b.textContent}`, true); };
+  });
+  $("fire").onclick = async () => { if (await call("scenario", { spec: $("spec").value })) say(`fired: ${$("spec").value}`, true); };
+}
+start();
