@@ -7,6 +7,8 @@ to any process (send ``(config, seed)``, get the outcome back).
 
 from __future__ import annotations
 
+import gc
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from agents.classic import ChainPlanner, ClassicPlanner
@@ -34,11 +36,31 @@ class RunResult:
         return self.outcome.seed
 
 
+@contextmanager
+def _collected_once():
+    """Keep the garbage collector off what existed before the run (configs, modules, earlier
+    results): a run allocates tens of thousands of records that live until its end, and the
+    full collections they set off would walk everything else again and again, for nothing.
+    What the run leaves behind is collected as usual once it is over."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+
+
 def simulate(
     config: Config, seed: int | None = None, days: int | None = None, protocol: str | None = None
 ) -> RunResult:
     """Run ``config`` with ``seed`` (default: the config's) for ``days`` (default: its horizon),
     under ``protocol`` (default: the config's; companies only)."""
+    with _collected_once():
+        return _simulate(config, seed, days, protocol)
+
+
+def _simulate(
+    config: Config, seed: int | None, days: int | None, protocol: str | None
+) -> RunResult:
     seed = config.seed if seed is None else seed
     streams = Streams(seed)
     if protocol is not None:
