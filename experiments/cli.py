@@ -12,6 +12,7 @@ import click
 
 from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config
 from agents.config import validate as validate_config
+from experiments.formatting import format_difference, format_value
 from experiments.output import OutputError, atomic_write, check_directory, check_file
 from sim.config import ConfigError, inert_events, load_source, set_value
 from sim.schema import MAX_SEED
@@ -581,18 +582,6 @@ def _knob(name: str, value: float | None) -> str:
     if name.endswith("_days.all") or "_days" in name:
         return f"{value:.1f} days"
     return f"{value:.3g}"
-
-
-def format_difference(name: str, value: float | None) -> str:
-    """A difference as a person reads it: +$1,234,567, +3.2 pts, -120 units."""
-    from sim.metrics import kpi_unit
-
-    if value is None:
-        return "n/a"
-    if kpi_unit(name) == "share":
-        return f"{100 * value:+.1f} pts"
-    text = format_value(name, abs(value))
-    return ("+" if value >= 0 else "-") + text
 
 
 def verdict(summary: dict) -> str:
@@ -1425,26 +1414,6 @@ def _failure_lines(rows: list[tuple], directory: Path) -> list[str]:
     if len(rows) > LISTED_FAILURES:
         lines.append(f"  ... and {len(rows) - LISTED_FAILURES} more in {directory / 'failures'}")
     return lines
-
-
-def format_value(name: str, value: float) -> str:
-    """A KPI value as a person reads it: $1,234,567, 91.2%, 12.3 days."""
-    from sim.metrics import kpi_unit
-
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "n/a"
-    unit = kpi_unit(name)
-    if unit == "money":
-        return f"-${-value:,.0f}" if value < 0 else f"${value:,.0f}"
-    if unit == "share":
-        return f"{100 * value:.1f}%"
-    if unit == "days":
-        return f"{value:,.1f} days"
-    if unit == "units":
-        return f"{value:,.0f} units"
-    if unit == "per_year":
-        return f"{value:,.1f} / year"
-    return f"{value:,.3f}"
 
 
 def format_kpis(kpis: dict[str, float]) -> str:

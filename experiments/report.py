@@ -431,7 +431,7 @@ def _config_tables(config: CompanyConfig | None) -> list[dict]:
 
 
 def _kpi_rows(summary: dict) -> list[dict]:
-    from experiments.cli import format_value
+    from experiments.formatting import format_value
 
     protocols = summary["protocols"]
     rows = []
