@@ -31,7 +31,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -610,10 +610,15 @@ def whatif(
         k: {p: [] for p in protocols} for k in (*IMPACT_KPIS, *RESILIENCE)
     }
     series: dict[str, dict[str, list]] = {p: defaultdict(lambda: [[], []]) for p in protocols}
+    # What the base config already holds of scenarios is in both runs: not the what-if's.
+    added = scenario.scenarios[len(base.scenarios) :]
+    lasting = any(x.end is None for x in added)
     i = 0
     for _ in seeds:
         for protocol in protocols:
             b, s = traces[i], traces[i + 1]
+            own = tuple(e for e in s.events if e not in set(b.events))
+            s = replace(s, events=own, lasting=lasting)
             i += 2
             findings = findings_of(s, b, service_target)
             found[protocol].append(findings)

@@ -308,18 +308,31 @@ class Purchasing:
             rng = self.streams.exogenous(f"reliability/{self.suppliers[s]}")
             if rng.random() >= supplier.reliability:
                 late = max(1, draw_days(supplier.late_by_days, rng))
-        yield from self._ship(po, s, c, m, quantity, price, ready + late, late, placed, quoted)
+        dispatch = ready + late
+        transit = None
+        if dispatch < self.horizon:
+            # Drawn once per chunk, whatever a scenario later does to it: a held, split or
+            # re-checked shipment keeps its transit, and the mode's stream stays common.
+            mode = self.config.transport_modes[self.modes[m]]
+            transit = draw_days(
+                mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}")
+            )
+        yield from self._ship(po, s, c, m, quantity, price, dispatch, late, placed, quoted, transit)
 
-    def _ship(self, po, s, c, m, quantity, price, dispatch, late, placed, quoted):
+    def _ship(
+        self, po, s, c, m, quantity, price, dispatch, late, placed, quoted, transit, applied=()
+    ):
         """Dispatch ``quantity`` on ``dispatch`` and receive it when it arrives.
 
         A supplier failing on ``dispatch`` ships only its fraction; the rest waits for it to
         recover (dispatched then, never with no recovery) or, when its orders are lost, is
-        cancelled. Nothing leaves on a closed lane until it reopens; goods on the way when a
-        lane is disrupted arrive when it reopens, or its extra days later."""
+        cancelled — once per failure (``applied``: the failures that have split it already).
+        Nothing leaves on a closed lane until it reopens; goods on the way when a lane is
+        disrupted arrive when it reopens, or its extra days later."""
         env, fx = self.env, self.fx
-        failure = fx.failure(s, dispatch) if fx.failures else None
+        failure = fx.failure(s, dispatch, skip=applied) if fx.failures else None
         if failure is not None:
+            applied = (*applied, id(failure))
             ships = float(np.floor(quantity * failure.fraction + 1e-9))
             held = quantity - ships
             if failure.lost:
@@ -327,25 +340,43 @@ class Purchasing:
                 if cancel_day < self.horizon:
                     env.process(self._cancel_process(po, s, c, held, cancel_day, quoted))
             elif failure.end is not None:
-                env.process(self._ship(po, s, c, m, held, price, failure.end, late, placed, quoted))
+                env.process(
+                    self._ship(
+                        po,
+                        s,
+                        c,
+                        m,
+                        held,
+                        price,
+                        failure.end,
+                        late,
+                        placed,
+                        quoted,
+                        transit,
+                        applied,
+                    )
+                )
             quantity = ships
             if quantity <= 0:
                 return
         lane = fx.lane(m, dispatch) if fx.lanes else None
         if lane is not None and lane.closed:
             if lane.end is not None:
-                yield from self._ship(po, s, c, m, quantity, price, lane.end, late, placed, quoted)
+                yield from self._ship(
+                    po, s, c, m, quantity, price, lane.end, late, placed, quoted, transit, applied
+                )
             return
         if dispatch >= self.horizon:
             return
         mode = self.config.transport_modes[self.modes[m]]
-        transit = draw_days(mode.lead_time_days, self.streams.exogenous(f"transit/{self.modes[m]}"))
         arrival = dispatch + max(1, transit + (lane.extra_days if lane is not None else 0))
         seen = fx.version
         yield env.timeout(at(dispatch, Phase.EXECUTE) - env.now)
         if fx.version != seen:
             # A scenario fired while the goods waited (World.fire): what it says of today holds.
-            yield from self._ship(po, s, c, m, quantity, price, dispatch, late, placed, quoted)
+            yield from self._ship(
+                po, s, c, m, quantity, price, dispatch, late, placed, quoted, transit, applied
+            )
             return
         post, record = self.books.post, self.ledger.record
         supplier = self.config.suppliers[self.suppliers[s]]

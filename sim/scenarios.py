@@ -672,10 +672,12 @@ class Effects:
             return 0.0  # cut by 100%: nothing, even of a supplier with no limit
         return float((base if np.isnan(fixed) else fixed) * factor)
 
-    def failure(self, s: int, day: int) -> Failure | None:
-        """The failure of supplier ``s`` in force on ``day``, if any (the first listed)."""
+    def failure(self, s: int, day: int, skip=()) -> Failure | None:
+        """The failure of supplier ``s`` in force on ``day``, if any (the first listed, of
+        those whose ``id`` is not in ``skip``)."""
         for f in self.failures:
-            if f.supplier == s and f.start <= day and (f.end is None or day < f.end):
+            in_force = f.start <= day and (f.end is None or day < f.end)
+            if f.supplier == s and in_force and id(f) not in skip:
                 return f
         return None
 
