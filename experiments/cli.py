@@ -30,6 +30,25 @@ FORMAT_OPTION = click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 CONFIG_ARGUMENT = click.argument("config", type=click.Path(dir_okay=False, path_type=Path))
+REPLICATION_SEED_OPTION = click.option(
+    "--seed", type=SEED_TYPE, help="Root seed of the replications (default: the config's)."
+)
+JOBS_OPTION = click.option(
+    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
+)
+
+
+def reps_option(default: int):
+    """``--reps``: how many paired replications, at least two (an interval needs two)."""
+    return click.option(
+        "--reps",
+        type=click.IntRange(min=2),
+        default=default,
+        show_default=True,
+        help="Paired replications.",
+    )
+
+
 SET_OPTION = click.option(
     "--set",
     "overrides",
@@ -315,17 +334,9 @@ HEADLINE = (
     show_default=True,
     help="Comma-separated protocols; differences are taken against the first.",
 )
-@click.option(
-    "--reps", type=click.IntRange(min=2), default=20, show_default=True, help="Paired replications."
-)
-@click.option(
-    "--seed",
-    type=SEED_TYPE,
-    help="Root seed of the replications (default: the config's).",
-)
-@click.option(
-    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
-)
+@reps_option(20)
+@REPLICATION_SEED_OPTION
+@JOBS_OPTION
 @DAYS_OPTION
 @SET_OPTION
 @FORMAT_OPTION
@@ -387,17 +398,9 @@ def compare(
 @CONFIG_ARGUMENT
 @click.option("--base", default="silo", show_default=True, help="The protocol to start from.")
 @click.option("--target", default="sop", show_default=True, help="The protocol to explain.")
-@click.option(
-    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Paired replications."
-)
-@click.option(
-    "--seed",
-    type=click.IntRange(min=0),
-    help="Root seed of the replications (default: the config's).",
-)
-@click.option(
-    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
-)
+@reps_option(10)
+@REPLICATION_SEED_OPTION
+@JOBS_OPTION
 @click.option(
     "--kpi",
     "kpi_names",
@@ -1024,17 +1027,9 @@ def _protocols(text: str, least: int) -> list[str]:
     show_default=True,
     help="Comma-separated protocols, each run with and without the scenario.",
 )
-@click.option(
-    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Paired replications."
-)
-@click.option(
-    "--seed",
-    type=SEED_TYPE,
-    help="Root seed of the replications (default: the config's).",
-)
-@click.option(
-    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
-)
+@reps_option(10)
+@REPLICATION_SEED_OPTION
+@JOBS_OPTION
 @click.option(
     "--service-target",
     type=click.FloatRange(0, 1, min_open=True),
@@ -1115,13 +1110,9 @@ def whatif(
     show_default=True,
     help="Protocols to compare, from a config (the last is measured against the first).",
 )
-@click.option(
-    "--reps", type=click.IntRange(min=2), default=10, show_default=True, help="Paired replications."
-)
-@click.option("--seed", type=SEED_TYPE, help="Root seed (default: the config's).")
-@click.option(
-    "--jobs", type=click.IntRange(min=1), default=1, show_default=True, help="Worker processes."
-)
+@reps_option(10)
+@REPLICATION_SEED_OPTION
+@JOBS_OPTION
 @click.option(
     "--attribution/--no-attribution",
     default=True,

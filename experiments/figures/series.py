@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim import ledger as rec
-from sim.calendar import DAYS_PER_WEEK
+from sim.calendar import DAYS_PER_WEEK, weekly_totals
 from sim.ledger import Account
 
 __all__ = ["FLOWS", "WeeklySeries", "weekly_series"]
@@ -38,8 +38,7 @@ class WeeklySeries:
 
 
 def _weekly(per_day: np.ndarray, weeks: int) -> np.ndarray:
-    values = np.asarray(per_day, dtype=float)[: weeks * DAYS_PER_WEEK]
-    return values.reshape(weeks, DAYS_PER_WEEK, *values.shape[1:]).sum(axis=1)
+    return weekly_totals(np.asarray(per_day, dtype=float), weeks=weeks)
 
 
 def weekly_series(outcome) -> WeeklySeries:

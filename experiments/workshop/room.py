@@ -14,7 +14,7 @@ from agents.config import CompanyConfig
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK
 from sim.ledger import EXPENSES, INCOME, INVENTORY, Account
-from sim.scenarios import SCENARIO_KINDS, parse_scenario
+from sim.scenarios import SCENARIO_KINDS, parse_scenario, scenario_problems
 from sim.source import SourceError
 
 __all__ = ["SIDES", "Side", "WatchRoom"]
@@ -154,21 +154,21 @@ class WatchRoom:
             first = error.errors()[0]
             where = ".".join(str(x) for x in first["loc"]) or spec
             raise ValueError(f"{where}: {first['msg']}") from None
+        # The config gate's own check of the names a scenario gives, on the running company.
         top = self.sides[0].model.world.topology
-        known = {
-            "product": set(top.products),
-            "family": set(top.families),
-            "component": set(top.components),
-            "supplier": set(top.suppliers),
-            "transport mode": set(top.modes),
-            "line": set(top.lines),
+        company = {
+            "products": dict.fromkeys(top.products),
+            "families": dict.fromkeys(top.families),
+            "components": dict.fromkeys(top.components),
+            "suppliers": dict.fromkeys(top.suppliers),
+            "transport_modes": dict.fromkeys(top.modes),
+            "plant": {"lines": dict.fromkeys(top.lines)},
+            "scenarios": [data],
         }
-        for key, what in cls.REFERENCES.items():
-            value = getattr(scenario, key, None)
-            for name in value if isinstance(value, tuple) else [value]:
-                if name is not None and name not in known[what]:
-                    allowed = ", ".join(sorted(known[what]))
-                    raise ValueError(f"unknown {what} '{name}'; allowed: {allowed}")
+        problems = scenario_problems(company)
+        if problems:
+            path, message = problems[0]
+            raise ValueError(f"{'.'.join(map(str, path[2:])) or spec}: {message}")
         with self.lock:
             for side in self.sides:
                 fired = side.model.world.fire(scenario)

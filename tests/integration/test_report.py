@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import http.server
 import re
-import shutil
 import threading
 from functools import partial
-from pathlib import Path
 
 import pytest
+from browser import launch
 from click.testing import CliRunner
 
 from agents.config import load_config
@@ -23,7 +22,6 @@ from experiments.compare import compare
 from experiments.report import executive_summary, from_config, render
 
 DAYS, REPS, SEED = 200, 3, 9
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -102,20 +100,9 @@ def test_the_page_opens_in_a_real_browser_and_asks_nothing_of_the_outside(
 ):
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "the page tests need Debian's chromium: run `make test`"
     _, summary = comparison
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1200, "height": 900})
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))

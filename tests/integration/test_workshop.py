@@ -4,18 +4,16 @@ request the page makes recorded; none may leave the machine."""
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
 
 import pytest
+from browser import launch
 from starlette.testclient import TestClient
 
 from agents.config import load_config
 from experiments.workshop.app import create_app
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="module")
@@ -124,17 +122,7 @@ def test_the_watch_page_steps_draws_and_fires_in_a_real_browser(server, tmp_path
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1300, "height": 1000})
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
