@@ -98,10 +98,13 @@ class FunctionAgent(mesa.Agent):
     ``role`` names the function in records and messages; ``OWN`` lists the data it owns (its
     view of them is never late). ``objective`` is what it is paid on; ``adherence`` how far it
     adopts an agreed plan instead of its own numbers. ``learning`` says whether it adapts.
+    ``seat`` holds a person's decisions when someone plays the function (see
+    :mod:`agents.seats`); its reviews then carry them out in place of its own choice.
     """
 
     role: ClassVar[str] = "function"
     OWN: ClassVar[frozenset[str]] = frozenset()
+    seat: object | None = None  # a person's decisions for the month (agents.seats), if any
 
     def __init__(self, model: mesa.Model, objective: Objective, adherence: float) -> None:
         super().__init__(model)
@@ -112,6 +115,11 @@ class FunctionAgent(mesa.Agent):
     def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
         """React to ``inbox`` with what this function sees; return outgoing messages."""
         raise NotImplementedError  # pragma: no cover
+
+    def observe(self, view: View) -> None:
+        """Take in what ``view`` shows that is new since the last call (its forecaster's
+        data): :meth:`decide` starts with it, and calling it again the same day changes
+        nothing."""
 
     def learned(self) -> dict[tuple[str, str], float]:
         """The current value of every knob it adapts, keyed ``(knob, item)``."""

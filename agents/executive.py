@@ -8,7 +8,7 @@ the reason names each weighted term.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesa
 
@@ -17,7 +17,7 @@ from agents.config import ExecutiveAgent
 from agents.messages import MeetingCalled
 from agents.valuation import OptionValue
 
-__all__ = ["Executive", "Mandate"]
+__all__ = ["Executive", "Mandate", "Ruling"]
 
 
 @dataclass(frozen=True)
@@ -50,12 +50,28 @@ class Mandate:
     def score(self, value: OptionValue) -> float:
         return float(sum(t for _, t in self.terms(value)))
 
+    def ruling(self, option: str, description: str) -> bool | None:
+        """Whether a person in the room took (True) or declined (False) this option; None:
+        the weights decide."""
+        return None
+
     def decide(self, value: OptionValue) -> tuple[bool, str]:
         """Take the option or not, and why (the weighted terms of the score)."""
         score = self.score(value)
         parts = ", ".join(f"{n} {a:+,.0f}" for n, a in self.terms(value) if round(a))
         verdict = "taken" if score > 0 else "declined"
         return bool(score > 0), f"{verdict}: score {score:+,.0f} ({parts or 'nothing at stake'})"
+
+
+@dataclass(frozen=True)
+class Ruling(Mandate):
+    """A mandate with a person's rulings on some of the options: ``(option, description)`` →
+    taken or not; the weights decide the rest."""
+
+    rulings: dict[tuple[str, str], bool] = field(default_factory=dict)
+
+    def ruling(self, option: str, description: str) -> bool | None:
+        return self.rulings.get((option, description))
 
 
 class Executive(mesa.Agent):

@@ -182,8 +182,12 @@ class Finance(FunctionAgent):
 
     def _budget(self, view: View) -> None:
         cogs = self.cogs_per_day(view)
-        own = self.cap.value * cogs if np.isfinite(cogs) else np.inf
-        own_expedite = self.knobs.expedite_budget_per_month
+        seat = self.seat
+        cap = self.cap.value if seat is None else seat.inventory_cap_days
+        own = cap * cogs if np.isfinite(cogs) else np.inf
+        own_expedite = (
+            self.knobs.expedite_budget_per_month if seat is None else seat.expedite_budget
+        )
         planned = getattr(self.plan, "planned_inventory_value", None) if self.plan else None
         if planned is None:
             self.inventory_target, self.expedite_budget = own, own_expedite
@@ -334,7 +338,7 @@ class Finance(FunctionAgent):
             self.role,
             self.capital_rate,
             self.storage_rate,
-            self.knobs.capex_hurdle_rate,
+            self.knobs.capex_hurdle_rate if self.seat is None else self.seat.hurdle_rate,
             float(self.inventory_target),
             *self._inventory_lately(view),
             self.receivable_days,

@@ -16,6 +16,12 @@ this order (the only sequence written anywhere):
    to the world. Functions also act on any message that reaches them on another day.
 4. **Record.** Learned knobs that changed are written to the model's tidy record.
 
+With a ``desk`` (a workshop room: people playing some of the functions), the first decision
+day of each month opens a round: the meeting's table is shown to the room and the executive in
+the room may rule on its options (:meth:`_meet`), then each seated person's decisions for the
+month are taken (:mod:`agents.seats`) before the functions decide. The model is the same; the
+desk only hands it decisions, and a desk that hands none leaves the run exactly as it was.
+
 Messages for the world (``sim.messages``) are executed by it; messages between functions are
 delivered by the model: reports ``information_delay_days`` late when data is not shared, the
 approval workflow and the meeting at once. No function reads another's internals.
@@ -23,8 +29,9 @@ approval workflow and the meeting at once. No function reads another's internals
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import mesa
 import numpy as np
@@ -32,7 +39,7 @@ import numpy as np
 from agents.base import FunctionAgent, View
 from agents.budget import budget_for, family_budget, monthly_budget
 from agents.config import CompanyConfig
-from agents.executive import Executive, Mandate
+from agents.executive import Executive, Mandate, Ruling
 from agents.finance import Finance
 from agents.messages import (
     Decided,
@@ -62,7 +69,7 @@ from agents.protocols.meeting import (
     weekly,
 )
 from agents.sales import Sales
-from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, is_month_start, is_week_start
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, is_month_start, is_week_start, month_of_day
 from sim.ledger import PlanKind
 from sim.messages import (
     CapacityChange,
@@ -177,17 +184,7 @@ class OnePlanModel(mesa.Model):
         self.functions = self.agents.select(agent_type=FunctionAgent).sort(
             lambda a: order[type(a)], ascending=True
         )
-        self.meeting = (
-            Meeting(
-                self.pieces,
-                top.products,
-                agents.sales.forecaster,
-                agents.sales.market_intelligence,
-                self._financial_planning() if self.pieces.financial_reconciliation else None,
-            )
-            if self.pieces.meets
-            else None
-        )
+        self.meeting = self._make_meeting()
         self.plan = None
         self.exceptions: list[str] = []  # raised since the last meeting
         self.exception_band = EXCEPTION_BAND
@@ -200,7 +197,40 @@ class OnePlanModel(mesa.Model):
             }
         )
         self.day = 0
+        self.desk = None  # people deciding for some functions (experiments.workshop), if any
+        self._round_month = -1  # the month whose round was opened last
         self.world.start()
+
+    def _make_meeting(self) -> Meeting | None:
+        if not self.pieces.meets:
+            return None
+        agents = self.config.agents
+        return Meeting(
+            self.pieces,
+            self.world.topology.products,
+            agents.sales.forecaster,
+            agents.sales.market_intelligence,
+            self._financial_planning() if self.pieces.financial_reconciliation else None,
+        )
+
+    def switch_protocol(self, name: str) -> None:
+        """Go on under protocol ``name`` from the next day (a workshop switches between rounds):
+        what the functions see and whether they meet change; what they have learned stays.
+        Leaving a protocol that meets drops its plan: nobody works to it any more."""
+        self.config = self.config.model_copy(update={"protocol": name})
+        self.pieces = make_protocol(name, self.config.protocol_options)
+        if self.meeting is None or not self.pieces.meets:
+            self.meeting = self._make_meeting()
+        else:
+            self.meeting.pieces = self.pieces
+        if self.meeting is None:
+            self.plan = None
+            for agent in self.functions:
+                agent.plan = None
+        for agent in self.functions:
+            if isinstance(agent, Sales):
+                agent.demand_review = self.pieces.demand_review
+                agent.consensus = None if self.meeting is None else agent.consensus
 
     def _financial_planning(self) -> FinancialPlanning:
         """IBP's financial plan: the books' terms, the families, and the budget by month."""
@@ -258,12 +288,17 @@ class OnePlanModel(mesa.Model):
         world: list[object] = []
         views = {agent.role: self.view(agent, obs) for agent in self.functions}
         review = is_week_start(day)
+        opens = self.desk is not None and month_of_day(day) != self._round_month
+        if opens:
+            self._round_month = month_of_day(day)
         if self.meeting is not None and is_month_start(day):
             world += self._meet(obs, views)
         elif self.meeting is not None and self.pieces.exception_reviews and review:
             reasons = self.exceptions + self._demand_off_plan(obs)
             if reasons:
                 world += self._meet(obs, views, "exception_review", tuple(reasons))
+        if opens:
+            world += self._seat(day, views)
         for agent in self.functions:
             inbox = self._collect(agent.role, day)
             if review:
@@ -286,6 +321,25 @@ class OnePlanModel(mesa.Model):
                     )
         self._record_learning(day)
         return world
+
+    def _seat(self, day: int, views: dict[str, View]) -> list[object]:
+        """The month's round: the desk's decisions go to the seats they are for (the other
+        functions play themselves), and each is recorded."""
+        decisions = self.desk.decisions(self, day, views)
+        out: list[object] = []
+        for agent in self.functions:
+            agent.seat = decisions.get(agent.role)
+            if agent.seat is not None:
+                entry = {
+                    "kind": "seat",
+                    "day": day,
+                    "month": month_of_day(day),
+                    "function": agent.role,
+                    "decision": agent.seat.model_dump(),
+                    "summary": agent.seat.describe(),
+                }
+                out.append(DecisionRecord("seat", entry))
+        return out
 
     def _collect(self, role: str, day: int) -> list[object]:
         due = [m for d, m in self._mail[role] if d <= day]
@@ -391,7 +445,10 @@ class OnePlanModel(mesa.Model):
             found[FinanceProposal],
             found[Mandate],
         )
-        plan, entry = self.meeting.reconcile(proposals, context)
+        if self.desk is not None and kind == "sop_cycle":
+            plan, entry = self._rule(proposals, context)
+        else:
+            plan, entry = self.meeting.reconcile(proposals, context)
         self.plan = plan
         for agent in self.functions:
             self._mail[agent.role].append((day, PlanIssued(plan, tuple(plan.promotions))))
@@ -420,6 +477,19 @@ class OnePlanModel(mesa.Model):
                     )
                 )
         return out
+
+    def _rule(self, proposals: Proposals, context: MeetingContext):
+        """The meeting with people in the room: its table is drawn up as the executive's
+        weights would decide it and shown to the room; if the executive in the room rules on
+        options, the meeting is held again with the rulings (the weights decide the rest)."""
+        meeting = copy.deepcopy(self.meeting)
+        plan, entry = meeting.reconcile(proposals, context)
+        rulings = self.desk.meeting(self, context.day, proposals, entry)
+        if not rulings:
+            self.meeting = meeting  # the table as drawn up is the meeting
+            return plan, entry
+        mandate = Ruling(proposals.executive.knobs, rulings)
+        return self.meeting.reconcile(replace(proposals, executive=mandate), context)
 
     def _record_learning(self, day: int) -> None:
         for agent in self.functions:

@@ -142,11 +142,14 @@ class Operations(FunctionAgent):
 
     # ------------------------------------------------------------------ deciding
 
-    def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
+    def observe(self, view: View) -> None:
         signal = self._signal(view)
         first = self.forecaster.last_day + 1
         if first < len(signal):
             self.forecaster.observe(first, signal[first:])
+
+    def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
+        self.observe(view)
         out: list[object] = []
         for message in inbox:
             match message:
@@ -214,16 +217,23 @@ class Operations(FunctionAgent):
             ),
         }
 
-    def choose(self, view: View) -> tuple[np.ndarray, bool]:
-        """The week's quantities per product and whether overtime may be used: the candidate
-        that scores best on Operations' own objective."""
+    def best(self, view: View) -> tuple[np.ndarray, bool, tuple[float, float, bool], float]:
+        """The candidate that scores best on Operations' own objective: its quantities per
+        product, whether overtime may be used, (safety factor, pace, overtime), and the
+        safety stock it holds in days of demand. Changes nothing."""
         terms = self.candidates(view)
         score = np.asarray(self.objective.score(terms))
         z, s, o = np.unravel_index(int(np.argmax(score)), score.shape)
-        self.chosen = (float(SAFETY_FACTORS[z]), float(PACES[s]), bool(OVERTIME[o]))
+        chosen = (float(SAFETY_FACTORS[z]), float(PACES[s]), bool(OVERTIME[o]))
         rate = np.maximum(self.belief(view, self.cover).mean(axis=1), 1e-9)
-        self.safety_days = float(np.clip((terms["safety_units"][z, s, o] / rate).mean(), 0, 60))
-        return terms["quantities"][z, s, o].copy(), bool(OVERTIME[o])
+        safety_days = float(np.clip((terms["safety_units"][z, s, o] / rate).mean(), 0, 60))
+        return terms["quantities"][z, s, o].copy(), bool(OVERTIME[o]), chosen, safety_days
+
+    def choose(self, view: View) -> tuple[np.ndarray, bool]:
+        """The week's quantities per product and whether overtime may be used (see
+        :meth:`best`)."""
+        quantities, overtime, self.chosen, self.safety_days = self.best(view)
+        return quantities, overtime
 
     def _week(self, view: View) -> list[object]:
         day = view.day
@@ -234,6 +244,12 @@ class Operations(FunctionAgent):
             on_plan = np.maximum(planned + expected_position - self.position(view), 0.0)
             quantities = self.adherence * on_plan + (1 - self.adherence) * quantities
             overtime = overtime or bool(self.plan.overtime)
+        if self.seat is not None:
+            made = self.seat.production
+            quantities = np.array(
+                [made.get(name, q) for name, q in zip(self.products, quantities, strict=True)]
+            )
+            overtime = self.seat.overtime
         self.frozen.append(quantities)
         release = (
             self.frozen.pop(0)

@@ -219,11 +219,14 @@ class Procurement(FunctionAgent):
 
     # ------------------------------------------------------------------ deciding
 
-    def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
+    def observe(self, view: View) -> None:
         consumed = view.history("consumption_history")
         first = self.forecaster.last_day + 1
         if first < len(consumed):
             self.forecaster.observe(first, consumed[first:])
+
+    def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
+        self.observe(view)
         out: list[object] = []
         for message in inbox:
             match message:
@@ -263,13 +266,29 @@ class Procurement(FunctionAgent):
                 key = (r.supplier, r.component)
                 self.reserved[key] = self.reserved.get(key, 0.0) + r.extra_per_week
         need = self.need(view)
-        cumulative = np.cumsum(need, axis=1)
         on_hand = np.asarray(view.state("component_on_hand"), dtype=float)
         position = (
             on_hand
             + np.asarray(view.state("component_on_order"), dtype=float)
             - np.asarray(view.state("component_requirements_queued"), dtype=float)
         )
+        if self.seat is not None:  # the person orders; rushes are the meeting's only
+            orders, rushes, decided = self._seated_orders(), [], []
+        else:
+            orders, rushes, decided = self._own_orders(view, need, position, on_hand)
+        out: list[object] = [ForApproval(self.role, tuple(orders)), *decided]
+        rushes += self._agreed_rushes()
+        if rushes:
+            out.append(ForApproval(self.role, tuple(rushes), rush=True))
+        forecast = self.product_forecast(view)
+        if forecast is not None:
+            for p, name in enumerate(self.products):
+                out.append(DemandForecast(self.role, name, float(forecast[p]), RECORD_DAYS))
+        return out
+
+    def _own_orders(self, view: View, need, position, on_hand) -> tuple[list, list, list]:
+        """The week's orders and rushes by Procurement's own objective, and what it chose."""
+        cumulative = np.cumsum(need, axis=1)
         cover = self.finished_cover(view)
         orders, rushes, decided = [], [], []
         for c, component in enumerate(self.components):
@@ -285,15 +304,15 @@ class Procurement(FunctionAgent):
             rush = self._rush(view, c, need[c], on_hand[c], rate, lateness)
             if rush is not None:
                 rushes.append(rush)
-        out: list[object] = [ForApproval(self.role, tuple(orders)), *decided]
-        rushes += self._agreed_rushes()
-        if rushes:
-            out.append(ForApproval(self.role, tuple(rushes), rush=True))
-        forecast = self.product_forecast(view)
-        if forecast is not None:
-            for p, name in enumerate(self.products):
-                out.append(DemandForecast(self.role, name, float(forecast[p]), RECORD_DAYS))
-        return out
+        return orders, rushes, decided
+
+    def _seated_orders(self) -> list[PurchaseOrder]:
+        """The person's weekly orders, in whole units."""
+        return [
+            PurchaseOrder(component, float(np.ceil(line.units - 1e-9)), line.supplier, line.mode)
+            for component, line in self.seat.orders.items()
+            if line.units >= 1
+        ]
 
     def _agreed_split(self, c: int, orders: list) -> list:
         """Orders for component ``c`` with the share the plan moved to an alternate supplier

@@ -114,7 +114,7 @@ class Sales(FunctionAgent):
                 lift[p, a:b] *= 1.0 + self.uplift.value[p]
         return lift
 
-    def _observe(self, view: View) -> None:
+    def observe(self, view: View) -> None:
         history = view.history("demand_history")
         first = self.forecaster.last_day + 1
         if first >= len(history):
@@ -146,7 +146,7 @@ class Sales(FunctionAgent):
 
     def decide(self, view: View, inbox: Iterable[object]) -> list[object]:
         out: list[object] = []
-        self._observe(view)
+        self.observe(view)
         for message in inbox:
             match message:
                 case PlanIssued():
@@ -169,7 +169,7 @@ class Sales(FunctionAgent):
             self.period_backlog = np.asarray(view.state("backlog"), dtype=float).copy()
         # What it will run is part of what it expects; what it proposes is not, yet.
         out: list[object] = []
-        promotion = self._promotion(view)
+        promotion = self._promotion(view) if self.seat is None else self._seated_promotion(day)
         if promotion is not None:
             if self.demand_review:
                 self.proposed.append(promotion)
@@ -177,9 +177,11 @@ class Sales(FunctionAgent):
                 out.append(self._run(promotion))
         days = max(RECORD_DAYS, 2 * DAYS_PER_YEAR // 3)
         self.submitted = self.expected(day, days) * (1.0 + self.trying[:, None])
+        if self.seat is not None:
+            self.submitted = self._seated_forecast(self.submitted)
         out.append(ForecastReport(self.role, day, self.submitted, not self.demand_review))
         working = self.submitted[:, :RECORD_DAYS].mean(axis=1)
-        if self.consensus is not None:
+        if self.consensus is not None and self.seat is None:
             first, demand = self.consensus  # demand[:, 0] is day `first`
             offset = max(0, day + 1 - first)
             agreed = demand[:, offset : offset + RECORD_DAYS]
@@ -243,6 +245,46 @@ class Sales(FunctionAgent):
             - play.cost,
         }
 
+    def _seated_forecast(self, own: np.ndarray) -> np.ndarray:
+        """The person's forecast (units a week per product, for the month ahead) with the
+        agent's seasonal shape beyond: each product's curve scaled to the person's number."""
+        out = own.copy()
+        for p, name in enumerate(self.products):
+            units = self.seat.forecast.get(name)
+            if units is None:
+                continue
+            month = own[p, :RECORD_DAYS].mean()
+            per_day = units / DAYS_PER_WEEK
+            out[p] = own[p] * (per_day / month) if month > 0 else per_day
+        return out
+
+    def _seated_promotion(self, day: int) -> Promotion | None:
+        """The promotion the person asked for, announced once, on the agent's terms (if the
+        quarter's budget and the spacing still allow it)."""
+        if self.seat.promotion is None or getattr(self, "_announced_for", None) is self.seat:
+            return None
+        self._announced_for = self.seat
+        play = self.knobs.promotion
+        p, start = self.products.index(self.seat.promotion), day + play.lead_days
+        if not self.promotion_allowed(p, start):
+            return None
+        return Promotion(
+            self.seat.promotion, start, play.duration_days, play.price_discount, play.cost
+        )
+
+    def _left(self, start: int) -> int:
+        """Promotions left in the budget of the quarter holding day ``start``."""
+        quarter = _quarter(start)
+        used = sum(1 for p, s, _, _ in self.promotions if _quarter(s) == quarter) + sum(
+            1 for x in self.proposed if _quarter(x.start_day) == quarter
+        )
+        return self.knobs.promotion.per_quarter - used
+
+    def promotion_allowed(self, p: int, start: int) -> bool:
+        """Whether product ``p`` may start a promotion on ``start``: the quarter's budget has
+        one left and the product's promotions stay spaced."""
+        return self._left(start) > 0 and bool(self._free(start)[p])
+
     def _promotion(self, view: View) -> Promotion | None:
         """A promotion to run (or propose) now, or None: the best product now if it pays and
         beats the best slots left in the quarter's budget."""
@@ -252,10 +294,7 @@ class Sales(FunctionAgent):
             return None
         start = day + play.lead_days
         quarter = _quarter(start)
-        used = sum(1 for p, s, _, _ in self.promotions if _quarter(s) == quarter) + sum(
-            1 for x in self.proposed if _quarter(x.start_day) == quarter
-        )
-        left = play.per_quarter - used
+        left = self._left(start)
         if left <= 0:
             return None
         fill = self._fill(view)

@@ -72,6 +72,7 @@ RECORD_DAYS = 28  # the horizon on which forecasts are scored against what happe
 MEMORY_DAYS = 182  # how far back the demand review looks at Sales' record
 PRIOR_WEIGHT = 0.5  # Sales' weight in the consensus before it has a record
 RECORD_NEEDED = 3  # scored forecasts needed before the record decides the weight
+PERSON = "the executive in the room"  # who decided an option a person ruled on
 
 
 @dataclass(frozen=True)
@@ -311,13 +312,18 @@ class _Table:
         demand scenarios ``values`` are for, is positive."""
         value = _mean_value(values)
         take, reason = self.mandate.decide(value)
+        decided_by = "the executive's weights"
+        ruled = self.mandate.ruling(name, description)
+        if ruled is not None:
+            take, decided_by = ruled, PERSON
+            reason = f"{'taken' if ruled else 'declined'} in the room; the weights: {reason}"
         self._log(
             name,
             proposed_by,
             description,
             value,
             take,
-            "the executive's weights",
+            decided_by,
             reason,
             _risk(self.mandate, values) | (extra or {}),
         )
@@ -330,11 +336,24 @@ class _Table:
         positive mean score over the scenarios is taken (index 0, doing nothing, scores 0)."""
         means = [(d, _mean_value(v)) for d, v in alternatives]
         scores = [self.mandate.score(v) for _, v in means]
-        best = int(np.argmax(scores)) if max(scores) > 0 else 0
+        ruled = [self.mandate.ruling(name, d) for d, _ in means]
+        # A person's ruling first: the alternative taken, else the best not declined.
+        if True in ruled:
+            best = ruled.index(True)
+        else:
+            open_ = [s if r is None else -np.inf for s, r in zip(scores, ruled, strict=True)]
+            best = int(np.argmax(open_)) if max(open_) > 0 else 0
         for i, (description, value) in enumerate(means):
             _, reason = self.mandate.decide(value)
             chosen = i == best
-            if chosen and i:
+            decided_by = "the executive's weights"
+            if ruled[i] is not None and chosen and not ruled[i]:
+                decided_by = PERSON
+                reason = "every alternative was declined in the room: this one, doing nothing"
+            elif ruled[i] is not None:
+                decided_by = PERSON
+                reason = f"{'taken' if ruled[i] else 'declined'} in the room; the weights: {reason}"
+            elif chosen and i:
                 reason = reason.replace("taken", "taken, the best of the alternatives")
             elif not chosen and scores[i] > 0:
                 reason = f"not the best of the alternatives: score {scores[i]:+,.0f}"
@@ -344,7 +363,7 @@ class _Table:
                 description,
                 value,
                 chosen,
-                "the executive's weights",
+                decided_by,
                 reason,
                 _risk(self.mandate, alternatives[i][1]),
             )
