@@ -1210,20 +1210,40 @@ def report(
     help="Address to listen on (give this machine's address to let participants' browsers in).",
 )
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--beer-game",
+    "beer_game",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("configs/games/beer_game.yaml"),
+    show_default=True,
+    help="The serial chain of the warm-up rooms (the Beer Game).",
+)
 @SET_OPTION
-def workshop(config: Path, host: str, port: int, overrides: tuple[str, ...]) -> None:
-    """Start the workshop's page: silo and S&OP run side by side on the same demand, stepped
-    week by week, with scenarios fired from the page. Everything it serves is local."""
+def workshop(
+    config: Path, host: str, port: int, beer_game: Path, overrides: tuple[str, ...]
+) -> None:
+    """Start the workshop: the watch page (silo and S&OP side by side on the same demand,
+    stepped week by week, scenarios fired from the page) and play rooms (the facilitator's
+    console creates a room; participants join with its code and play the functions).
+    Everything it serves is local."""
     import uvicorn
 
-    from experiments.workshop.app import create_app
+    from experiments.workshop.app import addresses, create_app
 
     loaded = _load(config, overrides)
     if not isinstance(loaded, CompanyConfig):
         raise click.UsageError("a workshop runs a company, not a serial chain")
-    click.echo(f"oneplan workshop on http://{host}:{port}/ (Ctrl-C to stop)")
+    chain = _load(beer_game, ())
+    if not isinstance(chain, ChainConfig):
+        raise click.UsageError(f"{beer_game} is not a serial chain (the Beer Game is one)")
+    app = create_app(loaded, chain)
+    base = addresses(host, port)
+    click.echo(f"oneplan workshop (Ctrl-C to stop)\n  watch:   {base[0]}/")
+    click.echo(f"  console: {base[0]}/console  (create a game; its code is shown there)")
+    for url in base:
+        click.echo(f"  join:    {url}/join")
     uvicorn.run(
-        create_app(loaded),
+        app,
         host=host,
         port=port,
         log_level="warning",

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agents.config import CompanyConfig
+from agents.protocols.meeting import PERSON
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK
 from sim.ledger import EXPENSES, INCOME, INVENTORY, Account
@@ -51,23 +52,120 @@ class Side:
                 self.log += _decisions(f)
         self._facts = len(facts)
 
+    def close_week(self, end: int) -> None:
+        """Draw the week that ends before day ``end``: demand, each function's forecast,
+        stock, backlog, plant load and cash."""
+        world = self.model.world
+        self.read()
+        day = end - 1
+        balances = world.daily["balances"][day]
+        start = max(0, end - DAYS_PER_WEEK)
+        made = (
+            world.daily["line_regular_used"][start:end]
+            + world.daily["line_overtime_used"][start:end]
+        ).sum()
+        regular = world.daily["line_capacity"][start:end].sum()
+        forecasts = {owner: float(sum(by.values())) for owner, by in self._week.items()}
+        self.weeks.append(
+            {
+                "week": end // DAYS_PER_WEEK,
+                "demand": float(world.demand[start:end].sum()),
+                "forecasts": forecasts,
+                "inventory": float(balances[[int(a) for a in INVENTORY]].sum()),
+                "backlog": float(world.daily["backlog"][day].sum()),
+                "load": float(made / regular) if regular > 0 else 0.0,
+                "cash": float(balances[int(Account.CASH)]),
+            }
+        )
+
+    def score(self) -> dict:
+        """The scoreboard so far: profit, revenue, fill rate, inventory and cash."""
+        books = self.model.world.books
+        profit = sum(books.balance(a) for a in INCOME) - sum(books.balance(a) for a in EXPENSES)
+        return {
+            "profit": float(profit),
+            "revenue": float(books.balance(Account.REVENUE)),
+            "fill_rate": self._on_time / self._ordered if self._ordered else None,
+            "inventory": float(sum(books.balance(a) for a in INVENTORY)),
+            "cash": float(books.balance(Account.CASH)),
+        }
+
+
+PEOPLE_AND_WEIGHTS = ("the executive's weights", PERSON)
+"""Who decides the options a facilitator reads out."""
+
 
 def _decisions(fact) -> list[str]:
     """A meeting's decisions as a facilitator reads them out: what the executive took, and
     what it turned down as not worth it."""
+    if fact.entry.get("kind") == "seat":
+        entry = fact.entry
+        return [f"day {fact.day}: {entry['function']} (in the room): {entry['summary']}"]
     out = []
     for option in fact.entry.get("options", ()):
-        if option.get("decided_by") != "the executive's weights":
+        by = option.get("decided_by")
+        if by not in PEOPLE_AND_WEIGHTS:
             continue
-        if not option["chosen"] and option["score"] >= 0:
+        if not option["chosen"] and option["score"] >= 0 and by != PERSON:
             continue  # a good alternative, beaten by a better one
         what = "took" if option["chosen"] else "declined"
+        who = "the executive in the room" if by == PERSON else "the executive"
         score = option["score"]
         out.append(
-            f"day {fact.day}: the executive {what} {option['option'].replace('_', ' ')} — "
+            f"day {fact.day}: {who} {what} {option['option'].replace('_', ' ')} — "
             f"{option['description']} (worth {'+' if score >= 0 else '-'}${abs(score):,.0f})"
         )
     return out
+
+
+def scenario_from(spec: str, top) -> object:
+    """The scenario ``spec`` (``kind:key=value,...``) names, checked against the running
+    company ``top`` (its topology) as the config gate checks a config's; a ``ValueError``
+    says what is wrong."""
+    try:
+        data = parse_scenario(spec)
+    except SourceError as error:
+        raise ValueError(str(error.problems[0])) from None
+    cls = SCENARIO_KINDS.get(data.get("kind"))
+    if cls is None:
+        raise ValueError(
+            f"unknown kind {data.get('kind')!r}; kinds: {', '.join(sorted(SCENARIO_KINDS))}"
+        )
+    from pydantic import ValidationError
+
+    try:
+        scenario = cls.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(x) for x in first["loc"]) or spec
+        raise ValueError(f"{where}: {first['msg']}") from None
+    # The config gate's own check of the names a scenario gives, on the running company.
+    company = {
+        "products": dict.fromkeys(top.products),
+        "families": dict.fromkeys(top.families),
+        "components": dict.fromkeys(top.components),
+        "suppliers": dict.fromkeys(top.suppliers),
+        "transport_modes": dict.fromkeys(top.modes),
+        "plant": {"lines": dict.fromkeys(top.lines)},
+        "scenarios": [data],
+    }
+    problems = scenario_problems(company)
+    if problems:
+        path, message = problems[0]
+        raise ValueError(f"{'.'.join(map(str, path[2:])) or spec}: {message}")
+    return scenario
+
+
+def scenario_targets(top) -> dict[str, str]:
+    """What a page's scenario buttons act on: the cheapest supplier of the dearest component,
+    the slowest transport mode and the biggest line."""
+    price = np.asarray(top.supplier_price, dtype=float)
+    dearest = int(np.argmax(np.asarray(top.component_standard_cost))) if len(price.T) else 0
+    sellers = np.flatnonzero(np.isfinite(price[:, dearest])) if len(price) else []
+    main = top.suppliers[int(sellers[np.argmin(price[sellers, dearest])])] if len(sellers) else ""
+    slow = top.modes[int(np.argmax(top.mode_lead_time_days))] if top.modes else ""
+    big = top.lines[int(np.argmax(top.line_capacity_per_day))]
+    return {"main_supplier": main, "slow_mode": slow, "big_line": big}
 
 
 class WatchRoom:
@@ -106,69 +204,14 @@ class WatchRoom:
                 for side in self.sides:
                     while side.model.day < end:
                         side.model.step()
-                    self._close_week(side, end)
+                    side.close_week(end)
                 self.day = end
             self.version += 1
-
-    def _close_week(self, side: Side, end: int) -> None:
-        world = side.model.world
-        side.read()
-        day = end - 1
-        balances = world.daily["balances"][day]
-        start = max(0, end - DAYS_PER_WEEK)
-        made = (
-            world.daily["line_regular_used"][start:end]
-            + world.daily["line_overtime_used"][start:end]
-        ).sum()
-        regular = world.daily["line_capacity"][start:end].sum()
-        forecasts = {owner: float(sum(by.values())) for owner, by in side._week.items()}
-        side.weeks.append(
-            {
-                "week": end // DAYS_PER_WEEK,
-                "demand": float(world.demand[start:end].sum()),
-                "forecasts": forecasts,
-                "inventory": float(balances[[int(a) for a in INVENTORY]].sum()),
-                "backlog": float(world.daily["backlog"][day].sum()),
-                "load": float(made / regular) if regular > 0 else 0.0,
-                "cash": float(balances[int(Account.CASH)]),
-            }
-        )
 
     def fire(self, spec: str) -> str:
         """Fire a scenario on both sides from the next day to play: ``kind:key=value,...``.
         Returns what it does, in words; raises ``ValueError`` with what is wrong."""
-        try:
-            data = parse_scenario(spec)
-        except SourceError as error:
-            raise ValueError(str(error.problems[0])) from None
-        cls = SCENARIO_KINDS.get(data.get("kind"))
-        if cls is None:
-            raise ValueError(
-                f"unknown kind {data.get('kind')!r}; kinds: {', '.join(sorted(SCENARIO_KINDS))}"
-            )
-        from pydantic import ValidationError
-
-        try:
-            scenario = cls.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or spec
-            raise ValueError(f"{where}: {first['msg']}") from None
-        # The config gate's own check of the names a scenario gives, on the running company.
-        top = self.sides[0].model.world.topology
-        company = {
-            "products": dict.fromkeys(top.products),
-            "families": dict.fromkeys(top.families),
-            "components": dict.fromkeys(top.components),
-            "suppliers": dict.fromkeys(top.suppliers),
-            "transport_modes": dict.fromkeys(top.modes),
-            "plant": {"lines": dict.fromkeys(top.lines)},
-            "scenarios": [data],
-        }
-        problems = scenario_problems(company)
-        if problems:
-            path, message = problems[0]
-            raise ValueError(f"{'.'.join(map(str, path[2:])) or spec}: {message}")
+        scenario = scenario_from(spec, self.sides[0].model.world.topology)
         with self.lock:
             for side in self.sides:
                 fired = side.model.world.fire(scenario)
@@ -180,40 +223,17 @@ class WatchRoom:
         return fired.describe()
 
     def names(self) -> dict[str, str]:
-        """What the page's scenario buttons act on: the cheapest supplier of the dearest
-        component, the slowest transport mode and the biggest line."""
-        top = self.sides[0].model.world.topology
-        price = np.asarray(top.supplier_price, dtype=float)
-        dearest = int(np.argmax(np.asarray(top.component_standard_cost))) if len(price.T) else 0
-        sellers = np.flatnonzero(np.isfinite(price[:, dearest])) if len(price) else []
-        main = (
-            top.suppliers[int(sellers[np.argmin(price[sellers, dearest])])] if len(sellers) else ""
-        )
-        slow = top.modes[int(np.argmax(top.mode_lead_time_days))] if top.modes else ""
-        big = top.lines[int(np.argmax(top.line_capacity_per_day))]
-        return {"main_supplier": main, "slow_mode": slow, "big_line": big}
+        return scenario_targets(self.sides[0].model.world.topology)
 
     def state(self) -> dict:
         """What the page shows: the day, each side's scoreboard, weekly series and log."""
         with self.lock:
             sides = []
             for side in self.sides:
-                world = side.model.world
-                books = world.books
-                profit = sum(books.balance(a) for a in INCOME) - sum(
-                    books.balance(a) for a in EXPENSES
-                )
-                fill = side._on_time / side._ordered if side._ordered else None
                 sides.append(
                     {
                         "protocol": side.protocol,
-                        "score": {
-                            "profit": float(profit),
-                            "revenue": float(books.balance(Account.REVENUE)),
-                            "fill_rate": fill,
-                            "inventory": float(sum(books.balance(a) for a in INVENTORY)),
-                            "cash": float(books.balance(Account.CASH)),
-                        },
+                        "score": side.score(),
                         "weeks": side.weeks,
                         "log": side.log[-40:],
                     }

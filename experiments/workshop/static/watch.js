@@ -1,18 +1,7 @@
 // The watch page: two runs of one company, stepped together on the server; every state the
 // server pushes (server-sent events) is drawn here. Nothing is fetched from anywhere else.
 "use strict";
-const COLOURS = { silo: "#D55E00", sop: "#0072B2", demand: "#000000", sales: "#E69F00",
-                  operations: "#56B4E9", inventory: "#009E73", backlog: "#CC79A7" };
 let room = null, state = null;
-
-const money = (x) => (Math.abs(x) >= 1e6 ? `$${(x / 1e6).toFixed(2)}M` : `$${Math.round(x / 1e3)}k`);
-const $ = (id) => document.getElementById(id);
-
-function say(text, ok) {
-  const m = $("message");
-  m.textContent = text || "";
-  m.className = ok ? "ok" : "";
-}
 
 async function call(action, body) {
   const response = await fetch(`/api/watch/${room}/${action}`, {
@@ -21,23 +10,6 @@ async function call(action, body) {
   const data = await response.json();
   if (!response.ok) { say(data.error); return null; }
   say(""); draw(data); return data;
-}
-
-function line(values, width, height, lo, hi, colour, dash) {
-  if (values.length < 2) return "";
-  const span = hi - lo || 1;
-  const pts = values.map((v, i) => `${(i / (values.length - 1)) * width},${height - ((v - lo) / span) * height}`);
-  return `<polyline fill="none" stroke="${colour}" stroke-width="1.6" vector-effect="non-scaling-stroke" ${dash ? 'stroke-dasharray="4 3"' : ""} points="${pts.join(" ")}"/>`;
-}
-
-function chart(series, weeks, fmt) {
-  const W = 620, H = 110;
-  const all = series.flatMap((s) => s.values).filter((v) => Number.isFinite(v));
-  if (!all.length) return `<svg class="chart" viewBox="0 0 ${W} ${H}"></svg>`;
-  const lo = Math.min(0, ...all), hi = Math.max(...all) * 1.05;
-  const body = series.map((s) => line(s.values, W, H - 12, lo, hi, s.colour, s.dash)).join("");
-  const legend = series.map((s, i) => `<text x="${6 + i * 110}" y="${H - 2}" font-size="10" fill="${s.colour}">${s.name}</text>`).join("");
-  return `<svg class="chart" viewBox="0 0 ${W} ${H}" preserveAspectRatio="none" role="img"><text x="${W - 4}" y="11" font-size="10" text-anchor="end" fill="#5b6575">${fmt(hi)}</text>${body}${legend}</svg>`;
 }
 
 function drawSide(i, side, weeks) {
