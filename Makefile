@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/run.py
 	$(BIN)/python benchmarks/study_throughput.py
 	$(BIN)/python benchmarks/attribution.py
+	$(BIN)/python benchmarks/workshop_load.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

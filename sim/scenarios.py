@@ -561,6 +561,27 @@ class LineBreakdown(Scenario):
         fx.line_factor[self.days(fx.horizon), fx.line[self.line]] *= self.capacity_fraction
 
 
+class LineCapacity(Scenario):
+    """``lines`` (default every line) have ``pct`` percent more regular capacity in the
+    window (less, if negative), overtime alongside: a plant that could make more, or less,
+    without spending on it — a what-if of the plant's size, not a decision."""
+
+    kind: Literal["line_capacity"] = "line_capacity"
+    pct: Annotated[float, Field(gt=-100, le=300)]
+    lines: Annotated[list[Name], Field(min_length=1)] | None = None
+    REFERENCES: ClassVar[dict[str, str]] = {"lines": "line"}
+
+    def subject(self) -> str:
+        return ", ".join(self.lines) if self.lines else "all lines"
+
+    def describe(self) -> str:
+        return f"{self.subject()} capacity {self.pct:+g}% {self.when()}"
+
+    def apply(self, fx: Effects) -> None:
+        lines = [fx.line[n] for n in self.lines] if self.lines else slice(None)
+        fx.line_factor[self.days(fx.horizon), lines] *= 1.0 + self.pct / 100.0
+
+
 ScenarioSpec = Annotated[
     DemandSurge
     | MarketDecline
@@ -572,7 +593,8 @@ ScenarioSpec = Annotated[
     | LaneScenario
     | CostInflation
     | NewLine
-    | LineBreakdown,
+    | LineBreakdown
+    | LineCapacity,
     Field(discriminator="kind"),
 ]
 """One scenario of a config, chosen by its ``kind``."""

@@ -144,7 +144,7 @@ def create_app(config: CompanyConfig, beer_game: ChainConfig | None = None) -> S
             return _error("no such room (its link may be old: create a new one)", 404)
         action = request.path_params["action"]
         try:
-            body = await _body(request) if action in ("step", "play", "scenario") else {}
+            body = await _body(request) if action in ("step", "play", "scenario", "knob") else {}
             if action == "step":
                 weeks = body.get("weeks", 1)
                 if isinstance(weeks, bool) or not isinstance(weeks, int):
@@ -170,6 +170,11 @@ def create_app(config: CompanyConfig, beer_game: ChainConfig | None = None) -> S
                 if not isinstance(spec, str) or not spec.strip():
                     raise ValueError("spec is a scenario, e.g. demand_surge:pct=20")
                 await asyncio.to_thread(room.fire, spec)
+            elif action == "knob":
+                name = body.get("name")
+                if not isinstance(name, str):
+                    raise ValueError("name is the knob to turn")
+                await asyncio.to_thread(room.set_knob, name, body.get("value"))
             else:
                 return _error(f"unknown action {action!r}", 404)
         except ValueError as error:
@@ -222,7 +227,7 @@ def create_app(config: CompanyConfig, beer_game: ChainConfig | None = None) -> S
 
 SEAT_HEADER, CONSOLE_HEADER = "x-seat", "x-console"  # the codes a page sends with a request
 CONSOLE_ACTIONS = ("start", "pause", "resume", "advance", "switch", "scenario", "end", "rule")
-POLL_SECONDS = 0.25  # how often a stream looks for a room's new state
+POLL_SECONDS = 0.1  # how often a stream looks for a room's new state
 PAGES = ("console", "join", "debrief")  # the facilitator's, a participant's, the debrief
 
 

@@ -168,6 +168,53 @@ def scenario_targets(top) -> dict[str, str]:
     return {"main_supplier": main, "slow_mode": slow, "big_line": big}
 
 
+def _number(low: float, high: float, whole: bool = False):
+    def check(value: object) -> float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+            raise ValueError(f"the value is a number, {low:g} to {high:g}")
+        if whole and value != int(value):
+            raise ValueError(f"the value is a whole number of days, {low:g} to {high:g}")
+        if not low <= value <= high:
+            raise ValueError(f"the value is {low:g} to {high:g}, not {value:g}")
+        return int(value) if whole else float(value)
+
+    return check
+
+
+def _incentive(value: object) -> str:
+    allowed = ("revenue", "volume", "operating_profit")
+    if value not in allowed:
+        raise ValueError(f"Sales is paid on one of {', '.join(allowed)}, not {value!r}")
+    return str(value)
+
+
+KNOBS = {
+    "sales_optimism": _number(-0.5, 2.0),
+    "sales_pay": _incentive,
+    "information_delay_days": _number(0, 90, whole=True),
+    "finance_cap_days": _number(1, 365),
+    "capacity_pct": _number(-90, 200),
+}
+"""The story's knobs a facilitator turns between steps, with what each allows."""
+KNOB_NAMES = {
+    "sales_optimism": "Sales' optimism",
+    "sales_pay": "Sales' pay",
+    "information_delay_days": "the information delay",
+    "finance_cap_days": "Finance's inventory cap",
+    "capacity_pct": "the plant's capacity",
+}
+
+
+def _shown(name: str, value) -> str:
+    if name == "sales_optimism":
+        return f"{value:+.0%}"
+    if name == "sales_pay":
+        return str(value).replace("_", " ")
+    if name == "capacity_pct":
+        return f"{value:+g}% of the config's"
+    return f"{value:g} days"
+
+
 class WatchRoom:
     """Two models of ``config`` (silo and sop) on the same seed, stepped together."""
 
@@ -189,6 +236,57 @@ class WatchRoom:
         self.fired = []
         self.day = 0
         self.version = 0
+        agents = self.config.agents
+        self.knobs = {
+            "sales_optimism": agents.sales.optimism_bias,
+            "sales_pay": agents.sales.incentive,
+            "information_delay_days": self.config.information_delay_days,
+            "finance_cap_days": agents.finance.inventory_cap_days,
+            "capacity_pct": 0.0,
+        }
+
+    def set_knob(self, name: str, value: object) -> str:
+        """Turn one of the story's knobs on both sides, from the next day played: Sales'
+        optimism (its forecast's inflation) and what it is paid on, the information delay,
+        Finance's inventory cap (days of cost of goods) and the plant's capacity (percent
+        over the config's). Returns what changed, in words; a ``ValueError`` says what is
+        allowed. What the functions learn from here on starts from the new value."""
+        from agents.objective import objective_for
+        from agents.sales import Sales
+
+        check = KNOBS.get(name)
+        if check is None:
+            raise ValueError(f"unknown knob {name!r}; knobs: {', '.join(KNOBS)}")
+        value = check(value)
+        with self.lock:
+            if name == "capacity_pct":
+                old = 1.0 + self.knobs[name] / 100.0
+                change = ((1.0 + value / 100.0) / old - 1.0) * 100.0
+                if abs(change) > 1e-12:
+                    scenario = scenario_from(f"line_capacity:pct={change!r}", self._top())
+                    for side in self.sides:
+                        side.model.world.fire(scenario)
+            for side in self.sides:
+                model = side.model
+                for agent in model.functions:
+                    if isinstance(agent, Sales) and name == "sales_optimism":
+                        agent.inflation.value[:] = value
+                        agent.trying = agent.inflation.value.copy()
+                    elif isinstance(agent, Sales) and name == "sales_pay":
+                        agent.objective = objective_for("sales", value, agent.knobs.pay)
+                    elif agent.role == "finance" and name == "finance_cap_days":
+                        agent.cap.value = value
+                if name == "information_delay_days":
+                    model.config = model.config.model_copy(update={name: value})
+            self.knobs[name] = value
+            text = f"day {self.day}: {KNOB_NAMES[name]} set to {_shown(name, value)}"
+            for side in self.sides:
+                side.log.append(f"{text} (facilitator)")
+            self.version += 1
+        return text
+
+    def _top(self):
+        return self.sides[0].model.world.topology
 
     @property
     def horizon(self) -> int:
@@ -240,6 +338,7 @@ class WatchRoom:
                 )
             return {
                 "names": self.names(),
+                "knobs": dict(self.knobs),
                 "day": self.day,
                 "week": self.day // DAYS_PER_WEEK,
                 "horizon": self.horizon,

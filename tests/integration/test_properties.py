@@ -198,6 +198,7 @@ def scenario(draw: st.DrawFn, horizon: int, i: int = 0) -> dict[str, Any]:
                 "cost_inflation",
                 "new_line",
                 "line_breakdown",
+                "line_capacity",
             ]
         )
     )
@@ -260,6 +261,10 @@ def scenario(draw: st.DrawFn, horizon: int, i: int = 0) -> dict[str, Any]:
             }
         case "line_breakdown":
             item |= {"line": draw(st.sampled_from(LINES)), "capacity_fraction": draw(fraction)}
+        case "line_capacity":
+            item |= {"pct": draw(number(-99.0, 300.0))}
+            if draw(st.booleans()):
+                item["lines"] = draw(st.lists(st.sampled_from(LINES), min_size=1, unique=True))
     return item
 
 

@@ -343,6 +343,18 @@ def test_a_line_breakdown_takes_only_that_lines_capacity_in_its_window(base, bas
     assert (used <= 0.25 * (190 * 1.2) + 1e-9).all()
 
 
+def test_a_line_capacity_change_scales_the_lines_it_names_in_its_window(base, baseline_path):
+    bigger = {"kind": "line_capacity", "lines": ["line_2"], "pct": 40, "start_day": 30}
+    hit = world_run(baseline_path, [bigger])
+    before, after = base.daily["line_capacity"], hit.daily["line_capacity"]
+    np.testing.assert_allclose(after[30:, 1], 1.4 * before[30:, 1])
+    np.testing.assert_array_equal(after[:30], before[:30])
+    np.testing.assert_array_equal(after[:, 0], before[:, 0])
+    smaller = world_run(baseline_path, [{"kind": "line_capacity", "pct": -50, "end_day": 20}])
+    np.testing.assert_allclose(smaller.daily["line_capacity"][:20], 0.5 * before[:20])
+    np.testing.assert_array_equal(smaller.daily["line_capacity"][20:], before[20:])
+
+
 # --------------------------------------------------------------------------- demand
 
 

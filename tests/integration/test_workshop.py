@@ -4,12 +4,8 @@ request the page makes recorded; none may leave the machine."""
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import pytest
-from browser import launch
+from browser import launch, serving
 from starlette.testclient import TestClient
 
 from agents.config import load_config
@@ -88,6 +84,58 @@ def test_bad_input_gets_a_clear_message_and_changes_nothing(client, action, body
     assert client.get(f"/api/watch/{room}").json() == before
 
 
+def test_the_story_s_knobs_turn_on_both_sides_from_the_next_day(client):
+    room = make_room(client)
+    client.post(f"/api/watch/{room}/step", json={"weeks": 4})
+    for name, value in (("sales_optimism", 0.6), ("capacity_pct", 25), ("finance_cap_days", 60)):
+        answer = client.post(f"/api/watch/{room}/knob", json={"name": name, "value": value})
+        assert answer.status_code == 200, answer.json()
+    state = answer.json()
+    assert state["knobs"]["sales_optimism"] == 0.6 and state["knobs"]["capacity_pct"] == 25
+    turned = "day 28: the plant's capacity set to +25% of the config's (facilitator)"
+    for side in state["sides"]:
+        assert turned in side["log"]
+    after = client.post(f"/api/watch/{room}/step", json={"weeks": 2}).json()
+    for side in after["sides"]:
+        weeks = side["weeks"]
+        # Sales' forecast rises with its optimism: what it reports runs well over what it
+        # reported the week before the knob turned.
+        assert weeks[-1]["forecasts"]["sales"] > 1.25 * weeks[3]["forecasts"]["sales"]
+
+
+def test_the_capacity_knob_sets_the_lines_capacity_not_a_sum_of_turns(config):
+    from experiments.workshop.room import WatchRoom
+
+    room = WatchRoom(config)
+    room.step(1)
+    built = room.sides[0].model.world.plant.capacity.copy()
+    room.set_knob("capacity_pct", 20)
+    room.set_knob("capacity_pct", -10)
+    room.step(1)
+    for side in room.sides:
+        assert side.model.world.plant.capacity == pytest.approx(0.9 * built)
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"name": "optimism", "value": 1}, "unknown knob 'optimism'; knobs: sales_optimism"),
+        ({"name": "sales_optimism", "value": "high"}, "the value is a number, -0.5 to 2"),
+        ({"name": "sales_optimism", "value": 5}, "the value is -0.5 to 2, not 5"),
+        ({"name": "information_delay_days", "value": 2.5}, "a whole number of days"),
+        ({"name": "sales_pay", "value": "bonus"}, "Sales is paid on one of revenue, volume"),
+        ({"name": "capacity_pct", "value": -95}, "the value is -90 to 200, not -95"),
+        ({"value": 1}, "name is the knob to turn"),
+    ],
+)
+def test_a_bad_knob_gets_a_clear_message_and_changes_nothing(client, body, message):
+    room = make_room(client)
+    before = client.get(f"/api/watch/{room}").json()
+    answer = client.post(f"/api/watch/{room}/knob", json=body)
+    assert answer.status_code == 400 and message in answer.json()["error"]
+    assert client.get(f"/api/watch/{room}").json() == before
+
+
 def test_a_room_needs_its_token(client):
     assert client.get("/api/watch/not-a-room").status_code == 404
     assert client.post("/api/watch/not-a-room/step", json={"weeks": 1}).status_code == 404
@@ -96,26 +144,8 @@ def test_a_room_needs_its_token(client):
 
 @pytest.fixture(scope="module")
 def server(config):
-    import uvicorn
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    app = create_app(config)
-    srv = uvicorn.Server(
-        uvicorn.Config(
-            app, host="127.0.0.1", port=port, log_level="warning", timeout_graceful_shutdown=1
-        )
-    )
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    for _ in range(100):
-        if srv.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=5)
+    with serving(create_app(config)) as url:
+        yield url
 
 
 def test_the_watch_page_steps_draws_and_fires_in_a_real_browser(server, tmp_path):
@@ -140,6 +170,8 @@ def test_the_watch_page_steps_draws_and_fires_in_a_real_browser(server, tmp_path
         page.click("text=Demand +20%")
         page.wait_for_selector("#side-1 .log >> text=demand +20%")
         assert "demand +20%" in page.inner_text("#side-0 .log")
+        page.select_option("select[data-knob=sales_optimism]", "0.6")
+        page.wait_for_selector("#side-0 .log >> text=Sales' optimism set to +60%")
         page.fill("#spec", "supplier_failure:supplier=acme")
         page.click("#fire")
         page.wait_for_selector("#message >> text=unknown supplier 'acme'")

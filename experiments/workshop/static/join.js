@@ -139,10 +139,11 @@ async function submit(event) {
   if (data) { say(`Submitted for round ${state.round.number}: ${data.accepted}`, true); draw(data.state); }
 }
 
-function seated(s) {
+function seated(s, greeting) {
   $("joining").classList.add("hidden");
   $("playing").classList.remove("hidden");
   draw(s);
+  say(greeting, true);
   if (events) events.close();
   events = new EventSource(`/api/play/${code}/events?seat=${encodeURIComponent(token)}`);
   events.onmessage = (e) => draw(JSON.parse(e.data));
@@ -161,8 +162,7 @@ async function claim(role) {
   if (!data) { showSeats(); return; }
   token = data.token;
   localStorage.setItem(seatKey(code), token);
-  say(`You play ${roleName(role)}.`, true);
-  seated(data.state);
+  seated(data.state, `You play ${roleName(role)}.`);
 }
 
 async function start() {
@@ -185,7 +185,7 @@ async function start() {
   token = localStorage.getItem(seatKey(code));
   if (token) {
     const s = await api("GET", `/api/play/${code}/seat`, undefined, { "X-Seat": token });
-    if (s) { say(`Welcome back: you play ${roleName(s.seat)}.`, true); seated(s); return; }
+    if (s) { seated(s, `Welcome back: you play ${roleName(s.seat)}.`); return; }
     localStorage.removeItem(seatKey(code));
     token = null;
   }

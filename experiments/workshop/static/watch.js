@@ -38,8 +38,20 @@ function drawSide(i, side, weeks) {
     <div class="log">${side.log.slice().reverse().map((t) => `<p>${t.replace(/</g, "&lt;")}</p>`).join("") || "<p>(no decisions yet)</p>"}</div>`;
 }
 
+// Each knob's select shows the value the room runs with (added to the list if it is not one).
+function drawKnobs(knobs) {
+  document.querySelectorAll("#knobs select").forEach((select) => {
+    const value = String(knobs[select.dataset.knob]);
+    const match = [...select.options].find((o) => (select.dataset.kind === "number" ? Number(o.value) === Number(value) : o.value === value));
+    if (match) { select.value = match.value; return; }
+    const option = new Option(value, value, true, true);
+    select.add(option);
+  });
+}
+
 function draw(next) {
   state = next;
+  if (state.knobs) drawKnobs(state.knobs);
   $("clock").textContent = `week ${state.week} of ${Math.ceil(state.horizon / 7)}${state.done ? " (done)" : ""}`;
   state.sides.forEach((side, i) => drawSide(i, side, state.week));
 }
@@ -73,6 +85,13 @@ async function start() {
   $("reset").onclick = () => call("reset");
   document.querySelectorAll("#scenarios button[data-spec], #scenarios button[data-kind]").forEach((b) => {
     b.onclick = async () => { if (await call("scenario", { spec: scenarioSpec(b) })) say(`fired: ${b.textContent}`, true); };
+  });
+  document.querySelectorAll("#knobs select").forEach((select) => {
+    select.onchange = async () => {
+      const value = select.dataset.kind === "number" ? Number(select.value) : select.value;
+      const done = await call("knob", { name: select.dataset.knob, value });
+      if (done) say(`${select.parentElement.firstChild.textContent.trim()}: ${select.options[select.selectedIndex].text}`, true);
+    };
   });
   $("fire").onclick = async () => { if (await call("scenario", { spec: $("spec").value })) say(`fired: ${$("spec").value}`, true); };
 }
