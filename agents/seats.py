@@ -338,7 +338,7 @@ def brief(model, role: str, view) -> dict:
         }
         out["default"] = {
             "inventory_cap_days": round(float(agent.cap.value), 1),
-            "expedite_budget": round(float(agent.expedite_budget)),
+            "expedite_budget": round(float(agent.knobs.expedite_budget_per_month)),
             "hurdle_rate": float(agent.knobs.capex_hurdle_rate),
         }
     return out
@@ -370,7 +370,7 @@ def _plan_demand(plan, day: int):
 def _plan_production(plan, day: int):
     if plan is None or plan.production is None:
         return None
-    week = plan.week(day)
-    if not 0 <= week < plan.production.shape[1]:
+    week = max(0, plan.week(day))  # a plan made today starts at the next weekly review
+    if week >= plan.production.shape[1]:
         return None
     return plan.production[:, week : week + 4].mean(axis=1)

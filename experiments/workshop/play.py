@@ -10,10 +10,19 @@ for the month. The round closes when every seated person has decided, when its t
 (the agent decides for anyone who has not), or when the facilitator advances it.
 
 The simulation runs in the room's own thread and waits at each round (the room is the model's
-``desk``); an agents-only twin runs beside it on the same seed — the same customers, the same
-scenarios fired on the same days, the same protocol switches — so the debrief compares what
-the people did with what the agents did on the same demand. A room in which nobody decides
-plays exactly as its twin.
+``desk``). Two runs of the same company go beside it on the same seed — the same customers,
+the same scenarios fired on the same days, the same protocol switches:
+
+- **the agents**, every function its agent, re-deciding at every weekly review;
+- **the agents at the people's pace**: where a person held a seat in a month, that seat takes
+  what its agent would have filled the person's form in with, once for the month, as a
+  person accepting every suggestion would.
+
+A person decides once a month and the agents every week, so the game differs from the agents
+for two reasons; the debrief tells them apart: the game against the agents at the people's
+pace is what the people's judgment did, and the agents at the people's pace against the
+agents is what deciding monthly costs. A room in which nobody decides plays exactly as the
+agents.
 """
 
 from __future__ import annotations
@@ -82,8 +91,12 @@ class PlayRoom(GameRoom):
         days = days_of(months)
         self.model = OnePlanModel(first, self.seed, days=days)
         self.twin = OnePlanModel(first, self.seed, days=days)
+        self.paced = OnePlanModel(first, self.seed, days=days)
         self.model.desk = self
+        self.held: dict[int, set[str]] = {}  # month -> the seats people decided for
+        self.paced.desk = _AtThePeoplesPace(self.held)
         self.game, self.agents = Side("game", self.model), Side("agents", self.twin)
+        self.runs = (self.model, self.twin, self.paced)
         self.horizon = self.model.horizon
         self.protocol = protocol
         self.protocols: list[tuple[int, str]] = [(0, protocol)]  # (day, protocol) switches
@@ -109,7 +122,7 @@ class PlayRoom(GameRoom):
             self._changed()
 
     def fire(self, spec: str) -> str:
-        """Fire a scenario on the game and its twin from the next day played."""
+        """Fire a scenario on the game and the agents' runs from the next day played."""
         scenario = scenario_from(spec, self.model.world.topology)
         with self._cond:
             if self.ended:
@@ -162,7 +175,9 @@ class PlayRoom(GameRoom):
         briefs = {role: brief(model, role, views[role]) for role in ROLES}
         with self._cond:
             self.briefs = briefs
-        return self.ask("deciding", day, ROLES, month_of_day(day) + 1)
+        answers = self.ask("deciding", day, ROLES, month_of_day(day) + 1)
+        self.held[month_of_day(day)] = set(answers)
+        return answers
 
     # ------------------------------------------------------------------ the simulation thread
 
@@ -170,8 +185,8 @@ class PlayRoom(GameRoom):
         while self.model.day < self.horizon:
             self.wait_while_paused()
             self._between_days()
-            self.model.step()
-            self.twin.step()
+            for model in self.runs:
+                model.step()
             end = self.model.day
             if end % DAYS_PER_WEEK == 0:
                 with self._cond:
@@ -190,7 +205,7 @@ class PlayRoom(GameRoom):
                 self.pending_protocol = None
         for scenario in scenarios:
             fired = None
-            for model in (self.model, self.twin):
+            for model in self.runs:
                 fired = model.world.fire(scenario)
             text = f"day {day}: {fired.describe()}"
             with self._cond:
@@ -199,7 +214,7 @@ class PlayRoom(GameRoom):
                     side.log.append(f"{text} (fired)")
                 self._changed()
         if switch is not None:
-            for model in (self.model, self.twin):
+            for model in self.runs:
                 model.switch_protocol(switch)
             with self._cond:
                 self.protocol = switch
@@ -213,19 +228,23 @@ class PlayRoom(GameRoom):
         from sim.metrics import company_kpis
 
         game, agents = self.model.world.outcome(), self.twin.world.outcome()
-        mine, theirs = company_kpis(game), company_kpis(agents)
+        paced = self.paced.world.outcome()
+        mine, theirs, slow = company_kpis(game), company_kpis(agents), company_kpis(paced)
         rows = [
             {
                 "kpi": kpi,
                 "label": label,
                 "unit": unit,
                 "game": finite(mine[kpi]),
+                "paced": finite(slow[kpi]),
                 "agents": finite(theirs[kpi]),
+                "judgment": finite(mine[kpi] - slow[kpi]),
+                "pace": finite(slow[kpi] - theirs[kpi]),
                 "difference": finite(mine[kpi] - theirs[kpi]),
             }
             for kpi, label, unit in DEBRIEF_KPIS
         ]
-        figures = _debrief_figures(game, agents, self._marks())
+        figures = _debrief_figures(game, paced, agents, self._marks())
         with self._cond:
             for side in (self.game, self.agents):
                 side.read()
@@ -321,18 +340,39 @@ def _proposals(proposals, model) -> dict:
     }
 
 
-def _debrief_figures(game, agents, marks) -> dict[str, bytes]:
+class _AtThePeoplesPace:
+    """The desk of the agents at the people's pace: for each seat a person decided in a
+    month, what its agent fills the form in with, once for the month."""
+
+    def __init__(self, held: dict[int, set[str]]) -> None:
+        self.held = held
+
+    def meeting(self, model, day, proposals, entry) -> dict:
+        return {}
+
+    def decisions(self, model, day: int, views) -> dict[str, object]:
+        return {
+            role: parse_decision(role, brief(model, role, views[role])["default"], model)
+            for role in sorted(self.held.get(month_of_day(day), ()))
+        }
+
+
+def _debrief_figures(game, paced, agents, marks) -> dict[str, bytes]:
     """The report's over-time figures of the game against the agents, as PNG bytes."""
     from experiments.figures.over_time import money_figure, operations_figure, truth_figure
     from experiments.figures.series import weekly_series
 
-    runs = {"the game": [weekly_series(game)], "the agents' run": [weekly_series(agents)]}
+    runs = {
+        "the game": [weekly_series(game)],
+        "the agents at the people's pace": [weekly_series(paced)],
+        "the agents' run": [weekly_series(agents)],
+    }
     name = "the game against the agents"
     out = {}
     for kind, figure in (
         ("operations", operations_figure(runs, name, events=marks)),
         ("money", money_figure(runs, name, events=marks)),
-        ("truth", truth_figure(runs, name)),
+        ("truth", truth_figure({k: runs[k] for k in ("the game", "the agents' run")}, name)),
     ):
         buffer = io.BytesIO()
         figure.savefig(buffer, format="png", dpi=90)

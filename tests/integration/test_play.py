@@ -97,6 +97,22 @@ def test_a_seat_whose_person_never_decides_is_played_by_its_agent(config):
     assert same_run(room.model.world.outcome(), room.twin.world.outcome())
 
 
+def test_people_who_take_every_suggestion_play_as_the_agents_at_their_pace(config):
+    """The agents at the people's pace are the game a room plays when every person submits
+    what the form was filled in with: the debrief's judgment column is then zero, and what
+    is left is the cost of deciding once a month instead of every week."""
+    room = PlayRoom(config, months=MONTHS, protocol="sop", executive="agent")
+    for role in ("operations", "finance"):
+        room.claim(role)
+    drive(room, lambda who, state: state["brief"]["default"])
+    assert len(room.people) == 2 * MONTHS
+    assert same_run(room.model.world.outcome(), room.paced.world.outcome())
+    assert not same_run(room.model.world.outcome(), room.twin.world.outcome())
+    rows = {row["kpi"]: row for row in room.debrief["kpis"]}
+    assert rows["operating_profit"]["judgment"] == 0.0
+    assert rows["operating_profit"]["pace"] == rows["operating_profit"]["difference"] != 0.0
+
+
 def test_what_people_decide_is_what_their_functions_do(config):
     """Each seat's decisions reach the world as the function's own: Sales' forecast, the
     production Operations releases, Procurement's orders, Finance's cap on inventory."""
@@ -219,9 +235,9 @@ def test_the_debrief_compares_the_game_with_the_agents(config):
     drive(room, lambda who, state: {"production": {"pro": 0}, "overtime": False})
     debrief = room.state()["debrief"]
     kpis = {row["kpi"]: row for row in debrief["kpis"]}
-    assert kpis["operating_profit"]["difference"] == pytest.approx(
-        kpis["operating_profit"]["game"] - kpis["operating_profit"]["agents"]
-    )
+    profit = kpis["operating_profit"]
+    assert profit["difference"] == pytest.approx(profit["game"] - profit["agents"])
+    assert profit["judgment"] + profit["pace"] == pytest.approx(profit["difference"])
     assert [p["seat"] for p in debrief["people"]] == ["operations", "operations"]
     assert set(debrief["figures"]) == {"operations", "money", "truth"}
     assert all(room.figures[f].startswith(b"\x89PNG") for f in debrief["figures"])

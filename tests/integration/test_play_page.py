@@ -15,7 +15,7 @@ from browser import launch, serving
 from agents.config import load_config
 from experiments.workshop.app import create_app
 
-ROUND_SECONDS = 4
+ROUND_SECONDS = 6
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +85,8 @@ def test_a_game_played_from_the_console_and_two_seats(server, tmp_path):
         console.click("#start")
         ana.wait_for_selector("#submit")
         ben.wait_for_selector("#submit")
+        console.click("#pause")  # the clock stops while Ana gets her numbers right
+        expect(ana.locator(".clock")).to_contain_text("paused")
         ana.screenshot(path=str(tmp_path / "seat.png"), full_page=True)
 
         # Bad input on the page: a clear message, and nothing is taken.
@@ -109,7 +111,9 @@ def test_a_game_played_from_the_console_and_two_seats(server, tmp_path):
         # Ben stays silent, and his connection drops: the clock closes round 1 and his agent
         # plays the month; what he submits then is refused as late.
         ben.evaluate("events.close()")
+        console.click("#resume")
         expect(console.locator("#round")).to_contain_text("Round 2", timeout=4000 * ROUND_SECONDS)
+        console.click("#pause")
         ben.click("#submit")
         expect(ben.locator("#message")).to_have_text("round 1 is closed; round 2 is open")
 
@@ -119,31 +123,37 @@ def test_a_game_played_from_the_console_and_two_seats(server, tmp_path):
         expect(ben.locator("#round")).to_contain_text("Round 2")
         console.click("#switch")  # S&OP from March, the next month
         expect(console.locator("#protocol")).to_contain_text("sop from next month")
-        ana.click("#submit")
-        ben.click("#submit")
+        for seat in (ana, ben):
+            expect(seat.locator("#round")).to_have_text("Round 2 (Feb): your decisions")
+            seat.click("#submit")
+            expect(seat.locator("#message")).to_contain_text("Submitted for round 2")
+        console.click("#resume")
 
         # March opens with the meeting: everyone sees the table, the facilitator rules.
         console.wait_for_selector("form#rulings button", timeout=20000)
+        console.click("#pause")
         expect(ana.locator("#meeting")).to_contain_text("The S&OP meeting")
         console.screenshot(path=str(tmp_path / "console.png"), full_page=True)
         console.click("form#rulings button")
         expect(console.locator("#message")).to_contain_text("The executive took")
-        ana.wait_for_selector("#submit")
-        expect(ana.locator("#protocol")).to_have_text("under sop")
-        ana.click("#submit")
-        ben.wait_for_selector("#submit")
-        ben.click("#submit")
+        for seat in (ana, ben):  # the month's decisions, once the page shows March's form
+            expect(seat.locator("#round")).to_have_text("Round 3 (Mar): your decisions")
+            expect(seat.locator("#protocol")).to_have_text("under sop")
+            seat.click("#submit")
+            expect(seat.locator("#message")).to_contain_text("Submitted for round 3")
+        console.click("#resume")
 
         # The game ends with March: the debrief.
-        console.wait_for_selector("#debrief:not(.hidden)", timeout=30000)
-        ana.wait_for_selector("#round a[href^='/debrief']")
+        console.wait_for_selector("#debrief:not(.hidden)", timeout=90000)
+        ana.wait_for_selector("#round a[href^='/debrief']", timeout=90000)
         debrief = page(1300)
         debrief.goto(f"{server}/debrief?room={code}")
         debrief.wait_for_selector("#kpis")
         for figure in ("operations", "money", "truth"):
-            img = debrief.locator(f"img[src$='/{figure}.png']")
-            expect(img).to_be_visible()
-            assert img.evaluate("i => i.complete && i.naturalWidth > 0")
+            debrief.wait_for_function(
+                f"(() => {{ const i = document.querySelector(\"img[src$='/{figure}.png']\");"
+                " return i && i.complete && i.naturalWidth > 0; })()"
+            )
         people = debrief.inner_text("#people")
         assert people.count("Sales") == 3 and people.count("Operations") == 2  # Ben: 2 of 3
         assert "the executive" in people and "forecast compact 650" in people
@@ -168,7 +178,7 @@ def test_the_beer_game_warm_up_in_a_browser(server):
             tab.on("request", lambda r: requests.append(r.url))
         console.goto(server + "/console")
         console.select_option("select[name=game]", "beer_game")
-        console.fill("input[name=round_seconds]", "5")
+        console.fill("input[name=round_seconds]", "60")
         console.click("text=Create the room")
         expect(console.locator("#code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
         code = console.inner_text("#code")
