@@ -338,7 +338,7 @@ class Finance(FunctionAgent):
             self.role,
             self.capital_rate,
             self.storage_rate,
-            self.knobs.capex_hurdle_rate if self.seat is None else self.seat.hurdle_rate,
+            self.hurdle_rate,
             float(self.inventory_target),
             *self._inventory_lately(view),
             self.receivable_days,
@@ -347,6 +347,14 @@ class Finance(FunctionAgent):
             view.records("balances"),
             tuple((c.capex, c.start_day) for c in self.capacity_approved if c.start_day > view.day),
         )
+
+    @property
+    def hurdle_rate(self) -> float:
+        """What capital spending must earn a year: its knob, or the person's in its seat."""
+        seat = self.seat
+        if seat is None or seat.hurdle_rate is None:
+            return self.knobs.capex_hurdle_rate
+        return seat.hurdle_rate
 
     def _daily_depreciation(self, day: int) -> float:
         """What the books depreciate a day: the opening assets, and the capacity approved

@@ -198,6 +198,7 @@ class OnePlanModel(mesa.Model):
         )
         self.day = 0
         self.desk = None  # people deciding for some functions (experiments.workshop), if any
+        self._dormant: Meeting | None = None  # the meeting, while a switched-to protocol has none
         self._round_month = -1  # the month whose round was opened last
         self.world.start()
 
@@ -219,10 +220,18 @@ class OnePlanModel(mesa.Model):
         Leaving a protocol that meets drops its plan: nobody works to it any more."""
         self.config = self.config.model_copy(update={"protocol": name})
         self.pieces = make_protocol(name, self.config.protocol_options)
-        if self.meeting is None or not self.pieces.meets:
+        meeting = self.meeting or self._dormant
+        if not self.pieces.meets:
+            self._dormant, self.meeting = meeting, None  # its memory waits for a return
+        elif meeting is None:
             self.meeting = self._make_meeting()
         else:
-            self.meeting.pieces = self.pieces
+            self.meeting = meeting
+            meeting.pieces = self.pieces
+            if self.pieces.financial_reconciliation and meeting.financial is None:
+                meeting.financial = self._financial_planning()
+            elif not self.pieces.financial_reconciliation:
+                meeting.financial = None
         if self.meeting is None:
             self.plan = None
             for agent in self.functions:
@@ -230,7 +239,9 @@ class OnePlanModel(mesa.Model):
         for agent in self.functions:
             if isinstance(agent, Sales):
                 agent.demand_review = self.pieces.demand_review
-                agent.consensus = None if self.meeting is None else agent.consensus
+                if self.meeting is None:
+                    agent.consensus = None
+                    agent.proposed = []  # no meeting will decide them
 
     def _financial_planning(self) -> FinancialPlanning:
         """IBP's financial plan: the books' terms, the families, and the budget by month."""

@@ -235,21 +235,28 @@ class Operations(FunctionAgent):
         quantities, overtime, self.chosen, self.safety_days = self.best(view)
         return quantities, overtime
 
+    def with_plan(
+        self, view: View, quantities: np.ndarray, overtime: bool, day: int | None = None
+    ) -> tuple[np.ndarray, bool]:
+        """Its own ``quantities`` and ``overtime`` with the agreed plan for the review on
+        ``day`` (default today) blended in by its adherence. Changes nothing."""
+        agreed = self.plan.agreed(view.day if day is None else day) if self.plan else None
+        if agreed is None:
+            return quantities, overtime
+        planned, expected_position = agreed
+        on_plan = np.maximum(planned + expected_position - self.position(view), 0.0)
+        quantities = self.adherence * on_plan + (1 - self.adherence) * quantities
+        return quantities, overtime or bool(self.plan.overtime)
+
     def _week(self, view: View) -> list[object]:
         day = view.day
-        quantities, overtime = self.choose(view)
-        agreed = self.plan.agreed(day) if self.plan is not None else None
-        if agreed is not None:
-            planned, expected_position = agreed
-            on_plan = np.maximum(planned + expected_position - self.position(view), 0.0)
-            quantities = self.adherence * on_plan + (1 - self.adherence) * quantities
-            overtime = overtime or bool(self.plan.overtime)
+        quantities, overtime = self.with_plan(view, *self.choose(view))
         if self.seat is not None:
             made = self.seat.production
             quantities = np.array(
                 [made.get(name, q) for name, q in zip(self.products, quantities, strict=True)]
             )
-            overtime = self.seat.overtime
+            overtime = overtime if self.seat.overtime is None else self.seat.overtime
         self.frozen.append(quantities)
         release = (
             self.frozen.pop(0)

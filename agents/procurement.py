@@ -293,7 +293,7 @@ class Procurement(FunctionAgent):
         orders, rushes, decided = [], [], []
         for c, component in enumerate(self.components):
             rate = max(float(cumulative[c, RECORD_DAYS - 1]) / RECORD_DAYS, 1e-9)
-            lateness = self._lateness(view)
+            lateness = self.expected_lateness(view)
             chosen = self.choose(c, cumulative[c], position[c], rate, lateness, cover[c])
             if chosen is not None:
                 self.last_choice[c] = chosen
@@ -354,7 +354,7 @@ class Procurement(FunctionAgent):
         need = self.bom.T @ rate
         return np.where(need > 0, units / np.maximum(need, 1e-9), 0.0)
 
-    def _lateness(self, view: View) -> np.ndarray:
+    def expected_lateness(self, view: View) -> np.ndarray:
         """Days late Procurement expects per unit from each supplier: what it has learned —
         and, when an order is overdue by more than the supplier ever quoted it could be late (a
         failure, not a late ship), at least as long as that order has been overdue. What is

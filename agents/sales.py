@@ -261,13 +261,15 @@ class Sales(FunctionAgent):
     def _seated_promotion(self, day: int) -> Promotion | None:
         """The promotion the person asked for, announced once, on the agent's terms (if the
         quarter's budget and the spacing still allow it)."""
-        if self.seat.promotion is None or getattr(self, "_announced_for", None) is self.seat:
-            return None
-        self._announced_for = self.seat
         play = self.knobs.promotion
+        if not play.enabled or self.seat.promotion is None:
+            return None
+        if getattr(self, "_announced_for", None) is self.seat:
+            return None  # announced at an earlier review this month
         p, start = self.products.index(self.seat.promotion), day + play.lead_days
         if not self.promotion_allowed(p, start):
-            return None
+            return None  # not yet: spaced from the product's last one; tried again next week
+        self._announced_for = self.seat
         return Promotion(
             self.seat.promotion, start, play.duration_days, play.price_discount, play.cost
         )

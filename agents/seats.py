@@ -72,11 +72,12 @@ class OperationsDecision(_Decision):
     """Operations' month: units released a week per product, and overtime allowed or not."""
 
     production: dict[str, Units] = Field(default_factory=dict)
-    overtime: bool = True
+    overtime: bool | None = None  # None: as the agent would choose
 
     def describe(self) -> str:
-        made = f"make {_units(self.production)} a week" if self.production else "agent's plan"
-        return f"{made}; overtime {'allowed' if self.overtime else 'off'}"
+        made = f"make {_units(self.production)} a week" if self.production else "the agent's plan"
+        overtime = {None: "as the agent chooses", True: "allowed", False: "off"}[self.overtime]
+        return f"{made}; overtime {overtime}"
 
 
 class PurchaseLine(_Decision):
@@ -102,12 +103,14 @@ class FinanceDecision(_Decision):
 
     inventory_cap_days: Annotated[float, Field(ge=1, le=365, allow_inf_nan=False)]
     expedite_budget: Annotated[float, Field(ge=0, le=1e9, allow_inf_nan=False)]
-    hurdle_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)]
+    # What capex must earn (only a protocol that values capacity, IBP, asks); None: its knob.
+    hurdle_rate: Annotated[float, Field(ge=0, le=10, allow_inf_nan=False)] | None = None
 
     def describe(self) -> str:
+        hurdle = "" if self.hurdle_rate is None else f", hurdle {self.hurdle_rate:.0%}"
         return (
             f"cap {self.inventory_cap_days:g} days of cost of goods, expediting "
-            f"${self.expedite_budget:,.0f}, hurdle {self.hurdle_rate:.0%}"
+            f"${self.expedite_budget:,.0f}{hurdle}"
         )
 
 
@@ -259,6 +262,8 @@ def brief(model, role: str, view) -> dict:
         }
     elif role == "operations":
         quantities, overtime, _, _ = agent.best(view)
+        plan_day = max(view.day, plan.start_day) if plan is not None else view.day
+        quantities, overtime = agent.with_plan(view, quantities, overtime, plan_day)
         official = agent.official
         forecast = (
             official.from_day(view.day, 4 * DAYS_PER_WEEK).mean(axis=1) * DAYS_PER_WEEK
@@ -293,7 +298,7 @@ def brief(model, role: str, view) -> dict:
             "overtime": bool(overtime),
         }
     elif role == "procurement":
-        need = agent.need(view)[:, : 4 * DAYS_PER_WEEK].mean(axis=1) * DAYS_PER_WEEK
+        need, orders = _standing_orders(agent, view)
         out["components"] = _rows(
             top.components,
             on_hand=view.state("component_on_hand"),
@@ -313,17 +318,7 @@ def brief(model, role: str, view) -> dict:
             ]
             for c, component in enumerate(top.components)
         }
-        out["default"] = {
-            "orders": {
-                component: {
-                    "units": round(float(need[c])),
-                    "supplier": agent.sources[c][agent.main[c]].name,
-                    "mode": agent.sources[c][agent.main[c]].mode,
-                }
-                for c, component in enumerate(top.components)
-                if agent.sources[c]
-            }
-        }
+        out["default"] = {"orders": orders}
     elif role == "finance":
         balances = view.records("balances")
         cogs = agent.cogs_per_day(view)
@@ -339,9 +334,48 @@ def brief(model, role: str, view) -> dict:
         out["default"] = {
             "inventory_cap_days": round(float(agent.cap.value), 1),
             "expedite_budget": round(float(agent.knobs.expedite_budget_per_month)),
-            "hurdle_rate": float(agent.knobs.capex_hurdle_rate),
         }
+        if model.pieces.financial_reconciliation:  # only IBP values capacity against it
+            out["default"]["hurdle_rate"] = float(agent.knobs.capex_hurdle_rate)
     return out
+
+
+def _standing_orders(agent, view) -> tuple[np.ndarray, dict]:
+    """What Procurement needs a week over the coming month, and the standing weekly orders
+    its agent would suggest for the month: per component, enough to bring what it has and
+    has on order up to the need of its lead time and the month, spread over the month's
+    weeks, from the source its own objective picks for a lot now (else the cheapest landed
+    regular source). Changes nothing."""
+    weeks = 4
+    days = weeks * DAYS_PER_WEEK
+    need = agent.need(view)
+    cumulative = np.cumsum(need, axis=1)
+    position = (
+        np.asarray(view.state("component_on_hand"), dtype=float)
+        + np.asarray(view.state("component_on_order"), dtype=float)
+        - np.asarray(view.state("component_requirements_queued"), dtype=float)
+    )
+    lateness = agent.expected_lateness(view)
+    cover = agent.finished_cover(view)
+    orders = {}
+    for c, component in enumerate(view.topology.components):
+        sources = agent.sources[c]
+        if not sources:
+            continue
+        rate = max(float(cumulative[c, days - 1]) / days, 1e-9)
+        chosen = agent.choose(c, cumulative[c], position[c], rate, lateness, cover[c])
+        if chosen is not None and chosen["orders"]:
+            source = max(chosen["orders"], key=lambda leg: leg[1])[0]
+        else:
+            source = min(sources, key=lambda s: (s.price(0) + s.freight, s.lead_days))
+        horizon = min(cumulative.shape[1], int(np.ceil(source.lead_days)) + days) - 1
+        short = max(0.0, float(cumulative[c, horizon]) - float(position[c]))
+        orders[component] = {
+            "units": round(short / weeks),
+            "supplier": source.name,
+            "mode": source.mode,
+        }
+    return need[:, :days].mean(axis=1) * DAYS_PER_WEEK, orders
 
 
 def _account(name: str):

@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import special
 
 from sim.calendar import DAYS_PER_YEAR
 from sim.config import Demand, Noise, check_noise
@@ -63,10 +62,14 @@ def _none(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
 
 
 def _normal(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    from scipy import special  # heavy to import: only where a law needs it
+
     return np.maximum(m + cv * m * special.ndtri(u), 0.0)
 
 
 def _lognormal(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    from scipy import special  # heavy to import: only where a law needs it
+
     sigma2 = np.log1p(cv * cv)
     return np.where(
         m > 0,
@@ -76,6 +79,8 @@ def _lognormal(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
 
 
 def _gamma(u: np.ndarray, m: np.ndarray, cv: float) -> np.ndarray:
+    from scipy import special  # heavy to import: only where a law needs it
+
     shape = 1.0 / (cv * cv)
     return special.gammaincinv(shape, u) * m * cv * cv
 
@@ -121,6 +126,8 @@ def _poisson(u: np.ndarray, mean: np.ndarray) -> np.ndarray:
     m = np.maximum(mean, _EPS)
     small = np.minimum(m, _POISSON_NORMAL)
     exact = stats.poisson.ppf(u, small)
+    from scipy import special
+
     approximate = np.maximum(np.round(m + np.sqrt(m) * special.ndtri(u)), 0.0)
     return np.where(m > _POISSON_NORMAL, approximate, exact)
 

@@ -553,16 +553,8 @@ class World:
         starts, on the same random draws; what suppliers and lanes do to goods already
         ordered is settled when they fall due. A new line cannot be fired: the plant's lines
         are fixed once it runs. Returns the scenario as fired (its start moved up to today's)."""
-        if isinstance(scenario, NewLine):
-            raise ValueError("a new line is planned with the config, not fired during a run")
-        start = max(scenario.start, math.ceil(self.env.now))
-        if start >= self.horizon:
-            raise ValueError(f"the run ends on day {self.horizon - 1}; nothing is left to change")
-        if scenario.start < start:
-            moved = {"start_day": start, "start_week": None}
-            if scenario.end is not None and scenario.end <= start:
-                raise ValueError(f"the scenario ends before day {start}, the next to play")
-            scenario = scenario.model_copy(update=moved)
+        scenario = self.as_fired(scenario)
+        start = scenario.start
         promotions = len(self.fx.promotions)
         scenario.apply(self.fx)
         self.fx.events += scenario.events()
@@ -582,6 +574,21 @@ class World:
             )
         self.plant.find_capacity_steps()
         self.fx.version += 1
+        return scenario
+
+    def as_fired(self, scenario, day: int | None = None):
+        """``scenario`` as :meth:`fire` would fire it before ``day`` (default: the next day
+        to play), its start moved up to that day; a ``ValueError`` if it cannot be fired:
+        a new line, or nothing left of it to play. Changes nothing."""
+        if isinstance(scenario, NewLine):
+            raise ValueError("a new line is planned with the config, not fired during a run")
+        start = max(scenario.start, math.ceil(self.env.now) if day is None else day)
+        if start >= self.horizon:
+            raise ValueError(f"the run ends on day {self.horizon - 1}; nothing is left to change")
+        if scenario.start < start:
+            if scenario.end is not None and scenario.end <= start:
+                raise ValueError(f"the scenario ends before day {start}, the next to play")
+            scenario = scenario.model_copy(update={"start_day": start, "start_week": None})
         return scenario
 
     def _receive_phase(self, day: int) -> None:

@@ -334,6 +334,7 @@ class _Table:
     ) -> int:
         """Put alternatives that answer the same gap to the executive at once: the best
         positive mean score over the scenarios is taken (index 0, doing nothing, scores 0)."""
+        group = len(self.rows)  # the alternatives' rows share it: one of them is taken
         means = [(d, _mean_value(v)) for d, v in alternatives]
         scores = [self.mandate.score(v) for _, v in means]
         ruled = [self.mandate.ruling(name, d) for d, _ in means]
@@ -365,7 +366,7 @@ class _Table:
                 chosen,
                 decided_by,
                 reason,
-                _risk(self.mandate, alternatives[i][1]),
+                _risk(self.mandate, alternatives[i][1]) | {"alternatives": group},
             )
         return best
 

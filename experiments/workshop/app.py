@@ -231,6 +231,17 @@ POLL_SECONDS = 0.1  # how often a stream looks for a room's new state
 PAGES = ("console", "join", "debrief")  # the facilitator's, a participant's, the debrief
 
 
+def _make_room_for(games: dict[str, GameRoom]) -> bool:
+    """Whether a game can be added: below the limit, or once the games longest over (their
+    debrief read long enough) make way."""
+    if len(games) < MAX_ROOMS:
+        return True
+    over = sorted((g.ended_at, code) for code, g in games.items() if g.ended_at is not None)
+    for _, code in over[: len(games) - MAX_ROOMS + 1]:
+        del games[code]
+    return len(games) < MAX_ROOMS
+
+
 def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
     """The play rooms: created by a facilitator's console, joined with their code."""
     games: dict[str, GameRoom] = {}
@@ -282,6 +293,8 @@ def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
     async def create(request: Request) -> Response:
         body = await _body(request)
         kind = body.pop("game", "company")
+        if not isinstance(kind, str):
+            raise ValueError("game is the name of a game: company or beer_game")
         allowed = {"company": {"months", "round_seconds", "executive", "protocol"}}
         allowed["beer_game"] = {"round_seconds"}
         if kind not in allowed or (kind == "beer_game" and beer_game is None):
@@ -294,7 +307,7 @@ def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
         seconds = body.get("round_seconds", 120 if kind == "company" else 60)
         if isinstance(seconds, bool) or not isinstance(seconds, int | float):
             raise ValueError("round_seconds is a number of seconds")
-        if len(games) >= MAX_ROOMS:
+        if not _make_room_for(games):
             return _error(f"this server holds {MAX_ROOMS} games at most; end one first", 429)
         if kind == "beer_game":
             room = BeerRoom(beer_game, round_seconds=float(seconds))
@@ -309,6 +322,9 @@ def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
             )
         while room.code in games:
             room.code = join_code()
+        if not _make_room_for(games):  # others were made while this one was built
+            room.end()
+            return _error(f"this server holds {MAX_ROOMS} games at most; end one first", 429)
         games[room.code] = room
         return JSONResponse(
             {"room": room.code, "console": room.console, "state": room.state(console=True)},
@@ -380,6 +396,8 @@ def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
             done = room.fire(spec)
         elif action == "rule":
             number = body.get("round")
+            if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
+                raise ValueError("round is the number of the round the rulings are for")
             done = room.submit("executive", body.get("decision"), number)
         else:
             getattr(room, action)()
@@ -419,6 +437,12 @@ def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
         async def stream():
             seen, quiet = -1, 0.0
             while not await request.is_disconnected():
+                if role is not None:
+                    try:
+                        seat(request, room, token)  # a seat given up no longer streams
+                    except PermissionError:
+                        yield f"data: {json.dumps({'error': 'this seat was left'})}\n\n"
+                        break
                 if room.version != seen:
                     seen = room.version
                     state = room.state(seat=role, console=key is not None)

@@ -11,6 +11,7 @@ simulation between days); nothing is decided for a person while the room is paus
 
 from __future__ import annotations
 
+import contextlib
 import math
 import secrets
 import string
@@ -90,6 +91,7 @@ class GameRoom:
         self.ended = False
         self.version = 0
         self.error: str | None = None
+        self.ended_at: float | None = None  # when its debrief was ready (or it failed)
         self._left = self.round_seconds  # what the clock had left when paused
         self._advance = False
         self._closed_at: float | None = None
@@ -149,9 +151,11 @@ class GameRoom:
     def end(self) -> None:
         """End the game: the agents play what is left at once, then the debrief."""
         with self._cond:
-            self.ended = True
+            self.ended, self.paused = True, False
             self._changed()
-        if self._thread is None:
+            if self._thread is not None:
+                return
+        with contextlib.suppress(RoundClosed):  # started meanwhile: it ends all the same
             self.start()
 
     def wait(self, timeout: float | None = None) -> bool:
@@ -175,12 +179,14 @@ class GameRoom:
                 by = f" by {seat.name}" if seat.name else ""
                 raise PermissionError(f"the {role} seat is taken{by}; choose another")
             seat.token, seat.name = secrets.token_urlsafe(16), name
+            self._forget(role)  # a decision of whoever held it before is not this person's
             self._changed()
             return seat.token
 
     def seat_of(self, token: str) -> Seat:
+        given = str(token).encode()
         for seat in self.seats.values():
-            if seat.token is not None and secrets.compare_digest(seat.token, token):
+            if seat.token is not None and secrets.compare_digest(seat.token.encode(), given):
                 return seat
         raise KeyError("no seat has this code")
 
@@ -188,7 +194,12 @@ class GameRoom:
         with self._cond:
             seat = self.seat_of(token)
             seat.token, seat.name = None, ""
+            self._forget(seat.role)
             self._changed()
+
+    def _forget(self, role: str) -> None:
+        if self.round is not None and not self.round.closed:
+            self.round.answers.pop(role, None)
 
     def submit(self, who: str, data: object, number: int | None = None) -> str:
         """A decision from ``who`` (a seat, or ``"executive"`` for the console) for the open
@@ -259,8 +270,11 @@ class GameRoom:
             with self._cond:
                 self.phase, self.ended = "failed", True
                 self.error = f"{type(error).__name__}: {error}"
+                self.ended_at = time.monotonic()
                 self._changed()
             raise
+        with self._cond:
+            self.ended_at = time.monotonic()
 
     def _changed(self) -> None:
         self.version += 1

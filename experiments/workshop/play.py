@@ -127,6 +127,8 @@ class PlayRoom(GameRoom):
         with self._cond:
             if self.ended:
                 raise RoundClosed("the game is over")
+            # Checked against the room's run as it stands: fired before the next day played.
+            scenario = self.model.world.as_fired(scenario, self.model.day)
             self.pending_scenarios.append(scenario)
             self._changed()
         return scenario.describe()
@@ -138,6 +140,26 @@ class PlayRoom(GameRoom):
             if unknown:
                 raise ValueError(
                     f"the table has options 0 to {len(self.table) - 1}, not {unknown[0]}"
+                )
+            taken: dict[int, list[int]] = {}
+            for i, take in decision.rulings.items():
+                group = self.table[i]["alternatives"]
+                if take and group is not None:
+                    taken.setdefault(group, []).append(i)
+            for rows in taken.values():
+                if len(rows) > 1:
+                    raise ValueError(
+                        f"options {', '.join(map(str, sorted(rows)))} are alternatives: "
+                        "take one of them"
+                    )
+        promotion = getattr(decision, "promotion", None)
+        if promotion is not None:
+            allowed = (self.briefs.get(who) or {}).get("promotable", [])
+            if promotion not in allowed:
+                raise ValueError(
+                    f"{promotion} cannot start a promotion this month (the quarter's budget "
+                    "is spent, or its last one is too recent); promotable: "
+                    f"{', '.join(allowed) or 'none'}"
                 )
         return decision
 
@@ -154,6 +176,7 @@ class PlayRoom(GameRoom):
                 "score": row["score"],
                 "chosen": row["chosen"],
                 "reason": row["reason"],
+                "alternatives": row.get("alternatives"),  # rows of one choice share it
             }
             for i, row in enumerate(entry.get("options", ()))
         ]
@@ -204,9 +227,14 @@ class PlayRoom(GameRoom):
             if switch is not None:
                 self.pending_protocol = None
         for scenario in scenarios:
-            fired = None
-            for model in self.runs:
-                fired = model.world.fire(scenario)
+            try:  # all three are at the same day: either every run fires it or none does
+                for model in self.runs:
+                    fired = model.world.fire(scenario)
+            except ValueError as error:  # checked when asked; the room plays on regardless
+                with self._cond:
+                    self.game.log.append(f"day {day}: not fired: {error}")
+                    self._changed()
+                continue
             text = f"day {day}: {fired.describe()}"
             with self._cond:
                 self.fired.append(text)
@@ -292,6 +320,16 @@ class PlayRoom(GameRoom):
         }
         if seat is not None:
             out["brief"] = self.briefs.get(seat)
+            if not self.model.pieces.shared:
+                # In silo a function sees its own data (its brief, late where it is late),
+                # not the company's running score nor what the other seats decided.
+                mine = f": {seat} (in the room):"
+                out["score"], out["weeks"] = None, []
+                out["log"] = [
+                    line
+                    for line in self.game.log[-60:]
+                    if mine in line or line.endswith("(fired)") or "from now on under" in line
+                ][-30:]
         if console:
             out["briefs"] = self.briefs
             out["agents_score"] = self.agents.score()

@@ -22,6 +22,7 @@ from experiments.workshop.beer import BeerRoom
 from experiments.workshop.game import RoundClosed
 from experiments.workshop.play import PlayRoom, days_of
 from sim import ledger as rec
+from sim.calendar import month_of_day
 from sim.metrics import company_kpis
 
 MONTHS = 3
@@ -73,17 +74,20 @@ def same_run(a, b) -> bool:
 # ------------------------------------------------------------------ no result by construction
 
 
-def test_a_room_nobody_decides_in_plays_exactly_as_the_agents_alone(config):
+@pytest.mark.parametrize(("protocol", "executive"), [("sop", "facilitator"), ("silo", "agent")])
+def test_a_room_nobody_decides_in_plays_exactly_as_the_agents_alone(config, protocol, executive):
     """The room's briefs and the meeting drawn up for the room change nothing: the game is
-    the plain run of the company, day by day, when nobody decides."""
-    room = PlayRoom(config, months=MONTHS, protocol="sop", executive="facilitator")
+    the plain run of the company, day by day, when nobody decides (half a year, through the
+    first promotions and the peak's build-up)."""
+    months = 7
+    room = PlayRoom(config, months=months, protocol=protocol, executive=executive)
     drive(room, lambda who, state: None)  # the facilitator closes every meeting unruled
     plain = OnePlanModel(
-        config.model_copy(update={"protocol": "sop"}), config.seed, days_of(MONTHS)
+        config.model_copy(update={"protocol": protocol}), config.seed, days_of(months)
     ).run()
-    assert room.rounds == MONTHS and not room.people
-    assert same_run(room.model.world.outcome(), plain)
-    assert same_run(room.twin.world.outcome(), plain)
+    assert room.rounds == months and not room.people
+    for run in (room.model, room.twin, room.paced):
+        assert same_run(run.world.outcome(), plain)
 
 
 def test_a_seat_whose_person_never_decides_is_played_by_its_agent(config):
@@ -95,6 +99,28 @@ def test_a_seat_whose_person_never_decides_is_played_by_its_agent(config):
     assert 2 <= time.monotonic() - started < 30  # each round waited for its clock
     assert not room.people
     assert same_run(room.model.world.outcome(), room.twin.world.outcome())
+
+
+def test_procurement_s_suggestions_are_its_agent_s_sources(config):
+    """Procurement's form is filled in with sources its agent buys from (not the fastest
+    mode because it costs the same before freight) and, once it has seen demand, with
+    quantities to order."""
+    room = PlayRoom(config, months=4, round_seconds=1, protocol="silo", executive="agent")
+    room.claim("procurement")  # silent: the agent buys, the form shows what it suggests
+    suggested = []
+
+    def answer(who, state):
+        suggested.append(state["brief"]["default"]["orders"])
+
+    drive(room, answer)
+    twin_buys = {
+        (room.twin.world.topology.suppliers[f.supplier], room.twin.world.topology.modes[f.mode])
+        for f in room.twin.world.outcome().ledger.facts
+        if type(f) is rec.PurchaseOrderPlaced
+    }
+    sources = {(o["supplier"], o["mode"]) for s in suggested for o in s.values()}
+    assert sources <= twin_buys, (sources, twin_buys)
+    assert any(o["units"] > 0 for s in suggested[1:] for o in s.values())
 
 
 def test_people_who_take_every_suggestion_play_as_the_agents_at_their_pace(config):
@@ -169,6 +195,47 @@ def test_what_people_decide_is_what_their_functions_do(config):
         f.entry for f in facts if type(f) is rec.DecisionRecorded and f.entry["kind"] == "seat"
     ]
     assert len(seats) == 4 * MONTHS and {e["function"] for e in seats} == set(room.seats)
+
+
+def test_overtime_expediting_and_promotions_as_people_decide_them(config):
+    room = PlayRoom(config, months=MONTHS, executive="agent")
+    for role in ("sales", "operations", "finance"):
+        room.claim(role)
+    promoted = []
+
+    def answer(who, state):
+        brief = state["brief"]
+        if who == "operations":  # more than the lines make on regular time, overtime on
+            return {"production": {"compact": 4000}, "overtime": True}
+        if who == "finance":
+            return {"inventory_cap_days": 30, "expedite_budget": 0}
+        if brief["promotable"]:
+            promoted.append(brief["promotable"][0])
+            return {"promotion": brief["promotable"][0]}
+        return {}
+
+    drive(room, answer)
+    game = room.model.world.outcome()
+    assert game.daily["line_overtime_used"].sum() > 0  # the agent, in silo, works none
+    assert room.twin.world.outcome().daily["line_overtime_used"].sum() == 0
+    top = room.model.world.topology
+    rushed = [
+        f
+        for f in game.ledger.facts
+        if type(f) is rec.PurchaseOrderPlaced and top.modes[f.mode] == "air"
+    ]
+    assert not rushed  # no expediting budget, no air freight
+    assert promoted
+    ran = {top.products[f.product] for f in game.ledger.facts if type(f) is rec.PromotionScheduled}
+    assert set(promoted) <= ran
+
+
+def test_a_promotion_that_cannot_run_is_refused(config):
+    room = PlayRoom(config, months=1, executive="agent")
+    room.briefs = {"sales": {"promotable": ["pro"]}}
+    with pytest.raises(ValueError, match="compact cannot start a promotion this month"):
+        room.parse("sales", {"promotion": "compact"})
+    assert room.parse("sales", {"promotion": "pro"}).promotion == "pro"
 
 
 def test_the_executive_in_the_room_rules_on_the_meeting_s_options(config):
@@ -428,4 +495,120 @@ def test_rooms_run_side_by_side_without_touching(config):
     for t in threads:
         t.join(120)
     pro = [[p["what"] for p in room.people] for room in rooms]
-    assert pro == [[f"make pro {n * 100:,} a week; overtime allowed"] for n in range(3)]
+    assert pro == [
+        [f"make pro {n * 100:,} a week; overtime as the agent chooses"] for n in range(3)
+    ]
+
+
+# ---------------------------------------------------------------------------- review cases
+
+
+def test_one_alternative_of_a_choice_is_taken_not_two(config):
+    room = PlayRoom(config, months=1, protocol="sop")
+    room.table = [
+        {"number": 0, "option": "build_and_overtime", "description": "a", "alternatives": 0},
+        {"number": 1, "option": "build_and_overtime", "description": "b", "alternatives": 0},
+        {"number": 2, "option": "air_freight", "description": "c", "alternatives": None},
+    ]
+    with pytest.raises(ValueError, match="options 0, 1 are alternatives: take one of them"):
+        room.parse("executive", {"rulings": {0: True, 1: True}})
+    assert room.parse("executive", {"rulings": {0: False, 1: True, 2: True}}).rulings[1]
+
+
+def test_the_executive_takes_another_alternative_than_the_weights(config):
+    """Taking another alternative of a choice is what the meeting then does."""
+    room = PlayRoom(config, months=4, protocol="sop", executive="facilitator")
+    switched = []
+
+    def answer(who, state):
+        table = state["table"]
+        groups = {}
+        for row in table:
+            if row["alternatives"] is not None:
+                groups.setdefault(row["alternatives"], []).append(row)
+        rulings = {}
+        for rows in groups.values():
+            other = next((r for r in rows if not r["chosen"]), None)
+            if other is not None:
+                rulings |= {r["number"]: r is other for r in rows}
+                switched.append(other["description"])
+        return {"rulings": rulings}
+
+    drive(room, answer)
+    meetings = [
+        f.entry
+        for f in room.model.world.outcome().ledger.facts
+        if type(f) is rec.DecisionRecorded and f.entry["kind"] == "sop_cycle"
+    ]
+    taken = [o["description"] for m in meetings for o in m["options"] if o["chosen"]]
+    assert switched and all(d in taken for d in switched)
+
+
+def test_a_scenario_that_cannot_be_fired_is_refused_and_the_room_plays_on(config):
+    room = PlayRoom(config, months=2, executive="agent", round_seconds=1)
+    room.claim("sales")
+    with pytest.raises(ValueError, match="the run ends on day 58"):
+        room.fire("demand_surge:pct=20,start_day=100")
+    room.start()
+    while room.model.day < 10:
+        time.sleep(0.01)
+    with pytest.raises(ValueError, match="ends before day"):
+        room.fire("demand_surge:pct=20,end_day=3")
+    assert room.fire("demand_surge:pct=20").startswith("demand +20% on all products from day ")
+    assert room.wait(60) and room.error is None and room.debrief is not None
+    assert any("demand +20% on all products" in line for line in room.fired)
+
+
+def test_switching_back_and_forth_keeps_the_meeting_s_memory(config):
+    from agents.sales import Sales
+
+    room = PlayRoom(config, months=5, executive="agent", protocol="sop", round_seconds=1)
+    room.claim("finance")  # silent: the rounds wait for their clock, the switches land
+
+    def answer(who, state):
+        number = state["round"]["number"]
+        if number == 2:
+            room.switch("silo")
+        elif number == 3:
+            room.switch("sop")
+
+    drive(room, answer)
+    assert [p for _, p in room.protocols] == ["sop", "silo", "sop"]
+    meeting = room.model.meeting
+    months = {month_of_day(day) for day, *_ in meeting.record}
+    assert {0, 1} <= months and 3 in months  # before the switch to silo, and after it
+    sales = next(a for a in room.model.functions if isinstance(a, Sales))
+    assert all(p.start_day > room.protocols[1][0] for p in sales.proposed)
+    assert same_run(room.model.world.outcome(), room.twin.world.outcome())
+
+
+def test_a_new_person_in_a_seat_does_not_inherit_a_decision(config):
+    room = PlayRoom(config, months=1, executive="agent")
+    token = room.claim("finance", "A")
+    room.start()
+    while not (room.round and not room.round.closed):
+        time.sleep(0.01)
+    room.submit("finance", {"inventory_cap_days": 5, "expedite_budget": 0}, 1)
+    room.release(token)
+    room.claim("finance", "B")
+    assert "finance" not in room.round.answers
+    room.end()
+    assert room.wait(60)
+
+
+def test_odd_requests_get_a_message_not_a_crash(client):
+    assert client.post("/api/play", json={"game": []}).status_code == 400
+    code, console = open_room(client, executive="agent")
+    odd = client.get(f"/api/play/{code}/seat", headers={"x-seat": "ßé".encode("latin-1")})
+    assert odd.status_code == 403
+    assert client.get(f"/api/play/{code}/events?seat=ß€").status_code == 403
+    ruled = client.post(
+        f"/api/play/{code}/console/rule", json={"round": "1", "decision": {}}, headers=console
+    )
+    assert ruled.status_code == 400 and "round is the number" in ruled.json()["error"]
+    late = client.post(
+        f"/api/play/{code}/console/scenario",
+        json={"spec": "demand_surge:pct=5,start_day=500"},  # the config runs on, the room not
+        headers=console,
+    )
+    assert late.status_code == 400 and "the run ends on day" in late.json()["error"]

@@ -87,13 +87,36 @@ function tick() {
 }
 setInterval(() => { if (!clockPaused) tick(); }, 500);
 
+// The executive's control of one option: alternatives of one choice are radio buttons (one is
+// taken), any other option is taken or declined.
+function ruling(o) {
+  if (o.alternatives != null) {
+    return `<label><input type="radio" name="choice-${o.alternatives}" value="${o.number}" ${o.chosen ? "checked" : ""}> take this one</label>`;
+  }
+  return `<select name="option-${o.number}"><option value="take" ${o.chosen ? "selected" : ""}>take</option><option value="decline" ${o.chosen ? "" : "selected"}>decline</option></select>`;
+}
+
+// The executive's rulings as the form holds them: option number -> taken.
+function rulingsOf(form, table) {
+  const rulings = {};
+  table.forEach((o) => {
+    if (o.alternatives != null) {
+      const picked = form.querySelector(`input[name="choice-${o.alternatives}"]:checked`);
+      rulings[o.number] = picked != null && Number(picked.value) === o.number;
+    } else {
+      rulings[o.number] = form.elements[`option-${o.number}`].value === "take";
+    }
+  });
+  return rulings;
+}
+
 // The meeting's table of options, read-only, or with take/decline for the executive.
 function optionsTable(table, rule) {
   if (!table || !table.length) return "<p class=\"note\">No options on the table.</p>";
   const rows = table.map((o) => `<tr data-number="${o.number}">
       <td class="text">${escape(o.option.replace(/_/g, " "))}</td><td class="text">${escape(o.description)}</td>
       <td>${escape(o.proposed_by)}</td><td>${money(o.score)}</td>
-      <td class="text">${rule ? `<select name="option-${o.number}"><option value="take" ${o.chosen ? "selected" : ""}>take</option><option value="decline" ${o.chosen ? "" : "selected"}>decline</option></select>` : (o.chosen ? "taken" : "declined")}</td></tr>`).join("");
+      <td class="text">${rule ? ruling(o) : (o.chosen ? "taken" : "declined")}</td></tr>`).join("");
   return `<table class="options"><tr><th>option</th><th>what</th><th>from</th><th>worth</th><th>${rule ? "your ruling" : "verdict"}</th></tr>${rows}</table>`;
 }
 

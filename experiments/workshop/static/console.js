@@ -62,8 +62,7 @@ function draw(s) {
   const form = $("rulings");
   if (form) form.onsubmit = async (event) => {
     event.preventDefault();
-    const rulings = {};
-    s.table.forEach((o) => { rulings[o.number] = form.elements[`option-${o.number}`].value === "take"; });
+    const rulings = rulingsOf(form, s.table);
     const done = await act("rule", { round: r.number, decision: { rulings } });
     if (done) say(`The executive ${done.done}`, true);
   };

@@ -39,7 +39,7 @@ async function start() {
     <p>${beer ? `The Beer Game, ${s.weeks} weeks` : `${s.months} months, ${switches}`}${d.fired.length ? `; fired: ${d.fired.map(escape).join("; ")}` : ""}.</p>
     <h2>The game against the agents alone, on the same customers</h2>
     <table id="kpis">${head}${rows}</table>
-    ${paced ? "<p class=\"note\">People decide once a month, the agents every week. <b>The people's judgment</b> is the game against the agents at the people's pace (each seat a person held taking its agent's suggestion, once a month); <b>deciding monthly</b> is that pace against the agents; <b>in all</b> is the game against the agents.</p>" : ""}
+    ${paced ? "<p class=\"note\">People decide once a month, the agents every week. <b>The people's judgment</b> is the game against the agents at the people's pace (each seat a person held taking its agent's suggestion, once a month); <b>deciding monthly</b> is that pace against the agents: a standing weekly number for a month in place of the agents' weekly re-planning, their lot sizes and rushes; <b>in all</b> is the game against the agents.</p>" : ""}
     ${d.figures.map((f) => `<img class="figure" alt="${f} over time" src="/api/play/${s.code}/figures/${f}.png">`).join("")}
     <h2>What the people decided</h2>
     ${people ? `<table id="people"><tr><th>round</th><th>${when}</th><th>seat</th><th>decision</th></tr>${people}</table>` : "<p>Nobody decided: the agents played every seat.</p>"}`;

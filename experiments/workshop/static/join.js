@@ -55,7 +55,7 @@ function formOf(b) {
   } else if (b.role === "finance") {
     html += `<tr><td>inventory cap, days of cost of goods</td><td>${field("inventory_cap_days", d.inventory_cap_days)}</td></tr>
       <tr><td>expediting budget this month, $</td><td>${field("expedite_budget", d.expedite_budget)}</td></tr>
-      <tr><td>capex must earn, % a year</td><td>${field("hurdle_rate", Math.round(100 * d.hurdle_rate * 10) / 10)}</td></tr></table>`;
+      ${d.hurdle_rate === undefined ? "" : `<tr><td>capex must earn, % a year</td><td>${field("hurdle_rate", Math.round(100 * d.hurdle_rate * 10) / 10)}</td></tr>`}</table>`;
   }
   return html + `<p><button class="primary" type="submit" id="submit">Submit</button> <span id="submitted" class="done"></span></p>`;
 }
@@ -77,9 +77,12 @@ function decisionFrom(form, role) {
     }
     return { orders };
   }
-  const hurdle = number(get("hurdle_rate").value);
-  return { inventory_cap_days: number(get("inventory_cap_days").value), expedite_budget: number(get("expedite_budget").value),
-           hurdle_rate: typeof hurdle === "number" ? hurdle / 100 : hurdle };
+  const finance = { inventory_cap_days: number(get("inventory_cap_days").value), expedite_budget: number(get("expedite_budget").value) };
+  if (get("hurdle_rate")) {
+    const hurdle = number(get("hurdle_rate").value);
+    finance.hurdle_rate = typeof hurdle === "number" ? hurdle / 100 : hurdle;
+  }
+  return finance;
 }
 
 function roundText(s) {
@@ -100,7 +103,7 @@ function draw(s) {
   setClock(s.round, s.paused);
   if (s.game === "beer_game") return drawChain(s);
   $("protocol").textContent = `under ${s.protocol}${s.next_protocol ? `, ${s.next_protocol} from next month` : ""}`;
-  $("score").innerHTML = scoreboard(s.score);
+  $("score").innerHTML = s.score ? scoreboard(s.score) : "<p class=\"note\">In silo each function sees its own numbers: the company's score comes at the debrief.</p>";
   $("meeting").innerHTML = s.protocol !== "silo" && s.table.length
     ? `<h2>The S&amp;OP meeting</h2>${proposalsTable(s.proposals)}${optionsTable(s.table, false)}` : "";
   $("log").innerHTML = s.log.slice().reverse().map((t) => `<p>${escape(t)}</p>`).join("") || "<p>(nothing yet)</p>";
@@ -146,7 +149,11 @@ function seated(s, greeting) {
   say(greeting, true);
   if (events) events.close();
   events = new EventSource(`/api/play/${code}/events?seat=${encodeURIComponent(token)}`);
-  events.onmessage = (e) => draw(JSON.parse(e.data));
+  events.onmessage = (e) => {
+    const data = JSON.parse(e.data);
+    if (data.error) { events.close(); localStorage.removeItem(seatKey(code)); say(data.error); return; }
+    draw(data);
+  };
 }
 
 async function showSeats() {
