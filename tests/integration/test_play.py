@@ -554,7 +554,7 @@ def test_a_scenario_that_cannot_be_fired_is_refused_and_the_room_plays_on(config
         time.sleep(0.01)
     with pytest.raises(ValueError, match="ends before day"):
         room.fire("demand_surge:pct=20,end_day=3")
-    assert room.fire("demand_surge:pct=20").startswith("demand +20% on all products from day ")
+    assert room.fire("demand_surge:pct=20").startswith("demand +20% on all products from ")
     assert room.wait(60) and room.error is None and room.debrief is not None
     assert any("demand +20% on all products" in line for line in room.fired)
 

@@ -52,7 +52,10 @@ def test_a_game_played_from_the_console_and_two_seats(server, tmp_path):
         console.click("text=Create the room")
         expect(console.locator("#code")).to_have_text(re.compile(r"^[A-Z2-9]{6}$"))
         code = console.inner_text("#code")
-        assert console.evaluate("document.querySelector('#qr img').naturalWidth") > 0
+        console.wait_for_function(
+            "(() => { const i = document.querySelector('#qr img'); "
+            "return i && i.complete && i.naturalWidth > 0; })()"
+        )
 
         ana, ben, forger = page(), page(), page()
         ana.goto(f"{server}/join?room={code}")

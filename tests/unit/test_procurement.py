@@ -41,7 +41,7 @@ def motors_choice(agent: Procurement, view):
     need = np.cumsum(agent.need(view), axis=1)[c]
     position = float(view.state("component_on_hand")[c] + view.state("component_on_order")[c])
     rate = need[27] / 28
-    lateness = agent._lateness(view)
+    lateness = agent.expected_lateness(view)
     return agent.choose(c, need, position, rate, lateness)
 
 
@@ -99,7 +99,7 @@ def test_a_supplier_with_orders_overdue_loses_the_next_order(baseline, seen):
     def share_of_euro(choice):
         return sum(q for s, q in choice["orders"] if s.name == "euro_motors") / choice["bought"]
 
-    assert agent._lateness(usual)[s] < 3 < agent._lateness(stuck)[s] == 30
+    assert agent.expected_lateness(usual)[s] < 3 < agent.expected_lateness(stuck)[s] == 30
     assert share_of_euro(after) > share_of_euro(before)
     assert share_of_euro(after) >= 0.5
 
