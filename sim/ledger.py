@@ -162,12 +162,34 @@ class Ledger:
     def __init__(self) -> None:
         self.facts: list[object] = []
         self.books = Books()
+        self._by_type: dict[type, list] = {}
+        self._indexed = 0  # facts sorted into _by_type so far
 
     def record(self, fact: object) -> None:
         self.facts.append(fact)
 
     def of_type(self, kind: type) -> list:
-        return [f for f in self.facts if type(f) is kind]
+        """The facts of ``kind``, in the order they were recorded (sorted by type once for
+        every caller: the KPIs each read a few kinds out of hundreds of thousands of facts)."""
+        if self._indexed > len(self.facts):  # the list was replaced: sort it again
+            self._by_type, self._indexed = {}, 0
+        if self._indexed < len(self.facts):
+            by_type = self._by_type
+            for fact in self.facts[self._indexed :]:
+                group = by_type.get(type(fact))
+                if group is None:
+                    by_type[type(fact)] = [fact]
+                else:
+                    group.append(fact)
+            self._indexed = len(self.facts)
+        return list(self._by_type.get(kind, ()))
+
+    def __getstate__(self) -> dict:
+        return {"facts": self.facts, "books": self.books}  # the index is rebuilt on demand
+
+    def __setstate__(self, state: dict) -> None:
+        self.facts, self.books = state["facts"], state["books"]
+        self._by_type, self._indexed = {}, 0
 
 
 # ------------------------------------------------------------------------------- facts

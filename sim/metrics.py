@@ -52,7 +52,7 @@ def _declare(name: str, unit: str, group: str) -> None:
 
 
 def _facts(outcome: CompanyOutcome, kind: type) -> list:
-    return [f for f in outcome.ledger.facts if type(f) is kind]
+    return outcome.ledger.of_type(kind)
 
 
 def _flow(outcome: CompanyOutcome, account: Account) -> float:
