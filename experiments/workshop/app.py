@@ -88,13 +88,20 @@ def addresses(host: str, port: int) -> list[str]:
         return [f"http://{host}:{port}"]
     found = []
     try:
-        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
-            address = info[4][0]
-            if address not in found and not address.startswith("127."):
-                found.append(address)
+        # The address this machine would use toward a private network: a UDP socket's
+        # connect picks the route and sends nothing.
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect(("10.254.254.254", 1))
+            found.append(probe.getsockname()[0])
     except OSError:
         pass
-    return [f"http://{a}:{port}" for a in [*found, "127.0.0.1"]]
+    try:
+        for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET):
+            found.append(info[4][0])
+    except OSError:
+        pass
+    usable = list(dict.fromkeys(a for a in found if not a.startswith("127.")))
+    return [f"http://{a}:{port}" for a in [*usable, "127.0.0.1"]]
 
 
 def _error(message: str, status: int = 400) -> JSONResponse:

@@ -180,3 +180,13 @@ def test_the_watch_page_steps_draws_and_fires_in_a_real_browser(server, tmp_path
         page.screenshot(path=str(tmp_path / "watch.png"))
         browser.close()
     assert requests and all(u.startswith(server) for u in requests), requests
+
+
+def test_the_workshop_tells_where_browsers_reach_it():
+    from experiments.workshop.app import addresses
+
+    assert addresses("127.0.0.1", 8000) == ["http://127.0.0.1:8000"]
+    everywhere = addresses("0.0.0.0", 8080)  # this machine's addresses, then its own
+    assert everywhere[-1] == "http://127.0.0.1:8080"
+    assert all(u.startswith("http://") and u.endswith(":8080") for u in everywhere)
+    assert not [u for u in everywhere[:-1] if u.startswith("http://127.")]
