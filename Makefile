@@ -7,6 +7,10 @@ PYTHON ?= $(shell pyenv which python 2>/dev/null || command -v python3.12 || com
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The peer simulators are benchmarked in an environment of their own, never the project's.
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+PEERS := supplynetpy==0.5.1 stockpyl==1.0.2
 CONFIG ?= configs/baseline.yaml
 PYTEST_ARGS ?=
 # The page tests drive Debian's Chromium with Playwright (Playwright's own browser download
@@ -40,11 +44,18 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python benchmarks/run.py
+	$(BENCH_VENV)/bin/python benchmarks/peers.py
 	$(BIN)/python benchmarks/study_throughput.py
 	$(BIN)/python benchmarks/attribution.py
 	$(BIN)/python benchmarks/workshop_load.py
 
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e . $(PEERS)
+	@touch $(BENCH_STAMP)
+
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) .pytest_cache .ruff_cache
