@@ -31,6 +31,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from sim.calendar import DAYS_PER_WEEK, month_of_day
+from sim.ledger import Account
 
 __all__ = [
     "DECISIONS",
@@ -44,6 +45,7 @@ __all__ = [
     "brief",
     "decision_problems",
     "parse_decision",
+    "validated",
 ]
 
 ROLES = ("sales", "operations", "procurement", "finance")
@@ -137,22 +139,28 @@ def _units(by: dict[str, float]) -> str:
     return ", ".join(f"{name} {units:,.0f}" for name, units in by.items())
 
 
-def parse_decision(role: str, data: object, model) -> _Decision:
-    """``data`` (as sent by a page) as ``role``'s decision for ``model``'s company, or a
-    ``ValueError`` saying what is wrong and what is allowed."""
-    cls = DECISIONS.get(role)
-    if cls is None:
-        raise ValueError(f"unknown seat {role!r}; seats: {', '.join(DECISIONS)}")
+def validated(cls: type[BaseModel], data: object, role: str) -> BaseModel:
+    """``data`` (as sent by a page) as a ``cls``, or a ``ValueError`` naming the first field
+    that is wrong, what is allowed and what was given."""
     if not isinstance(data, dict):
         raise ValueError(f"a decision of {role} has the fields {', '.join(cls.model_fields)}")
     try:
-        decision = cls.model_validate(data)
+        return cls.model_validate(data)
     except ValidationError as error:
         first = error.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or role
         value = first.get("input")
         shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
         raise ValueError(f"{where}: {first['msg'].lower()}{shown}") from None
+
+
+def parse_decision(role: str, data: object, model) -> _Decision:
+    """``data`` (as sent by a page) as ``role``'s decision for ``model``'s company, or a
+    ``ValueError`` saying what is wrong and what is allowed."""
+    cls = DECISIONS.get(role)
+    if cls is None:
+        raise ValueError(f"unknown seat {role!r}; seats: {', '.join(DECISIONS)}")
+    decision = validated(cls, data, role)
     problems = decision_problems(role, decision, model)
     if problems:
         raise ValueError(problems[0])
@@ -323,7 +331,7 @@ def brief(model, role: str, view) -> dict:
         balances = view.records("balances")
         cogs = agent.cogs_per_day(view)
         out["books"] = {
-            "cash": round(view.balance(_account("CASH"))),
+            "cash": round(view.balance(Account.CASH)),
             "inventory": round(view.inventory_value()),
             "cost_of_goods_per_week": round(cogs * DAYS_PER_WEEK) if np.isfinite(cogs) else None,
             "inventory_target": (
@@ -376,12 +384,6 @@ def _standing_orders(agent, view) -> tuple[np.ndarray, dict]:
             "mode": source.mode,
         }
     return need[:, :days].mean(axis=1) * DAYS_PER_WEEK, orders
-
-
-def _account(name: str):
-    from sim.ledger import Account
-
-    return Account[name]
 
 
 def _rows(names, **columns) -> list[dict]:

@@ -20,12 +20,10 @@ this there. Usage: ``python benchmarks/peers.py [--repeats 5]``; prints a table.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
-import simpy
+from run import bare_simpy, timed  # this directory's speed benchmark
 
 from agents.classic import ChainPlanner
 from agents.config import load_config
@@ -66,28 +64,6 @@ def stockpyl_run(config, path: np.ndarray) -> tuple[float, float]:
     node = network.nodes[0]
     (fill,) = node.state_vars[len(path) - 1].fill_rate.values()
     return cost / len(path), float(fill)
-
-
-def bare_simpy(days: int) -> None:
-    env = simpy.Environment()
-
-    def day_process():
-        for _ in range(days):
-            yield env.timeout(0.5)
-            yield env.timeout(0.5)
-
-    env.process(day_process())
-    env.run()
-
-
-def timed(function, repeats: int) -> float:
-    function()
-    samples = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
 
 
 def main() -> None:

@@ -22,6 +22,7 @@ __all__ = [
     "is_month_start",
     "is_week_start",
     "month_of_day",
+    "month_start",
     "monthly_totals",
     "weekly_totals",
 ]
@@ -58,6 +59,13 @@ def month_of_day(day):
     year, day_in_year = np.divmod(day, DAYS_PER_YEAR)
     month = year * 12 + np.searchsorted(_MONTH_STARTS, day_in_year, side="right") - 1
     return int(month) if np.ndim(day) == 0 else month
+
+
+def month_start(month: int) -> int:
+    """The first day of ``month`` (0 = first January of the run; 12 months a year): also the
+    number of days in the months before it."""
+    years, rest = divmod(month, 12)
+    return DAYS_PER_YEAR * years + int(_MONTH_STARTS[rest])
 
 
 def is_month_start(day):

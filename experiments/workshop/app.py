@@ -34,6 +34,8 @@ STATIC = Path(__file__).with_name("static")
 MAX_ROOMS = 50
 MAX_WEEKS_A_STEP = 52
 SPEEDS = (0.5, 1.0, 2.0, 4.0, 8.0)  # weeks a second
+POLL_SECONDS = 0.1  # how often a room's event stream looks for a new state
+IDLE_SECONDS = 15  # a stream idle this long sends a comment
 
 
 class Rooms:
@@ -43,14 +45,12 @@ class Rooms:
         self.config = config
         self.rooms: dict[str, WatchRoom] = {}
         self.playing: dict[str, asyncio.Task] = {}
-        self.changed: dict[str, asyncio.Condition] = {}
 
     def create(self) -> str:
         if len(self.rooms) >= MAX_ROOMS:
             raise ValueError(f"this server holds {MAX_ROOMS} rooms at most; end one first")
         token = secrets.token_urlsafe(16)
         self.rooms[token] = WatchRoom(self.config)
-        self.changed[token] = asyncio.Condition()
         return token
 
     def get(self, token: str) -> WatchRoom:
@@ -59,16 +59,10 @@ class Rooms:
             raise KeyError(token)
         return room
 
-    async def notify(self, token: str) -> None:
-        condition = self.changed[token]
-        async with condition:
-            condition.notify_all()
-
     async def play(self, token: str, speed: float) -> None:
         room = self.get(token)
         while not room.state()["done"]:
             await asyncio.to_thread(room.step, 1)
-            await self.notify(token)
             await asyncio.sleep(1.0 / speed)
         self.playing.pop(token, None)
 
@@ -76,6 +70,32 @@ class Rooms:
         task = self.playing.pop(token, None)
         if task is not None:
             task.cancel()
+
+
+def _events(request: Request, version, state, gone=None) -> StreamingResponse:
+    """A room's server-sent events: ``state()`` whenever ``version()`` changes (looked at every
+    ``POLL_SECONDS``, so a room's simulation thread needs no event loop), a comment when idle
+    so proxies keep the stream open, and ``{"error": gone()}`` then the end once ``gone``
+    says the stream's reader has no right to it any more."""
+
+    async def stream():
+        seen, quiet = -1, 0.0
+        while not await request.is_disconnected():
+            reason = gone() if gone is not None else None
+            if reason is not None:
+                yield f"data: {json.dumps({'error': reason})}\n\n"
+                break
+            if version() != seen:
+                seen = version()
+                yield f"data: {json.dumps(state())}\n\n"
+                quiet = 0.0
+            elif quiet >= IDLE_SECONDS:
+                yield ": still here\n\n"
+                quiet = 0.0
+            await asyncio.sleep(POLL_SECONDS)
+            quiet += POLL_SECONDS
+
+    return StreamingResponse(stream(), media_type="text/event-stream")
 
 
 def addresses(host: str, port: int) -> list[str]:
@@ -186,7 +206,6 @@ def create_app(config: CompanyConfig, beer_game: ChainConfig | None = None) -> S
                 return _error(f"unknown action {action!r}", 404)
         except ValueError as error:
             return _error(str(error))
-        await rooms.notify(token)
         return JSONResponse(room.state() | {"playing": token in rooms.playing})
 
     async def events(request: Request) -> Response:
@@ -195,24 +214,11 @@ def create_app(config: CompanyConfig, beer_game: ChainConfig | None = None) -> S
         except KeyError:
             return _error("no such room", 404)
 
-        async def stream():
-            condition = rooms.changed[token]
-            seen = -1
-            while True:
-                current = room.state()
-                if current["version"] != seen:
-                    seen = current["version"]
-                    payload = current | {"playing": token in rooms.playing}
-                    yield f"data: {json.dumps(payload)}\n\n"
-                try:
-                    async with condition:
-                        await asyncio.wait_for(condition.wait(), timeout=15)
-                except TimeoutError:
-                    yield ": still here\n\n"  # keeps proxies from closing an idle stream
-                if await request.is_disconnected():
-                    break
-
-        return StreamingResponse(stream(), media_type="text/event-stream")
+        return _events(
+            request,
+            lambda: room.version,
+            lambda: room.state() | {"playing": token in rooms.playing},
+        )
 
     async def no_icon(request: Request) -> Response:
         return Response(status_code=204)  # the pages have no icon; say so without an error
@@ -234,7 +240,6 @@ def create_app(config: CompanyConfig, beer_game: ChainConfig | None = None) -> S
 
 SEAT_HEADER, CONSOLE_HEADER = "x-seat", "x-console"  # the codes a page sends with a request
 CONSOLE_ACTIONS = ("start", "pause", "resume", "advance", "switch", "scenario", "end", "rule")
-POLL_SECONDS = 0.1  # how often a stream looks for a room's new state
 PAGES = ("console", "join", "debrief")  # the facilitator's, a participant's, the debrief
 
 
@@ -441,27 +446,19 @@ def _play_routes(config: CompanyConfig, beer_game: ChainConfig | None) -> list:
         else:
             role = seat(request, room, token) if token is not None else None
 
-        async def stream():
-            seen, quiet = -1, 0.0
-            while not await request.is_disconnected():
-                if role is not None:
-                    try:
-                        seat(request, room, token)  # a seat given up no longer streams
-                    except PermissionError:
-                        yield f"data: {json.dumps({'error': 'this seat was left'})}\n\n"
-                        break
-                if room.version != seen:
-                    seen = room.version
-                    state = room.state(seat=role, console=key is not None)
-                    yield f"data: {json.dumps(state)}\n\n"
-                    quiet = 0.0
-                elif quiet >= 15:
-                    yield ": still here\n\n"
-                    quiet = 0.0
-                await asyncio.sleep(POLL_SECONDS)
-                quiet += POLL_SECONDS
+        def gone() -> str | None:
+            try:
+                seat(request, room, token)
+            except PermissionError:
+                return "this seat was left"  # a seat given up no longer streams
+            return None
 
-        return StreamingResponse(stream(), media_type="text/event-stream")
+        return _events(
+            request,
+            lambda: room.version,
+            lambda: room.state(seat=role, console=key is not None),
+            gone if role is not None else None,
+        )
 
     return [
         *(Route(f"/{name}", page(name)) for name in PAGES),

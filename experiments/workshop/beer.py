@@ -18,9 +18,10 @@ from dataclasses import replace
 from typing import Annotated
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from agents.config import ChainConfig
+from agents.seats import validated
 from experiments.workshop.game import GameRoom, finite
 
 __all__ = ["BeerOrder", "BeerRoom"]
@@ -60,14 +61,7 @@ class BeerRoom(GameRoom):
         self.figures: dict[str, bytes] = {}
 
     def parse(self, who: str, data: object) -> BeerOrder:
-        try:
-            return BeerOrder.model_validate(data)
-        except ValidationError as error:
-            first = error.errors()[0]
-            where = ".".join(str(x) for x in first["loc"]) or "order"
-            value = first.get("input")
-            shown = f" (got {value!r})" if not isinstance(value, dict | list) else ""
-            raise ValueError(f"{where}: {first['msg'].lower()}{shown}") from None
+        return validated(BeerOrder, data, who)
 
     # ------------------------------------------------------------------ the chain's decider
 

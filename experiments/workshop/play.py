@@ -33,7 +33,7 @@ from agents.config import CompanyConfig
 from agents.seats import ROLES, brief, parse_decision
 from experiments.workshop.game import GameRoom, RoundClosed, finite
 from experiments.workshop.room import Side, scenario_from, scenario_targets
-from sim.calendar import DAYS_PER_WEEK, MONTH_LENGTHS, is_month_start, month_of_day
+from sim.calendar import DAYS_PER_WEEK, is_month_start, month_of_day, month_start
 
 __all__ = ["PLAY_PROTOCOLS", "PlayRoom"]
 
@@ -48,12 +48,6 @@ DEBRIEF_KPIS = (
     ("lost_sales_units", "Sales lost (units)", "units"),
     ("cash_to_cash_days", "Cash-to-cash (days)", "days"),
 )
-
-
-def days_of(months: int) -> int:
-    """The days in the first ``months`` months of the calendar."""
-    years, rest = divmod(months, 12)
-    return 365 * years + sum(MONTH_LENGTHS[:rest])
 
 
 class PlayRoom(GameRoom):
@@ -88,7 +82,7 @@ class PlayRoom(GameRoom):
         self.executive = executive
         self.months = months
         first = config.model_copy(update={"protocol": protocol})
-        days = days_of(months)
+        days = month_start(months)
         self.model = OnePlanModel(first, self.seed, days=days)
         self.twin = OnePlanModel(first, self.seed, days=days)
         self.paced = OnePlanModel(first, self.seed, days=days)
@@ -103,6 +97,8 @@ class PlayRoom(GameRoom):
         self.pending_protocol: str | None = None
         self.pending_scenarios: list[object] = []
         self.fired: list[str] = []
+        # What a seat sees of the game's log in silo: (seat, line), None for everyone's.
+        self.seen: list[tuple[str | None, str]] = []
         self.table: list[dict] = []  # the last meeting's options, numbered
         self.proposals: dict = {}  # what the functions brought to the last meeting
         self.briefs: dict[str, dict] = {}
@@ -200,6 +196,11 @@ class PlayRoom(GameRoom):
             self.briefs = briefs
         answers = self.ask("deciding", day, ROLES, month_of_day(day) + 1)
         self.held[month_of_day(day)] = set(answers)
+        with self._cond:
+            self.seen += [
+                (role, f"day {day}: {role} (in the room): {d.describe()}")
+                for role, d in answers.items()
+            ]
         return answers
 
     # ------------------------------------------------------------------ the simulation thread
@@ -238,6 +239,7 @@ class PlayRoom(GameRoom):
             text = f"day {day}: {fired.describe()}"
             with self._cond:
                 self.fired.append(text)
+                self.seen.append((None, f"{text} (fired)"))
                 for side in (self.game, self.agents):
                     side.log.append(f"{text} (fired)")
                 self._changed()
@@ -247,6 +249,7 @@ class PlayRoom(GameRoom):
             with self._cond:
                 self.protocol = switch
                 self.protocols.append((day, switch))
+                self.seen.append((None, f"day {day}: from now on under {switch}"))
                 for side in (self.game, self.agents):
                     side.log.append(f"day {day}: from now on under {switch}")
                 self._changed()
@@ -320,16 +323,12 @@ class PlayRoom(GameRoom):
         }
         if seat is not None:
             out["brief"] = self.briefs.get(seat)
-            if not self.model.pieces.shared:
-                # In silo a function sees its own data (its brief, late where it is late),
-                # not the company's running score nor what the other seats decided.
-                mine = f": {seat} (in the room):"
-                out["score"], out["weeks"] = None, []
-                out["log"] = [
-                    line
-                    for line in self.game.log[-60:]
-                    if mine in line or line.endswith("(fired)") or "from now on under" in line
-                ][-30:]
+        if not console and not self.model.pieces.shared:
+            # In silo a function sees its own data (its brief, late where it is late), not the
+            # company's running score nor what the other seats decided; nor does a page that
+            # has only the room's code.
+            out["score"], out["weeks"] = None, []
+            out["log"] = [text for who, text in self.seen if who in (None, seat)][-30:]
         if console:
             out["briefs"] = self.briefs
             out["agents_score"] = self.agents.score()

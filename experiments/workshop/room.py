@@ -235,7 +235,7 @@ class WatchRoom:
         ]
         self.fired = []
         self.day = 0
-        self.version = 0
+        self.version = getattr(self, "version", -1) + 1  # only ever grows: streams see a reset
         agents = self.config.agents
         self.knobs = {
             "sales_optimism": agents.sales.optimism_bias,

@@ -20,9 +20,9 @@ from agents.protocols.meeting import PERSON
 from experiments.workshop.app import create_app
 from experiments.workshop.beer import BeerRoom
 from experiments.workshop.game import RoundClosed
-from experiments.workshop.play import PlayRoom, days_of
+from experiments.workshop.play import PlayRoom
 from sim import ledger as rec
-from sim.calendar import month_of_day
+from sim.calendar import month_of_day, month_start
 from sim.metrics import company_kpis
 
 MONTHS = 3
@@ -83,7 +83,7 @@ def test_a_room_nobody_decides_in_plays_exactly_as_the_agents_alone(config, prot
     room = PlayRoom(config, months=months, protocol=protocol, executive=executive)
     drive(room, lambda who, state: None)  # the facilitator closes every meeting unruled
     plain = OnePlanModel(
-        config.model_copy(update={"protocol": protocol}), config.seed, days_of(months)
+        config.model_copy(update={"protocol": protocol}), config.seed, month_start(months)
     ).run()
     assert room.rounds == months and not room.people
     for run in (room.model, room.twin, room.paced):
@@ -612,3 +612,23 @@ def test_odd_requests_get_a_message_not_a_crash(client):
         headers=console,
     )
     assert late.status_code == 400 and "the run ends on day" in late.json()["error"]
+
+
+def test_in_silo_a_seat_sees_its_own_decisions_not_the_others_nor_the_score(config):
+    room = PlayRoom(config, months=2, executive="agent")
+    for role in ("sales", "finance"):
+        room.claim(role)
+    drive(
+        room,
+        lambda who, state: (
+            {"forecast": {"pro": 50}}
+            if who == "sales"
+            else {"inventory_cap_days": 20, "expedite_budget": 0}
+        ),
+    )
+    mine = room.state(seat="sales")
+    assert mine["score"] is None and mine["weeks"] == []
+    assert mine["log"] and all("sales (in the room)" in line for line in mine["log"])
+    assert not [line for line in room.state()["log"] if "(in the room)" in line]
+    console = room.state(console=True)["log"]
+    assert any("finance (in the room)" in line for line in console)
