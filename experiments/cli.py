@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import sys
@@ -654,6 +655,19 @@ LISTED_FAILURES = 10  # failures named one by one; the rest are counted
     default=None,
     help="Show a progress bar (default: only on a terminal).",
 )
+@click.option(
+    "--set",
+    "assignments",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Override a key of the study file (repeatable), checked like the file: "
+    "--set replications=2 --set days=120 for a smoke run.",
+)
+@click.option(
+    "--dry-run",
+    is_flag=True,
+    help="Print the jobs and an estimate of the time (from a few jobs run here); write nothing.",
+)
 def study(
     study_file: Path,
     out: Path | None,
@@ -663,6 +677,8 @@ def study(
     shard: str | None,
     resume: bool,
     progress: bool | None,
+    assignments: tuple[str, ...],
+    dry_run: bool,
 ) -> None:
     """Run the study in FILE: every point × protocol × scenario × replication as one job.
 
@@ -671,10 +687,10 @@ def study(
     """
     from experiments.engines import make_engine
     from experiments.store import CorruptManifest, Store
-    from experiments.study import Shard, load_study, pending, run_study
+    from experiments.study import Shard, load_study, pending, run_sequential, run_study
 
     try:
-        plan = load_study(study_file)
+        plan = load_study(study_file, assignments)
     except ConfigError as error:
         _exit_with(error)
     try:
@@ -683,7 +699,18 @@ def study(
         raise click.BadParameter(str(error), param_hint="--shard") from None
     if scheduler is not None and engine != "dask":
         raise click.UsageError("--scheduler needs --engine dask")
-    out = out or Path("results") / plan.name
+    if slice_ is not None and plan.sequential is not None:
+        raise click.UsageError(
+            "a sequential study decides when to stop from all its results; run it unsharded "
+            "(or give replications a number)"
+        )
+    if dry_run:
+        click.echo(_dry_run(plan, jobs))
+        return
+    if out is None:
+        # A study changed by --set is another study: its results go beside the full one's.
+        suffix = "-" + hashlib.sha256("\n".join(assignments).encode()).hexdigest()[:8]
+        out = Path("results") / (plan.name + (suffix if assignments else ""))
     _output_directory(out, "--out")
     store = Store(out)
     if store.exists():
@@ -722,7 +749,25 @@ def study(
         f"running {len(todo)} {runner.describe()}"
     )
     try:
-        summary = run_study(plan, out, runner, slice_, progress)
+        if plan.sequential is not None:
+            rule = plan.sequential
+
+            def told(count: int, half: float, where: str) -> None:
+                click.echo(
+                    f"  {count} replications: widest 95% CI half-width of {rule.until.kpi} "
+                    f"{half:,.4g} ({where}); target {rule.until.half_width:,.4g}"
+                )
+
+            click.echo(
+                f"sequential: from {rule.min} replications, {rule.batch} more at a time, at "
+                f"most {rule.max}, until {rule.until.kpi}'s CI half-width <= "
+                f"{rule.until.half_width:,.4g} in every cell"
+            )
+            plan, batches = run_sequential(plan, out, runner, progress, told)
+            summary = _combined(batches)
+            click.echo(f"stopped: {plan.stopped['why']}")
+        else:
+            summary = run_study(plan, out, runner, slice_, progress)
     except KeyboardInterrupt:
         click.echo(
             f"\ninterrupted: finished jobs are saved in {out}; continue with "
@@ -745,11 +790,12 @@ def study(
         rows = [(f.job.index, f.job.describe(), f.error, f.record) for f in summary.failures]
         click.echo("\n".join(_failure_lines(rows, out)))
         sys.exit(1)
-    finished = len(store.done() & {j.key for j in plan.jobs})
-    if finished == len(plan.jobs):
-        click.echo(f"all {len(plan.jobs)} jobs done; tabulate them with: oneplan results {out}")
+    keys = {j.key for j in plan.jobs}  # a point a sampled design drew twice is one job
+    finished = len(store.done() & keys)
+    if finished == len(keys):
+        click.echo(f"all {len(keys)} jobs done; tabulate them with: oneplan results {out}")
     else:
-        click.echo(f"{finished} of {len(plan.jobs)} jobs of the study done in {out}")
+        click.echo(f"{finished} of {len(keys)} jobs of the study done in {out}")
 
 
 @main.command()
@@ -771,12 +817,38 @@ def study(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the tidy table to this file (.csv, .parquet or .xlsx, by the extension).",
 )
+@click.option(
+    "--sensitivity",
+    is_flag=True,
+    help="Rank the factors of a sampled design by global sensitivity (Sobol indices, Morris "
+    "mu* and sigma, or delta for a Latin hypercube), with 95% CIs.",
+)
+@click.option(
+    "--plot",
+    is_flag=True,
+    help="Draw the results into --out (default: DIRECTORY): main effects, interactions, "
+    "paired differences and, with --sensitivity, the ranked indices.",
+)
+@click.option(
+    "--export",
+    type=click.Choice(["ema"]),
+    help="Also write the results in EMA Workbench's layout (ema_results.tar.gz: experiments "
+    "and outcomes, loaded by ema_workbench.load_results).",
+)
 @FORMAT_OPTION
 def results(
-    directory: Path, out: Path | None, kpi_names: tuple[str, ...], table: Path | None, fmt: str
+    directory: Path,
+    out: Path | None,
+    kpi_names: tuple[str, ...],
+    table: Path | None,
+    sensitivity: bool,
+    plot: bool,
+    export: str | None,
+    fmt: str,
 ) -> None:
     """Collect the jobs of the study in DIRECTORY into one tidy table (Parquet and CSV) and print
-    means with 95% CIs per cell, paired differences between protocols, and the main effects."""
+    means with 95% CIs per cell, paired differences between protocols, the main effects, two-way
+    interactions and the factors that change nothing; a sampled design's global sensitivity."""
     from experiments.results import load_results
     from experiments.store import CorruptManifest
 
@@ -816,11 +888,100 @@ def results(
             raise click.UsageError(f"--table {table}: {error}") from None
         _write(table_path, data, table)
         written = [*written, table]
+    indices = None
+    if sensitivity:
+        try:
+            indices = found.sensitivity(shown)
+        except ValueError as error:
+            raise click.UsageError(f"--sensitivity: {error}") from None
+    if export == "ema":
+        from experiments.results import write_ema
+
+        written = [*written, write_ema(found, out or directory)]
+    if plot and len(found.table):
+        from experiments.figures.study import plot_study
+
+        written = [*written, *plot_study(found, shown, out or directory, indices)]
     if fmt == "json":
         payload = found.summary(shown) | {"files": [str(p) for p in written]}
+        if indices is not None:
+            payload["sensitivity"] = _records_of(indices)
         click.echo(json.dumps(payload, indent=2, default=_plain_json))
         return
-    click.echo(format_study_results(found, shown, written))
+    click.echo(format_study_results(found, shown, written, indices))
+
+
+def _records_of(frame) -> list[dict]:
+    from experiments.results import _records
+
+    return _records(frame)
+
+
+def _combined(batches):
+    """One summary of a sequential study's batches."""
+    from dataclasses import replace
+
+    last = batches[-1]
+    return replace(
+        last,
+        already_done=sum(b.already_done for b in batches[:1]),
+        ran=sum(b.ran for b in batches),
+        failures=tuple(f for b in batches for f in b.failures),
+        seconds=sum(b.seconds for b in batches),
+        busy=tuple(j for b in batches for j in b.busy),
+        done_elsewhere=sum(b.done_elsewhere for b in batches),
+    )
+
+
+DRY_RUN_SAMPLES = 3
+"""Jobs a dry run times (one per distinct protocol first: they differ most in cost)."""
+
+
+def _dry_run(plan, workers: int) -> str:
+    """What a study would run and about how long it would take on ``workers`` workers."""
+    import time
+
+    from experiments.study import run_job
+
+    by_protocol = {}
+    for job in plan.jobs:
+        by_protocol.setdefault(job.protocol, job)
+    sample = list(by_protocol.values())[:DRY_RUN_SAMPLES]
+    seconds = []
+    for job in sample:
+        start = time.perf_counter()
+        run_job(job)
+        seconds.append(time.perf_counter() - start)
+    share = {}
+    for job in plan.jobs:
+        share[job.protocol] = share.get(job.protocol, 0) + 1
+    timed = dict(zip(by_protocol, seconds, strict=False))
+    mean = sum(seconds) / len(seconds)
+    total = sum(n * timed.get(p, mean) for p, n in share.items())
+    wall = total / max(1, workers)
+    lines = [
+        f"{plan.name}: {plan.size()}",
+        f"timed {len(sample)} jobs here: "
+        + ", ".join(f"{p or 'run'} {t:.2f} s" for p, t in timed.items()),
+        f"estimate: {_duration(total)} of work, about {_duration(wall)} on {workers} "
+        f"worker{'s' if workers != 1 else ''} (nothing was written)",
+    ]
+    if plan.sequential is not None:
+        rule = plan.sequential
+        most = len(plan.jobs) // plan.replications * rule.max
+        lines.append(
+            f"sequential: {len(plan.jobs)} jobs at {rule.min} replications, up to {most} at "
+            f"{rule.max} (about {_duration(most * total / len(plan.jobs) / max(1, workers))})"
+        )
+    return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _plain_json(value):
@@ -830,7 +991,109 @@ def _plain_json(value):
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
+def _sampled_lines(found, kpis: list[str]) -> list[str]:
+    """A sampled design's results: each protocol over all its points, and the distribution
+    of the paired differences point by point."""
+    points = len(found.design.get("unit", []))
+    lines = [
+        f"\nA {found.design['method'].replace('_', ' ')} design of {points} points: means over "
+        "every point and replication (--sensitivity ranks the factors)"
+    ]
+    from experiments.results import cell_means
+
+    cells = cell_means(found.table, kpis, ["scenario", "protocol"])
+    for kpi in kpis:
+        lines.append(f"\n{kpi}")
+        lines += _grid(
+            cells[cells.kpi == kpi],
+            ["scenario"],
+            lambda r, k=kpi: f"{format_value(k, r['mean'])} ± {_spread(k, r)}",
+        )
+    diffs = found.paired_differences(kpis)
+    if len(diffs):
+        base = diffs["baseline"].iloc[0]
+        lines.append(
+            f"\nPaired differences from {base} point by point (mean over the replications): "
+            "mean over the points, 10th–90th percentile, share of points above zero"
+        )
+        for (scenario, protocol, kpi), group in diffs.groupby(
+            ["scenario", "protocol", "kpi"], sort=False
+        ):
+            d = group["mean"].astype(float)
+            lines.append(
+                f"  {kpi:<28} {protocol} − {base}"
+                + (f" ({scenario})" if found.table["scenario"].nunique() > 1 else "")
+                + f": {format_difference(kpi, d.mean())} "
+                f"[{format_difference(kpi, d.quantile(0.1))} to "
+                f"{format_difference(kpi, d.quantile(0.9))}], {100 * (d > 0).mean():.0f}% above 0"
+            )
+    return lines
+
+
+def _sensitivity_lines(table) -> list[str]:
+    """The ranked table of sensitivity indices, per KPI, scenario and output."""
+    ranked_by = table.attrs.get("ranked_by", "")
+    measures = list(dict.fromkeys(table["measure"]))
+    lines = [
+        f"\nGlobal sensitivity (ranked by {ranked_by}; ± 95% CI half-width; per factor's whole "
+        "range)"
+    ]
+    for (kpi, scenario, output), group in table.groupby(["kpi", "scenario", "output"], sort=False):
+        lines.append(
+            f"\n{kpi}, {output}" + (f", scenario {scenario}" if scenario != "base" else "")
+        )
+        wide = group.pivot_table(
+            index=["rank", "factor"],
+            columns="measure",
+            values=["value", "half_width"],
+            aggfunc="first",
+        ).sort_index()
+        width = max(len(f) for f in group["factor"])
+        header = "".join(f"{m:>20}" for m in measures)
+        lines.append(f"  {'#':>2}  {'factor':<{width}}{header}")
+        for (rank, factor), row in wide.iterrows():
+            cells = []
+            for m in measures:
+                value, half = row[("value", m)], row[("half_width", m)]
+                spread = "" if math.isnan(half) else f" ± {half:.3g}"
+                cells.append(f"{f'{value:.3g}{spread}':>20}")
+            lines.append(f"  {rank:>2}  {factor:<{width}}" + "".join(cells))
+    return lines
+
+
+def _interaction_lines(table, reps: int) -> list[str]:
+    """Two-way interactions whose CI excludes zero (the others are listed by count)."""
+    if not len(table):
+        return []
+    sure = table[(table.ci_low > 0) | (table.ci_high < 0)]
+    lines = [
+        "\nTwo-way interactions, between the extreme levels of each pair: (high, high) − "
+        "(low, high) − (high, low) + (low, low), paired by seed; "
+        f"{len(sure)} of {len(table)} exclude zero"
+    ]
+    for r in sure.itertuples():
+        where = f" ({r.scenario})" if r.scenario != "base" else ""
+        lines.append(
+            f"  {r.kpi}: {r.factor} {r.low} → {r.high} × {r.by} {r.by_low} → {r.by_high}"
+            f"{where}: {_difference(r.kpi, r._asdict())}"
+        )
+    return lines
+
+
+def _inert_lines(table, kpis: list[str]) -> list[str]:
+    """A warning for every factor that changes no KPI beyond noise under a protocol."""
+    inert = table[table.inert]
+    if not len(inert):
+        return []
+    lines = [f"\nInert factors: no KPI shown ({', '.join(kpis)}) moves beyond noise (p ≥ 0.05)"]
+    for factor, group in inert.groupby("factor", sort=False):
+        protocols = [str(p) for p in group["protocol"] if p is not None and p == p]
+        where = f" under {', '.join(protocols)}" if protocols else ""
+        lines.append(f"  warning: {factor} changes nothing{where}")
+    return lines
+
+
+def format_study_results(found, kpis: list[str], written: list[Path], sensitivity=None) -> str:
     """Counts, then per KPI: cell means ± 95% CI, paired differences, then main effects."""
     lines = [
         f"{found.name}: {len(found.table)} of {found.jobs} jobs finished, "
@@ -838,7 +1101,12 @@ def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
         + (f" ({len(found.corrupt)} of them with corrupt files)" if found.corrupt else ""),
         "tables written to " + ", ".join(str(p) for p in written),
     ]
-    if len(found.table):
+    sampled = found.design["method"] not in ("full_factorial", "points")
+    if len(found.table) and sampled:
+        lines += _sampled_lines(found, kpis)
+    if len(found.table) and sensitivity is not None:
+        lines += _sensitivity_lines(sensitivity)
+    if len(found.table) and not sampled:
         cells = found.cell_means(kpis)
         diffs = found.paired_differences(kpis)
         labels = [*found.factors]
@@ -911,6 +1179,8 @@ def format_study_results(found, kpis: list[str], written: list[Path]) -> str:
                     for r in top.itertuples()
                 ]
                 lines.append(f"  {kpi:<{width}}  " + "; ".join(parts))
+        lines += _interaction_lines(found.factor_interactions(kpis), reps)
+        lines += _inert_lines(found.inert(kpis), kpis)
     if found.failures:
         lines.append(f"\n{len(found.failures)} jobs failed:")
         rows = [(f["index"], _labels(f["labels"]), f["error"], f["record"]) for f in found.failures]

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from experiments.compare import interval
@@ -37,6 +38,7 @@ __all__ = [
     "effects",
     "load_results",
     "paired_differences",
+    "write_ema",
 ]
 
 WALL_CLOCK = ("seconds", "worker", "run")
@@ -154,6 +156,144 @@ class StudyResults:
                 factors.append(label)
         return effects(self.table, kpis or self.kpis, factors)
 
+    @property
+    def design(self) -> dict:
+        """The study's design as its manifest records it (``method``, and for a sampled one
+        its samples, seed, factors and points in the unit cube)."""
+        return self.manifest.get("design") or {"method": "full_factorial"}
+
+    def outputs(self, kpi: str) -> pd.DataFrame:
+        """One row per point, one column per (scenario, output): the KPI's mean over the
+        replications of each protocol, and of each protocol's paired difference from the
+        first (``sop − silo``). Every point must have every replication finished."""
+        protocols = [p for p in self.protocols if p is not None]
+        labels = ["job_point", "scenario", "protocol", "seed"]
+        jobs = pd.DataFrame(self.manifest["jobs"]).set_index("index")
+        data = self.table.assign(job_point=self.table["job"].map(jobs["point"]))
+        wide = data.set_index(labels)[kpi].astype(float).unstack(["scenario", "protocol"])
+        expected = len(self.manifest["jobs"])
+        if len(self.table) < expected or wide.isna().any().any():
+            raise ValueError(
+                f"{expected - len(self.table)} of the study's {expected} jobs have no result "
+                f"(or no {kpi}); sensitivity needs every point (run the study to the end)"
+            )
+        columns = {}
+        for scenario in dict.fromkeys(wide.columns.get_level_values(0)):
+            for protocol in wide[scenario].columns:
+                label = protocol if isinstance(protocol, str) else "-"  # a chain has none
+                columns[(scenario, label)] = wide[(scenario, protocol)]
+            for protocol in protocols[1:]:
+                columns[(scenario, f"{protocol} − {protocols[0]}")] = (
+                    wide[(scenario, protocol)] - wide[(scenario, protocols[0])]
+                )
+        frame = pd.DataFrame(columns)
+        return frame.groupby(level="job_point").mean().sort_index()
+
+    def sensitivity(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+        """Global sensitivity of each KPI to each sampled factor, per scenario and output
+        (each protocol, and each protocol minus the first): one row per measure of the
+        design's analysis (:data:`experiments.design.ANALYSES`), with its 95% CI; the
+        factors ranked by the design's first measure. Needs a sobol, morris or Latin
+        hypercube design with every job finished."""
+        from experiments import design as doe
+
+        design = self.design
+        method = design["method"]
+        if method not in doe.ANALYSES:
+            raise ValueError(
+                f"sensitivity needs a sampled design ({', '.join(doe.ANALYSES)}); this study "
+                f"is a {method.replace('_', ' ')}: see its main effects and interactions"
+            )
+        names = list(design["factors"])
+        unit = np.asarray(design["unit"], dtype=float)
+        ranked_by = doe.ANALYSES[method].measures[0]
+        rows = []
+        for kpi in kpis or self.kpis:
+            outputs = self.outputs(kpi)
+            for scenario, output in outputs.columns:
+                found = doe.analyse(
+                    method,
+                    names,
+                    unit,
+                    outputs[(scenario, output)].to_numpy(),
+                    design["seed"],
+                    design["levels"],
+                )
+                order = sorted(names, key=lambda n: -found[n][0].value)
+                for rank, name in enumerate(order, 1):
+                    for index in found[name]:
+                        rows.append(
+                            {"kpi": kpi, "scenario": scenario, "output": output}
+                            | {"factor": name, "rank": rank, "measure": index.measure}
+                            | {"value": index.value, "half_width": index.half_width}
+                        )
+        columns = ["kpi", "scenario", "output", "factor", "rank", "measure", "value"]
+        frame = pd.DataFrame(rows, columns=[*columns, "half_width"])
+        frame.attrs["ranked_by"] = ranked_by
+        return frame
+
+    def inert(self, kpis: Sequence[str] | None = None, alpha: float = 0.05) -> pd.DataFrame:
+        """Each listed factor (and scenario), per protocol: whether it changes any KPI beyond
+        noise. Per KPI, a repeated-measures analysis of variance — the factor's levels
+        against the replications (paired by seed), other factors averaged — gives the
+        p-value that its levels differ; a factor is ``inert`` under a protocol when no KPI's
+        p-value is below ``alpha`` (or its levels give identical results)."""
+        factors = [f for f in self.factors if self.table[f].nunique(dropna=False) > 1]
+        if self.design["method"] not in ("full_factorial", "points"):
+            factors = []  # sampled points share no levels: see the sensitivity instead
+        if self.table["scenario"].nunique() > 1:
+            factors.append("scenario")
+        rows = []
+        for protocol, group in _groups(self.table, ["protocol"]):
+            for factor in factors:
+                tests = {k: _blocked_anova(group, factor, k) for k in kpis or self.kpis}
+                moved = sorted(k for k, p in tests.items() if p < alpha)
+                rows.append(
+                    {"protocol": protocol[0], "factor": factor, "inert": not moved}
+                    | {"moves": moved, "smallest_p": min(tests.values(), default=math.nan)}
+                )
+        return pd.DataFrame(rows, columns=["protocol", "factor", "inert", "moves", "smallest_p"])
+
+    def factor_interactions(self, kpis: Sequence[str] | None = None) -> pd.DataFrame:
+        """Two-way interactions of the listed factors, protocol included: for each pair, the
+        difference of differences between their lowest and highest levels — (high, high) −
+        (low, high) − (high, low) + (low, low), every other factor averaged — paired by seed,
+        with its 95% CI. With the protocol as one factor, it says how much the value of the
+        last rung over the first changes between the other factor's extreme levels (does
+        S&OP's value grow with Sales' bias?)."""
+        if self.design["method"] not in ("full_factorial", "points"):
+            return pd.DataFrame(columns=_INTERACTION_COLUMNS)
+        factors = [f for f in self.factors if self.table[f].nunique(dropna=False) > 1]
+        protocols = [p for p in self.protocols if p is not None]
+        if len(protocols) > 1:
+            factors.append("protocol")
+        rows = []
+        for scenario, group in _groups(self.table, ["scenario"]):
+            for i, a in enumerate(factors):
+                for b in factors[i + 1 :]:
+                    ends_a, ends_b = _ends(group, a, protocols), _ends(group, b, protocols)
+                    for kpi in kpis or self.kpis:
+                        cells = (
+                            group[group[a].isin(ends_a) & group[b].isin(ends_b)]
+                            .groupby(["seed", a, b], dropna=False)[kpi]
+                            .mean()
+                            .unstack([a, b])
+                        )
+                        try:
+                            hh = cells[(ends_a[1], ends_b[1])]
+                            lh = cells[(ends_a[0], ends_b[1])]
+                            hl = cells[(ends_a[1], ends_b[0])]
+                            ll = cells[(ends_a[0], ends_b[0])]
+                        except KeyError:
+                            continue
+                        rows.append(
+                            {"scenario": scenario[0], "kpi": kpi, "factor": a, "by": b}
+                            | {"low": ends_a[0], "high": ends_a[1]}
+                            | {"by_low": ends_b[0], "by_high": ends_b[1]}
+                            | _interval_row((hh - lh - hl + ll).dropna().tolist())
+                        )
+        return pd.DataFrame(rows, columns=_INTERACTION_COLUMNS)
+
     def timeseries(self) -> pd.DataFrame:
         """The daily time series of every job that kept one, with the job's labels in front."""
         store = Store(self.directory)
@@ -197,6 +337,48 @@ class StudyResults:
             "interactions": _records(self.interactions(kpis)),
             "effects": _records(self.effects(kpis)),
         }
+
+
+def write_ema(found: StudyResults, out: Path | str) -> Path:
+    """Write ``ema_results.tar.gz`` in the layout EMA Workbench's ``load_results`` reads: its
+    experiments (one row per finished job: each factor as an uncertainty column named by its
+    dotted path, ``scenario``, the protocol as ``policy``, ``model`` = ``oneplan``, and the
+    replication and its seed) and one scalar outcome per KPI, in the same row order."""
+    import tarfile
+
+    table = found.table
+    experiments = table[found.factors].copy()
+    experiments["replication"] = table["replication"]
+    experiments["seed"] = table["seed"]
+    experiments["scenario"] = table["scenario"]
+    experiments["policy"] = table["protocol"].fillna("none")
+    experiments["model"] = "oneplan"
+    outcomes = {kpi: table[kpi].astype(float).to_numpy() for kpi in found.kpis}
+
+    def entry(archive: tarfile.TarFile, name: str, text: str) -> None:
+        data = text.encode("utf-8")
+        info = tarfile.TarInfo(name)
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        entry(archive, "experiments.csv", experiments.to_csv(index=False))
+        dtypes = "\n".join(f"{name},{dtype.str}" for name, dtype in _ema_dtypes(experiments))
+        entry(archive, "experiments metadata.csv", dtypes + "\n")
+        shapes = "\n".join(f"{kpi},({len(v)},)" for kpi, v in outcomes.items())
+        entry(archive, "outcomes metadata.csv", shapes + "\n")
+        for kpi, values in outcomes.items():
+            entry(archive, f"{kpi}.csv", pd.DataFrame(values).to_csv(header=False, index=False))
+    path = Path(out) / "ema_results.tar.gz"
+    atomic_write(path, buffer.getvalue())
+    return path
+
+
+def _ema_dtypes(frame: pd.DataFrame):
+    """Each column's numpy type as EMA records it (text columns as objects: categories)."""
+    for name, dtype in frame.dtypes.items():
+        yield name, (dtype if isinstance(dtype, np.dtype) else np.dtype(object))
 
 
 def load_results(directory: Path | str) -> StudyResults:
@@ -285,6 +467,47 @@ def _interval_row(values: Sequence[float]) -> dict[str, float]:
     finite = [v for v in values if not math.isnan(v)]
     mean, low, high = interval(finite)
     return {"n": len(finite), "mean": mean, "ci_low": low, "ci_high": high}
+
+
+_INTERACTION_COLUMNS = [
+    "scenario", "kpi", "factor", "by", "low", "high", "by_low", "by_high",
+    "n", "mean", "ci_low", "ci_high",
+]  # fmt: skip
+
+
+def _ends(table: pd.DataFrame, factor: str, protocols: list) -> tuple[Any, Any]:
+    """A factor's lowest and highest levels (for the protocol: the first rung and the last;
+    for text levels: the first and last in the study's order)."""
+    if factor == "protocol":
+        return protocols[0], protocols[-1]
+    levels = list(table[factor].drop_duplicates())
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels):
+        levels = sorted(levels)
+    return levels[0], levels[-1]
+
+
+def _blocked_anova(table: pd.DataFrame, factor: str, kpi: str) -> float:
+    """The p-value that ``factor``'s levels differ in ``kpi``, replications as blocks (a
+    repeated-measures one-way analysis of variance on the level means per seed). 1 when the
+    levels give identical results, NaN when it cannot be told (one replication)."""
+    from scipy import stats
+
+    cells = table.groupby(["seed", factor], dropna=False)[kpi].mean().unstack(factor).dropna()
+    n, k = cells.shape
+    if k < 2 or n < 2:
+        return math.nan
+    y = cells.to_numpy(dtype=float)
+    grand = y.mean()
+    between = n * ((y.mean(axis=0) - grand) ** 2).sum()
+    blocks = k * ((y.mean(axis=1) - grand) ** 2).sum()
+    error = ((y - grand) ** 2).sum() - between - blocks
+    scale = max(abs(grand), np.abs(y).max(), 1.0)
+    if between <= (1e-12 * scale) ** 2 * n * k:
+        return 1.0  # the levels give the same results, replication by replication
+    if error <= (1e-12 * scale) ** 2 * n * k:
+        return 0.0  # the same difference in every replication: no noise to hide it
+    f = (between / (k - 1)) / (error / ((k - 1) * (n - 1)))
+    return float(stats.f.sf(f, k - 1, (k - 1) * (n - 1)))
 
 
 def cell_means(table: pd.DataFrame, kpis: Sequence[str], cells: Sequence[str]) -> pd.DataFrame:

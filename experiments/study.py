@@ -20,27 +20,29 @@ import hashlib
 import importlib
 import itertools
 import json
+import math
 import os
 import re
 import socket
 import sys
 import time
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import pandas as pd
 from pydantic import Field
 
 from agents.config import ChainConfig, CompanyConfig, Config, ProtocolName, validate
+from experiments import design as doe
 from experiments.engines import Engine, InProcess
 from experiments.run import simulate
 from experiments.store import Claim, Store
-from sim.config import compose, set_value, validate_model
+from sim.config import compose, parse_overrides, set_value, validate_model
 from sim.metrics import COMPANY_KPIS, chain_kpi_names
 from sim.rng import replication_seeds
 from sim.schema import Name, Strict
@@ -58,6 +60,7 @@ __all__ = [
     "load_study",
     "pending",
     "run_job",
+    "run_sequential",
     "run_study",
 ]
 
@@ -65,12 +68,30 @@ DOTTED_PATTERN = r"^[A-Za-z0-9_\-]+(\.[A-Za-z0-9_\-]+)*$"
 DottedPath = Annotated[str, Field(pattern=DOTTED_PATTERN)]
 Loose = Field(strict=False)  # YAML lists may fill tuples
 Point = tuple[tuple[str, Any], ...]  # (dotted path, value) for each factor
+DESIGNS = doe.DESIGNS
 
 # Paths a study sets in its own way, not through factors or scenarios.
 RESERVED = {
     "protocol": "choose protocols with 'protocols:'",
     "seed": "replication seeds are spawned from the study's 'seed:'",
 }
+
+
+class Until(Strict):
+    """When a sequential study has replications enough: the 95% CI half-width of ``kpi``."""
+
+    kpi: str
+    half_width: Annotated[float, Field(gt=0)]
+
+
+class Sequential(Strict):
+    """Replications added ``batch`` at a time, from ``min`` to at most ``max``, ``until`` the
+    CI is narrow enough in every cell."""
+
+    until: Until
+    min: Annotated[int, Field(ge=2)] = 5
+    max: Annotated[int, Field(ge=2)] = 200
+    batch: Annotated[int, Field(ge=1)] = 5
 
 
 class Keep(Strict):
@@ -93,8 +114,18 @@ class StudyFile(Strict):
       ``dotted.path: value``; results measure each against ``base`` (or the first);
     - ``factors``: ``dotted.path: [values]``, crossed in a full factorial; or ``points``: a list
       of mappings ``dotted.path: value``, each one point (all naming the same paths);
-    - ``replications`` and the root ``seed`` (default: the base config's seed);
-    - ``days``: the horizon of every run (default: the config's ``horizon_days``);
+    - ``design``: ``full_factorial`` (the default), ``points`` (what ``points:`` implies), or
+      a sampled design — ``latin_hypercube``, ``sobol``, ``morris`` — of ``samples`` points
+      drawn with ``design_seed`` (default: the study's ``seed``, else 0) over factors given
+      as lists, ranges ``{low, high}`` or distributions (:mod:`experiments.design`);
+      ``levels`` is the Morris grid's;
+    - ``replications``: a number, or a sequential rule ``{until: {kpi, half_width}, min, max,
+      batch}``: replications are added ``batch`` at a time (from ``min``, at most ``max``)
+      until the 95% CI of ``kpi`` is at most ``half_width`` wide on either side in every cell —
+      of each protocol's paired difference from the first when there are several;
+    - the root ``seed`` (default: the base config's seed);
+    - ``days``: the horizon of every run (default: the config's ``horizon_days``), and
+      ``warmup_days``: the opening days every KPI leaves out (default: the config's);
     - ``keep``: which KPIs to keep (``all`` or a list) and whether to keep daily time series.
     """
 
@@ -106,13 +137,16 @@ class StudyFile(Strict):
     scenarios: dict[Name, dict[DottedPath, Any] | Annotated[tuple[Any, ...], Loose]] = Field(
         default_factory=dict
     )
-    factors: dict[DottedPath, Annotated[tuple[Any, ...], Loose, Field(min_length=1)]] = Field(
-        default_factory=dict
-    )
+    factors: dict[DottedPath, Any] = Field(default_factory=dict)
     points: Annotated[tuple[dict[DottedPath, Any], ...], Loose] = ()
-    replications: Annotated[int, Field(ge=1)]
+    design: Literal[DESIGNS] | None = None
+    samples: Annotated[int, Field(ge=1)] | None = None
+    design_seed: Annotated[int, Field(ge=0)] | None = None
+    levels: Annotated[int, Field(ge=2)] = 4
+    replications: Any  # a number, or a Sequential rule (checked by _replications)
     seed: Annotated[int, Field(ge=0)] | None = None
     days: Annotated[int, Field(ge=1)] | None = None
+    warmup_days: Annotated[int, Field(ge=0)] | None = None
     keep: Keep = Keep()
 
 
@@ -171,10 +205,23 @@ class Study:
     keep_timeseries: bool
     configs: dict[str, Config] = field(repr=False)
     jobs: tuple[Job, ...] = field(repr=False)
+    design: dict[str, Any] = field(default_factory=lambda: {"method": "full_factorial"})
+    sequential: Sequential | None = None
+    warmup_days: int | None = None
+    source: tuple = field(default=(), repr=False, compare=False)  # (spec, located) to expand
+    overrides: tuple[str, ...] = ()  # the --set assignments applied to the file
+    stopped: dict[str, Any] | None = None  # why a sequential study stopped adding replications
 
     @property
     def replications(self) -> int:
         return len(self.seeds)
+
+    def with_replications(self, count: int) -> Study:
+        """The same study with ``count`` replications: the first ones keep their seeds (and
+        so their jobs' keys), the new ones are spawned after them."""
+        spec, located = self.source
+        study = _expand(self.path, self.text, spec, located, replications=count)
+        return replace(study, overrides=self.overrides)
 
     def size(self) -> str:
         """``5 protocols × 3 points × 1 scenario × 4 replications = 60 jobs``."""
@@ -200,6 +247,7 @@ class Study:
                 "file": str(self.path),
                 "sha256": hashlib.sha256(self.text.encode()).hexdigest(),
                 "text": self.text,
+                "overrides": list(self.overrides),
             },
             "oneplan_version": _version(),
             "code": code_fingerprint(),
@@ -207,7 +255,15 @@ class Study:
             "packages": _package_versions(),
             "seed": self.seed,
             "replication_seeds": list(self.seeds),
+            "replications": (
+                self.sequential.model_dump(mode="json")
+                | {"running": self.replications, "stopped": self.stopped}
+                if self.sequential is not None
+                else self.replications
+            ),
             "days": self.days,
+            "warmup_days": self.warmup_days,
+            "design": self.design,
             "factors": list(self.factor_paths),
             "protocols": list(self.protocols),
             "scenarios": list(self.scenarios),
@@ -233,12 +289,15 @@ def _compact(value: Any) -> str:
 # ------------------------------------------------------------------------------- loading
 
 
-def load_study(path: Path | str) -> Study:
+def load_study(path: Path | str, overrides: Sequence[str] = ()) -> Study:
     """Read and check a study file and every config it resolves to; expand it into jobs.
 
-    Raises :class:`sim.source.SourceError` listing every problem, each with file, line and
-    column; a problem written outside the study file names the point (and scenario) that
-    brings it about.
+    ``overrides`` are ``key=value`` strings (``--set``) applied to the study file before it is
+    checked — ``replications=2``, ``days=120``, ``replications.max=50``; under ``factors``,
+    ``scenarios`` and ``points`` the rest of the path is one key (``factors.agents.sales.
+    optimism_bias=[0, 0.3]``). Raises :class:`sim.source.SourceError` listing every problem,
+    each with file, line and column (or the ``--set`` that wrote it); a problem written
+    outside the study file names the point (and scenario) that brings it about.
     """
     path = Path(path)
     located = load_yaml(path, str(path))
@@ -246,11 +305,18 @@ def load_study(path: Path | str) -> Study:
         raise SourceError(
             [SourceProblem(located.locate(()), "", "a study must be a mapping of keys to values")]
         )
-    spec = validate_model(StudyFile, located)
-    return _expand(path, path.read_text(encoding="utf-8"), spec, located)
+    for dotted, value, text in parse_overrides(overrides):
+        if dotted[0] in ("factors", "scenarios") and len(dotted) > 2:
+            dotted = (dotted[0], ".".join(dotted[1:]))
+        set_value(located, dotted, value, Location(f"--set {text}"))
+    spec = validate_model(StudyFile, located, [_check_replications])
+    study = _expand(path, path.read_text(encoding="utf-8"), spec, located)
+    return replace(study, overrides=tuple(overrides))
 
 
-def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
+def _expand(
+    path: Path, text: str, spec: StudyFile, located: Located, replications: int | None = None
+) -> Study:
     problems: list[SourceProblem] = []
 
     def problem(where: tuple, message: str) -> None:
@@ -280,7 +346,11 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
                 "an overlay is a config file (a path) or a mapping of dotted.path: value",
             )
 
-    factor_paths, points, point_where = _points(spec, problem)
+    parsed, _ = _replications(spec.replications)  # checked with the schema
+    fixed, sequential = (parsed.count or 1), parsed.rule
+    if sequential is not None and sequential.max < sequential.min:
+        problem(("replications", "max"), f"must be at least min ({sequential.min})")
+    factor_paths, points, point_where, design = _points(spec, problem)
 
     for p in factor_paths:
         where = ("points", 0, p) if spec.points else ("factors", p)
@@ -309,6 +379,10 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
         problem(("protocols",), "a serial chain has no protocols; remove 'protocols'")
         raise SourceError(problems)
     keep_kpis = _check_kpis(spec.keep.kpis, base_config, problem)
+    if sequential is not None:
+        _check_rule(sequential, keep_kpis, base_config, problem)
+        if problems:
+            raise SourceError(_unique(problems))
 
     protocols: tuple[str | None, ...] = spec.protocols or (None,)
     scenarios = spec.scenarios or {"base": {}}
@@ -332,6 +406,9 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
                         set_value(source, ("protocol",), protocol, located.locate(("protocols", i)))
                     if spec.days is not None:
                         set_value(source, ("horizon_days",), spec.days, located.locate(("days",)))
+                    if spec.warmup_days is not None:
+                        where = located.locate(("warmup_days",))
+                        set_value(source, ("warmup_days",), spec.warmup_days, where)
                     config = validate(source)
                 except SourceError as error:
                     context = _context(point, scenario if spec.scenarios else None)
@@ -350,7 +427,9 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
         raise SourceError(_unique(problems))
 
     seed = base_config.seed if spec.seed is None else spec.seed
-    seeds = tuple(replication_seeds(seed, spec.replications))
+    if replications is None:
+        replications = sequential.min if sequential is not None else fixed
+    seeds = tuple(replication_seeds(seed, replications))
     keep = {"kpis": _json_list(keep_kpis), "timeseries": spec.keep.timeseries}
     jobs: list[Job] = []
     for k, point in enumerate(points):
@@ -394,14 +473,35 @@ def _expand(path: Path, text: str, spec: StudyFile, located: Located) -> Study:
         keep_timeseries=spec.keep.timeseries,
         configs=configs,
         jobs=tuple(jobs),
+        design=design,
+        sequential=sequential,
+        warmup_days=spec.warmup_days,
+        source=(spec, located),
     )
 
 
-def _points(spec: StudyFile, problem) -> tuple[tuple[str, ...], list[Point], list[dict]]:
-    """The factor paths, the points (listed, or the full factorial of the factors) and, per
-    point, where in the study each of its values was written."""
+def _points(
+    spec: StudyFile, problem
+) -> tuple[tuple[str, ...], list[Point], list[dict], dict[str, Any]]:
+    """The factor paths, the points (listed, the full factorial of the factors, or drawn by a
+    sampled design), per point where in the study each of its values was written, and the
+    design as the manifest records it (a sampled design's points in the unit cube too)."""
+    method = spec.design or ("points" if spec.points else "full_factorial")
     if spec.factors and spec.points:
         problem(("points",), "give either 'factors' (a full factorial) or 'points', not both")
+    if method == "points" and not spec.points:
+        problem(("design",), "design 'points' lists its points under 'points:'")
+    if spec.points and method != "points":
+        problem(("design",), f"a {method} design samples 'factors:'; 'points:' are listed")
+    sampled = method in doe.SAMPLED
+    if sampled and not spec.factors:
+        problem(("design",), f"a {method} design needs factors to sample")
+    if sampled and spec.samples is None:
+        problem(("design",), f"a {method} design needs 'samples:' (how many to draw)")
+    if not sampled:
+        for key in ("samples", "design_seed"):
+            if getattr(spec, key) is not None:
+                problem((key,), f"only a sampled design ({', '.join(doe.SAMPLED)}) takes {key}")
     if spec.points:
         first = list(spec.points[0])
         for k, point in enumerate(spec.points):
@@ -413,12 +513,82 @@ def _points(spec: StudyFile, problem) -> tuple[tuple[str, ...], list[Point], lis
                 )
         points = [tuple((p, point[p]) for p in first if p in point) for point in spec.points]
         written = [{p: ("points", k, p) for p in first} for k in range(len(spec.points))]
-        return tuple(first), points, written
+        return tuple(first), points, written, {"method": "points"}
     paths = tuple(spec.factors)
-    combos = list(itertools.product(*(range(len(v)) for v in spec.factors.values())))
-    points = [tuple((p, spec.factors[p][i]) for p, i in zip(paths, c, strict=True)) for c in combos]
-    written = [{p: ("factors", p, i) for p, i in zip(paths, c, strict=True)} for c in combos]
-    return paths, points, written
+    factors = []
+    for p, value in spec.factors.items():
+        factor, why = doe.parse_factor(value, method)
+        if factor is None:
+            problem(("factors", p), why)
+        factors.append(factor)
+    if None in factors or (sampled and spec.samples is None):
+        return paths, [], [], {"method": method}
+    if not sampled:
+        combos = list(itertools.product(*(range(len(f.values)) for f in factors)))
+        points = [
+            tuple((p, f.values[i]) for p, f, i in zip(paths, factors, c, strict=True))
+            for c in combos
+        ]
+        written = [{p: ("factors", p, i) for p, i in zip(paths, c, strict=True)} for c in combos]
+        return paths, points, written, {"method": method}
+    # The sampler's own seed: the points do not change with the replications' root seed.
+    design_seed = spec.design_seed if spec.design_seed is not None else (spec.seed or 0)
+    unit = doe.sample(method, paths, spec.samples, design_seed, spec.levels)
+    points = [tuple(zip(paths, row, strict=True)) for row in doe.points_of(unit, factors)]
+    written = [{p: ("factors", p) for p in paths} for _ in points]
+    design = {
+        "method": method,
+        "samples": spec.samples,
+        "seed": design_seed,
+        "levels": spec.levels,
+        "factors": {p: f.describe() for p, f in zip(paths, factors, strict=True)},
+        "unit": unit.tolist(),
+    }
+    return paths, points, written, design
+
+
+class _Replications(Strict):
+    count: Annotated[int, Field(ge=1)] | None = None
+    rule: Sequential | None = None
+
+
+def _replications(value: Any) -> tuple[_Replications | None, list[tuple[tuple, str]]]:
+    """A study's ``replications`` — a number, or a sequential rule — and its problems, each
+    with its path and the config gate's wording."""
+    from pydantic import ValidationError
+
+    from sim.config import _describe_error
+
+    key = "rule" if isinstance(value, dict) else "count"
+    try:
+        return _Replications.model_validate({key: value}), []
+    except ValidationError as error:
+        found = []
+        for e in error.errors(include_url=False):
+            loc, message = _describe_error(e, _Replications, Located({}))
+            if key == "count" and not isinstance(value, int | float):
+                message += "; or a rule {until: {kpi: ..., half_width: ...}, min, max, batch}"
+            found.append((("replications", *loc[1:]), message))
+        return None, found
+
+
+def _check_replications(data: Any) -> list[tuple[tuple, str]]:
+    """The study file's ``replications``, checked with the rest of its schema."""
+    if not isinstance(data, dict) or "replications" not in data:
+        return []
+    return _replications(data["replications"])[1]
+
+
+def _check_rule(rule: Sequential, kept: tuple[str, ...] | None, config: Config, problem) -> None:
+    """A sequential rule's KPI must be one the study keeps."""
+    known = list(kept) if kept is not None else _kpi_names(config)
+    if rule.until.kpi not in known:
+        close = difflib.get_close_matches(rule.until.kpi, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        problem(
+            ("replications", "until", "kpi"),
+            f"'{rule.until.kpi}' is not a KPI the study keeps{hint}",
+        )
 
 
 def _job_key(job: Job, keep: dict) -> str:
@@ -683,7 +853,8 @@ class RunSummary:
 
 def pending(study: Study, store: Store, shard: Shard | None = None) -> tuple[list[Job], list[Job]]:
     """The jobs of ``shard`` (default: all) and those of them ``store`` has not finished."""
-    selected = [j for j in study.jobs if shard is None or j in shard]
+    # A sampled design may draw the same point twice: its job is run once (one key).
+    selected = list({j.key: j for j in study.jobs if shard is None or j in shard}.values())
     done = store.done()
     return selected, [j for j in selected if j.key not in done]
 
@@ -804,3 +975,66 @@ def run_study(
         done_elsewhere=elsewhere,
         set_aside=tuple(aside),
     )
+
+
+def widest_interval(study: Study, out: Path | str) -> tuple[float, str]:
+    """The widest 95% CI half-width of a sequential study's KPI over its cells — of each
+    protocol's paired difference from the first when it has several, else of the KPI itself
+    — and the cell where it is."""
+    from experiments.results import load_results
+
+    found = load_results(out)
+    kpi = study.sequential.until.kpi
+    if len([p for p in study.protocols if p is not None]) > 1:
+        frame = found.paired_differences([kpi])
+        what = frame["protocol"] + " − " + frame["baseline"]
+    else:
+        frame = found.cell_means([kpi])
+        what = pd.Series(f"the mean of {kpi}", index=frame.index)
+        if frame["protocol"].notna().all():
+            what = what + " under " + frame["protocol"].astype(str)
+    half = (frame["ci_high"] - frame["mean"]).astype(float)
+    if half.isna().any() or not len(half):
+        return math.inf, "a cell with fewer than two replications"
+    worst = int(half.to_numpy().argmax())
+    labels = [f"{f}={frame[f].iloc[worst]}" for f in found.factors]
+    if len(study.scenarios) > 1:
+        labels.append(f"scenario {frame['scenario'].iloc[worst]}")
+    return float(half.iloc[worst]), ", ".join([str(what.iloc[worst]), *labels])
+
+
+def run_sequential(
+    study: Study,
+    out: Path | str,
+    engine: Engine | None = None,
+    progress: bool | None = None,
+    report=None,
+) -> tuple[Study, list[RunSummary]]:
+    """Run a sequential study: its ``min`` replications, then ``batch`` more at a time (the
+    first ones keep their seeds, so every batch is on common random numbers with the
+    others) until the widest CI half-width of the rule's KPI is at most its target, or
+    ``max`` replications ran, or a job failed. Returns the study as it stopped — with
+    ``stopped`` saying why, also written to the manifest — and each batch's summary.
+    ``report(replications, half_width, where)`` is told of every batch's interval."""
+    rule = study.sequential
+    count, summaries = rule.min, []
+    while True:
+        current = study.with_replications(count)
+        summaries.append(run_study(current, out, engine, None, progress))
+        if summaries[-1].failures:
+            reason = {"why": "failed jobs", "replications": count}
+            break
+        half, where = widest_interval(current, out)
+        if report is not None:
+            report(count, half, where)
+        reason = {"replications": count, "half_width": half, "widest": where}
+        if half <= rule.until.half_width:
+            reason["why"] = f"every half-width at most {rule.until.half_width:g}"
+            break
+        if count >= rule.max:
+            reason["why"] = f"max reached ({rule.max} replications)"
+            break
+        count = min(rule.max, count + rule.batch)
+    current = replace(current, stopped=reason)
+    Store(Path(out)).write_manifest(current.manifest())
+    return current, summaries
