@@ -539,8 +539,9 @@ def paired_differences(
         return pd.DataFrame(columns=columns)
     rows = []
     for keys, group in _groups(table, cells):
-        by_seed = group.set_index(["seed", by])
-        wide = {kpi: by_seed[kpi].astype(float).unstack(by) for kpi in kpis}
+        # A point a sampled design drew twice is one job: its rows are the same result.
+        by_seed = group.astype({k: float for k in kpis}).groupby(["seed", by], sort=False)
+        wide = {kpi: by_seed[kpi].mean().unstack(by) for kpi in kpis}
         for level in levels:
             for kpi in kpis:
                 if baseline not in wide[kpi] or level not in wide[kpi]:

@@ -124,8 +124,7 @@ class StudyFile(Strict):
       until the 95% CI of ``kpi`` is at most ``half_width`` wide on either side in every cell —
       of each protocol's paired difference from the first when there are several;
     - the root ``seed`` (default: the base config's seed);
-    - ``days``: the horizon of every run (default: the config's ``horizon_days``), and
-      ``warmup_days``: the opening days every KPI leaves out (default: the config's);
+    - ``days``: the horizon of every run (default: the config's ``horizon_days``);
     - ``keep``: which KPIs to keep (``all`` or a list) and whether to keep daily time series.
     """
 
@@ -146,7 +145,6 @@ class StudyFile(Strict):
     replications: Any  # a number, or a Sequential rule (checked by _replications)
     seed: Annotated[int, Field(ge=0)] | None = None
     days: Annotated[int, Field(ge=1)] | None = None
-    warmup_days: Annotated[int, Field(ge=0)] | None = None
     keep: Keep = Keep()
 
 
@@ -207,7 +205,6 @@ class Study:
     jobs: tuple[Job, ...] = field(repr=False)
     design: dict[str, Any] = field(default_factory=lambda: {"method": "full_factorial"})
     sequential: Sequential | None = None
-    warmup_days: int | None = None
     source: tuple = field(default=(), repr=False, compare=False)  # (spec, located) to expand
     overrides: tuple[str, ...] = ()  # the --set assignments applied to the file
     stopped: dict[str, Any] | None = None  # why a sequential study stopped adding replications
@@ -262,7 +259,6 @@ class Study:
                 else self.replications
             ),
             "days": self.days,
-            "warmup_days": self.warmup_days,
             "design": self.design,
             "factors": list(self.factor_paths),
             "protocols": list(self.protocols),
@@ -406,9 +402,6 @@ def _expand(
                         set_value(source, ("protocol",), protocol, located.locate(("protocols", i)))
                     if spec.days is not None:
                         set_value(source, ("horizon_days",), spec.days, located.locate(("days",)))
-                    if spec.warmup_days is not None:
-                        where = located.locate(("warmup_days",))
-                        set_value(source, ("warmup_days",), spec.warmup_days, where)
                     config = validate(source)
                 except SourceError as error:
                     context = _context(point, scenario if spec.scenarios else None)
@@ -475,7 +468,6 @@ def _expand(
         jobs=tuple(jobs),
         design=design,
         sequential=sequential,
-        warmup_days=spec.warmup_days,
         source=(spec, located),
     )
 

@@ -43,6 +43,12 @@ def _rows(found, protocol) -> pd.DataFrame:
     return table if protocol is None else table[table["protocol"] == protocol]
 
 
+def _by(found, protocol, keys: list[str], kpi: str) -> pd.Series:
+    """``kpi`` of ``protocol``'s jobs indexed by ``keys`` (a point drawn twice once)."""
+    rows = _rows(found, protocol)
+    return rows.groupby(keys, sort=False, dropna=False)[kpi].mean()
+
+
 def _levels(values) -> list:
     levels = list(dict.fromkeys(values))
     if all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels):
@@ -85,9 +91,8 @@ def effects_figure(found, kpis: list[str], differences: bool = False) -> Figure:
                 label = f"{protocol} − {first}" if differences else str(protocol or "")
                 rows = _rows(found, protocol)
                 if differences:
-                    keys = [f for f in found.factors] + ["scenario", "seed"]
-                    base = _rows(found, first).set_index(keys)[kpi]
-                    diff = rows.set_index(keys)[kpi] - base
+                    keys = [*found.factors, "scenario", "seed"]
+                    diff = _by(found, protocol, keys, kpi) - _by(found, first, keys, kpi)
                     rows = diff.rename(kpi).reset_index()
                 if sampled:
                     ax.plot(rows[factor], scale * rows[kpi], ".", color=colour, alpha=0.5,
@@ -133,9 +138,9 @@ def differences_figure(found, kpis: list[str]) -> Figure:
     first = protocols[0]
     for ax, kpi in zip(axes, kpis, strict=True):
         formatter, scale = _scaled(kpi)
-        base = _rows(found, first).set_index(keys)[kpi]
+        base = _by(found, first, keys, kpi)
         for i, protocol in enumerate(protocols[1:]):
-            values = (_rows(found, protocol).set_index(keys)[kpi] - base).dropna()
+            values = (_by(found, protocol, keys, kpi) - base).dropna()
             ax.hist(scale * values, bins=20, color=colour_of(str(protocol), i), alpha=0.6,
                     label=f"{protocol} − {first}")  # fmt: skip
         ax.axvline(0, color="#999999", lw=0.8)
