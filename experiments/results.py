@@ -480,10 +480,19 @@ def _ends(table: pd.DataFrame, factor: str, protocols: list) -> tuple[Any, Any]:
     for text levels: the first and last in the study's order)."""
     if factor == "protocol":
         return protocols[0], protocols[-1]
-    levels = list(table[factor].drop_duplicates())
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels):
-        levels = sorted(levels)
+    levels = levels_of(table[factor])
     return levels[0], levels[-1]
+
+
+def is_numeric(values) -> bool:
+    """Whether every value is a number (booleans are not)."""
+    return all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+
+
+def levels_of(values) -> list:
+    """A factor's distinct levels: in order of size for numbers, else as the study wrote them."""
+    levels = list(dict.fromkeys(values))
+    return sorted(levels) if is_numeric(levels) else levels
 
 
 def _blocked_anova(table: pd.DataFrame, factor: str, kpi: str) -> float:

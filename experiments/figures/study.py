@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 from experiments.compare import interval
 from experiments.figures.frontier import _formatter
 from experiments.figures.style import colour_of, save
+from experiments.results import is_numeric, levels_of
 
 __all__ = [
     "differences_figure",
@@ -27,11 +28,6 @@ __all__ = [
 
 MAX_KPIS = 4
 """Rows of a figure: the first KPIs shown (more would not be read)."""
-
-
-def _scaled(kpi: str):
-    formatter, scale = _formatter(kpi)
-    return formatter, scale
 
 
 def _protocols(found) -> list:
@@ -47,13 +43,6 @@ def _by(found, protocol, keys: list[str], kpi: str) -> pd.Series:
     """``kpi`` of ``protocol``'s jobs indexed by ``keys`` (a point drawn twice once)."""
     rows = _rows(found, protocol)
     return rows.groupby(keys, sort=False, dropna=False)[kpi].mean()
-
-
-def _levels(values) -> list:
-    levels = list(dict.fromkeys(values))
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels):
-        levels.sort()
-    return levels
 
 
 def _level_means(rows: pd.DataFrame, factor: str, kpi: str, levels: list) -> np.ndarray:
@@ -80,11 +69,11 @@ def effects_figure(found, kpis: list[str], differences: bool = False) -> Figure:
     first = protocols[0]
     shown = protocols[1:] if differences else protocols
     for r, kpi in enumerate(kpis):
-        formatter, scale = _scaled(kpi)
+        formatter, scale = _formatter(kpi)
         for c, factor in enumerate(factors):
             ax = axes[r, c]
-            levels = _levels(found.table[factor])
-            numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in levels)
+            levels = levels_of(found.table[factor])
+            numeric = is_numeric(levels)
             x = np.asarray(levels, dtype=float) if numeric else np.arange(len(levels))
             for i, protocol in enumerate(shown):
                 colour = colour_of(str(protocol), i)
@@ -137,7 +126,7 @@ def differences_figure(found, kpis: list[str]) -> Figure:
     keys = [*found.factors, "scenario", "seed"]
     first = protocols[0]
     for ax, kpi in zip(axes, kpis, strict=True):
-        formatter, scale = _scaled(kpi)
+        formatter, scale = _formatter(kpi)
         base = _by(found, first, keys, kpi)
         for i, protocol in enumerate(protocols[1:]):
             values = (_by(found, protocol, keys, kpi) - base).dropna()
