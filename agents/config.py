@@ -27,6 +27,7 @@ from sim.config import (
     mapping_at,
     unknown_name,
     validate_model,
+    warmup_problems,
     world_references,
 )
 from sim.schema import (
@@ -652,7 +653,7 @@ def validate(located: Located) -> Config:
     data = located.data
     chain = isinstance(data, dict) and data.get("kind") == "serial_chain"
     model: type[Config] = ChainConfig if chain else CompanyConfig
-    return validate_model(model, located, (world_references, decider_references))
+    return validate_model(model, located, (world_references, decider_references, warmup_problems))
 
 
 def load_config(path: Path | str, overrides: Iterable[str] | Mapping[str, Any] = ()) -> Config:

@@ -13,7 +13,7 @@ import click
 
 from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config
 from agents.config import validate as validate_config
-from experiments.formatting import format_difference, format_value
+from experiments.formatting import format_difference, format_value, measured_after
 from experiments.output import OutputError, atomic_write, check_directory, check_file
 from sim.config import ConfigError, inert_events, load_source, set_value
 from sim.schema import MAX_SEED
@@ -270,6 +270,7 @@ def run(
             "set": list(overrides),
             "seed": result.seed,
             "days": horizon,
+            "warmup_days": loaded.warmup_days,
             "kpis": {k: (None if math.isnan(v) else v) for k, v in result.kpis.items()},
         }
         click.echo(json.dumps(payload, indent=2))
@@ -279,6 +280,7 @@ def run(
     who = f", protocol {loaded.protocol}" if isinstance(loaded, CompanyConfig) else ""
     click.echo(
         f"{loaded.name}: {_describe(loaded)}{who}; seed {result.seed}, {horizon} days simulated"
+        f"{measured_after(loaded.warmup_days)}"
     )
     click.echo(format_kpis(result.kpis))
     if notes:
@@ -388,7 +390,7 @@ def compare(
         return
     click.echo(
         f"{loaded.name}: {', '.join(names)} on the same demand, {reps} paired replications "
-        f"(root seed {root}), {loaded.horizon_days} days each\n"
+        f"(root seed {root}), {loaded.horizon_days} days each{measured_after(loaded.warmup_days)}\n"
     )
     click.echo(format_comparison(summary))
     if plot is not None:
@@ -741,7 +743,10 @@ def study(
     runner = make_engine(engine, jobs, scheduler)
     selected, todo = pending(plan, store, slice_)
     horizons = sorted({c.horizon_days for c in plan.configs.values()})
+    warmups = sorted({c.warmup_days for c in plan.configs.values()})
     days = f"{horizons[0]} days" if len(horizons) == 1 else "horizons vary"
+    if warmups != [0]:
+        days += f", {warmups[0]}-day warm-up" if len(warmups) == 1 else ", warm-ups vary"
     click.echo(f"{plan.name}: {plan.size()} (root seed {plan.seed}, {days})")
     scope = f"shard {slice_}: {len(selected)} jobs" if slice_ else f"{len(selected)} jobs"
     click.echo(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_difference", "format_value"]
+__all__ = ["format_difference", "format_value", "measured_after"]
 
 
 def format_value(name: str, value: float) -> str:
@@ -38,3 +38,9 @@ def format_difference(name: str, value: float | None) -> str:
         return f"{100 * value:+.1f} pts"
     text = format_value(name, abs(value))
     return ("+" if value >= 0 else "-") + text
+
+
+def measured_after(warmup_days: int) -> str:
+    """How a header says its KPIs leave out a warm-up: ``, measured after a 90-day warm-up``
+    (nothing without one)."""
+    return f", measured after a {warmup_days}-day warm-up" if warmup_days else ""

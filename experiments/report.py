@@ -54,6 +54,7 @@ class ReportData:
     command: str
     seed: int | None
     days: int | None
+    warmup_days: int = 0  # the opening days every KPI leaves out
     summary: dict | None = None  # Comparison.summary()
     runs: dict | None = None  # protocol -> [WeeklySeries]
     attribution: dict | None = None  # Attribution.summary()
@@ -148,6 +149,7 @@ def from_config(
         command=command,
         seed=root,
         days=config.horizon_days,
+        warmup_days=config.warmup_days,
         summary=summary,
         runs=runs,
         attribution=shares,
@@ -215,6 +217,7 @@ def from_study(directory: Path | str, command: str) -> ReportData:
 
     found = load_results(directory)
     kpis = found.kpis
+    configs = list(found.manifest.get("configs", {}).values())
     study = {
         "name": found.name,
         "jobs": found.jobs,
@@ -232,7 +235,8 @@ def from_study(directory: Path | str, command: str) -> ReportData:
         source=str(directory),
         command=command,
         seed=found.manifest.get("seed"),
-        days=found.manifest.get("days"),
+        days=_one(c.get("horizon_days") for c in configs),
+        warmup_days=_one(c.get("warmup_days", 0) for c in configs) or 0,
         study=study,
         version=_version(),
     )
@@ -252,15 +256,22 @@ def _sure(ci: list) -> bool:
     return lo is not None and hi is not None and (lo > 0 or hi < 0)
 
 
-def executive_summary(summary: dict, days: int | None) -> list[str]:
+def _one(values):
+    """The value every item shares, or None when they differ (or there are none)."""
+    distinct = set(values)
+    return distinct.pop() if len(distinct) == 1 else None
+
+
+def executive_summary(summary: dict, days: int | None, warmup_days: int = 0) -> list[str]:
     """The finding in plain sentences: operating profit a year with its 95% interval, fill
-    rate, days of inventory, working capital and cash, last protocol against the first."""
+    rate, days of inventory, working capital and cash, last protocol against the first. The
+    KPIs leave out the first ``warmup_days`` of the ``days`` run: a year is of the rest."""
     protocols = summary["protocols"]
     if len(protocols) < 2:
         return [f"One protocol was run ({protocols[0]}): there is nothing to compare."]
     base, best = protocols[0], protocols[-1]
     k = summary["kpis"]
-    years = (days or DAYS_PER_YEAR) / DAYS_PER_YEAR
+    years = (days - warmup_days if days else DAYS_PER_YEAR) / DAYS_PER_YEAR
     reps = summary["reps"]
     out = []
     profit = k["operating_profit"]["diff"][best]
@@ -287,7 +298,12 @@ def executive_summary(summary: dict, days: int | None) -> list[str]:
         wc = k["working_capital_avg"]["diff"][best]["mean"]
         parts.append(f"{_money(wc)} of working capital {'released' if wc < 0 else 'tied up'}")
     if parts:
-        out.append(f"It runs with {', '.join(parts)}, on average over the run.")
+        over = (
+            f"the {days - warmup_days} days after a {warmup_days}-day warm-up"
+            if (days and warmup_days)
+            else "the run"
+        )
+        out.append(f"It runs with {', '.join(parts)}, on average over {over}.")
     if "ending_cash" in k:
         cash = k["ending_cash"]["diff"][best]["mean"]
         out.append(
@@ -507,7 +523,9 @@ def render(data: ReportData) -> str:
     return env.get_template("report.html.j2").render(
         data=data,
         summary_sentences=(
-            executive_summary(data.summary, data.days) if data.summary is not None else []
+            executive_summary(data.summary, data.days, data.warmup_days)
+            if data.summary is not None
+            else []
         ),
         kpi_rows=_kpi_rows(data.summary) if data.summary is not None else [],
         figures=_figures(data),

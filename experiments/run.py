@@ -62,6 +62,12 @@ def _simulate(
     config: Config, seed: int | None, days: int | None, protocol: str | None
 ) -> RunResult:
     seed = config.seed if seed is None else seed
+    horizon = config.horizon_days if days is None else days
+    if config.warmup_days >= horizon:
+        raise ValueError(
+            f"a warm-up of {config.warmup_days} days leaves nothing of a {horizon}-day run "
+            "to measure"
+        )
     streams = Streams(seed)
     if protocol is not None:
         if not isinstance(config, CompanyConfig):

@@ -125,6 +125,8 @@ class StudyFile(Strict):
       of each protocol's paired difference from the first when there are several;
     - the root ``seed`` (default: the base config's seed);
     - ``days``: the horizon of every run (default: the config's ``horizon_days``);
+    - ``warmup_days``: the opening days of every run left out of its KPIs (default: the
+      config's ``warmup_days``);
     - ``keep``: which KPIs to keep (``all`` or a list) and whether to keep daily time series.
     """
 
@@ -145,6 +147,7 @@ class StudyFile(Strict):
     replications: Any  # a number, or a Sequential rule (checked by _replications)
     seed: Annotated[int, Field(ge=0)] | None = None
     days: Annotated[int, Field(ge=1)] | None = None
+    warmup_days: Annotated[int, Field(ge=0)] | None = None
     keep: Keep = Keep()
 
 
@@ -203,6 +206,7 @@ class Study:
     keep_timeseries: bool
     configs: dict[str, Config] = field(repr=False)
     jobs: tuple[Job, ...] = field(repr=False)
+    warmup_days: int | None = None  # the study's own, when it sets one for every run
     design: dict[str, Any] = field(default_factory=lambda: {"method": "full_factorial"})
     sequential: Sequential | None = None
     source: tuple = field(default=(), repr=False, compare=False)  # (spec, located) to expand
@@ -259,6 +263,7 @@ class Study:
                 else self.replications
             ),
             "days": self.days,
+            "warmup_days": self.warmup_days,
             "design": self.design,
             "factors": list(self.factor_paths),
             "protocols": list(self.protocols),
@@ -359,8 +364,12 @@ def _expand(
         for p in values:
             if p in RESERVED:
                 problem(("scenarios", name, p), RESERVED[p])
-    if spec.days is not None and "horizon_days" in (*factor_paths, *_scenario_paths(spec)):
-        problem(("days",), "the study sets 'days' and also varies horizon_days; choose one")
+    for key, config_key in (("days", "horizon_days"), ("warmup_days", "warmup_days")):
+        if getattr(spec, key) is not None and config_key in (
+            *factor_paths,
+            *_scenario_paths(spec),
+        ):
+            problem((key,), f"the study sets '{key}' and also varies {config_key}; choose one")
     if len(set(spec.protocols)) != len(spec.protocols):
         problem(("protocols",), "each protocol once")
     if problems:
@@ -402,6 +411,9 @@ def _expand(
                         set_value(source, ("protocol",), protocol, located.locate(("protocols", i)))
                     if spec.days is not None:
                         set_value(source, ("horizon_days",), spec.days, located.locate(("days",)))
+                    if spec.warmup_days is not None:
+                        where = located.locate(("warmup_days",))
+                        set_value(source, ("warmup_days",), spec.warmup_days, where)
                     config = validate(source)
                 except SourceError as error:
                     context = _context(point, scenario if spec.scenarios else None)
@@ -458,6 +470,7 @@ def _expand(
         seed=seed,
         seeds=seeds,
         days=spec.days,
+        warmup_days=spec.warmup_days,
         factor_paths=factor_paths,
         protocols=own,
         scenarios=tuple(scenarios),

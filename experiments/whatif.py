@@ -38,6 +38,7 @@ import numpy as np
 from agents.config import CompanyConfig
 from experiments.compare import interval
 from experiments.engines import make_engine
+from experiments.formatting import measured_after
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_WEEK
 from sim.ledger import Account
@@ -706,7 +707,8 @@ def format_whatif(result: WhatIf, config: CompanyConfig, most: int = 30) -> str:
     lines = [
         f"{config.name}: what if {'; '.join(result.described) or ', '.join(result.scenarios)}?",
         f"{', '.join(protocols)}, each with and without it on the same demand: "
-        f"{result.reps} paired replications, {config.horizon_days} days each",
+        f"{result.reps} paired replications, {config.horizon_days} days each"
+        + measured_after(config.warmup_days),
         "",
         "Findings, in time order (week; share of replications where under 100%):",
     ]

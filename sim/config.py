@@ -78,6 +78,7 @@ __all__ = [
     "set_value",
     "unknown_name",
     "validate_model",
+    "warmup_problems",
     "world_references",
 ]
 
@@ -403,6 +404,7 @@ class Common(Strict):
     description: str = ""
     seed: Seed = 1
     horizon_days: Annotated[int, Field(ge=1, le=100_000)] = 1095
+    warmup_days: Day = 0
     strict_audit: bool = False
 
 
@@ -410,6 +412,10 @@ class WorldConfig(Common):
     """The world of a manufacturing company: customers, products, components, suppliers,
     transport modes, a plant, the books' opening position, and timed scenarios
     (:mod:`sim.scenarios`).
+
+    ``warmup_days`` opening days are simulated but left out of every KPI, so that a study of
+    the steady state is not biased by the opening stock (``docs/kpis.md`` says what each KPI
+    then counts; it must be shorter than the run).
 
     ``information_delay_days`` is how late one function sees data that belongs to another
     when they do not share it (a fact of the company's systems, used by the functions'
@@ -516,6 +522,9 @@ class ChainWorldConfig(Common):
 
     The chain moves in periods of ``period_days`` days: once a period every stage receives,
     ships and orders. In a chain, delays, review periods and histories count periods.
+
+    ``warmup_days`` opening days are simulated but left out of every KPI (every period that
+    starts in them); it must be shorter than the run.
     """
 
     kind: Literal["serial_chain"]
@@ -949,6 +958,24 @@ def _model_fields(annotation: Any) -> dict | None:
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation.model_fields
     return None
+
+
+def warmup_problems(data: Any) -> list[tuple[tuple, str]]:
+    """A warm-up must leave part of the run to measure."""
+    if not isinstance(data, dict):
+        return []
+    chain = data.get("kind") == "serial_chain"
+    model = ChainWorldConfig if chain else WorldConfig
+    warmup = data.get("warmup_days", 0)
+    horizon = data.get("horizon_days", model.model_fields["horizon_days"].default)
+    # A horizon or warm-up out of its bounds is the schema's to report.
+    if not (isinstance(warmup, int) and isinstance(horizon, int)) or not 0 < horizon <= warmup:
+        return []
+    message = (
+        f"a warm-up of {warmup} days leaves nothing of the {horizon}-day run (horizon_days) "
+        f"to measure; it must be shorter than the run"
+    )
+    return [(("warmup_days",), message)]
 
 
 def world_references(data: Any) -> list[tuple[tuple, str]]:

@@ -17,7 +17,7 @@ __all__ = ["plot_company_run"]
 
 def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str | Path) -> Path:
     """Four panels: demand vs shipments, stock vs backlog, inventory value, cash and working
-    capital; the headline KPIs in the title."""
+    capital; the headline KPIs in the title. A warm-up, which the KPIs leave out, is shaded."""
     from sim.timeseries import timeseries
 
     frame = timeseries(outcome)
@@ -44,13 +44,11 @@ def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str 
         label="lost sales",
     )
     ax.set(title="Customers: units per week", xlabel="week")
-    ax.legend(frameon=False)
     ax = axes[0, 1]
     days = np.arange(len(products))
     ax.plot(days, products["on_hand"], label="finished goods on hand", color="#009E73")
     ax.plot(days, products["backlog"], label="backlog (waiting customers)", color="#D55E00")
     ax.set(title="Warehouse: units at the end of each day", xlabel="day")
-    ax.legend(frameon=False)
     balances = outcome.daily["balances"]
     ax = axes[1, 0]
     labels = {
@@ -64,7 +62,6 @@ def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str 
     )
     ax.yaxis.set_major_formatter(DOLLARS)
     ax.set(title="Inventory value at standard cost", xlabel="day")
-    ax.legend(frameon=False, loc="upper left")
     ax = axes[1, 1]
     working = (
         balances[:, Account.RECEIVABLES]
@@ -75,11 +72,23 @@ def plot_company_run(outcome: CompanyOutcome, kpis: dict[str, float], path: str 
     ax.plot(days, working, label="working capital", color="#E69F00")
     ax.yaxis.set_major_formatter(DOLLARS)
     ax.set(title="Money", xlabel="day")
-    ax.legend(frameon=False)
+    warmup = outcome.config.warmup_days
+    if warmup:
+        for ax, scale in zip(axes.flat, (7, 1, 1, 1), strict=True):
+            ax.axvspan(
+                0, warmup / scale, color="#999", alpha=0.18, lw=0, label="warm-up, not measured"
+            )
+    for ax in axes.flat:
+        ax.legend(frameon=False, loc="upper left" if ax is axes[1, 0] else "best")
+    measured = (
+        f"over the {outcome.days - warmup} days after a {warmup}-day warm-up"
+        if warmup
+        else f"over {outcome.days} days"
+    )
     fig.suptitle(
         f"{outcome.config.name}: fill rate {100 * kpis['fill_rate']:.1f}%, "
         f"operating profit \\${kpis['operating_profit'] / 1e6:,.2f}M, "
-        f"average inventory \\${kpis['avg_inventory_value'] / 1e3:,.0f}k over {outcome.days} days",
+        f"average inventory \\${kpis['avg_inventory_value'] / 1e3:,.0f}k {measured}",
         fontsize=12,
     )
     return save(fig, path)

@@ -346,6 +346,64 @@ def test_a_sequential_rule_is_checked_like_the_file(tmp_path):
     assert raised.value.problems[0].path == "replications.min"
 
 
+# -------------------------------------------------------------------- warm-up
+
+OPENING = "stages.store.initial_on_hand"
+WARMUP = f"""\
+name: chain_warmup
+base: {CHAIN}
+factors:
+  {OPENING}: [557.31, 5000]
+replications: 2
+days: 200
+warmup_days: 100
+keep: {{kpis: [on_hand_avg_store, holding_cost]}}
+"""
+
+
+def by_opening(directory: Path, kpi: str) -> np.ndarray:
+    """``kpi`` per replication (rows) and opening stock (columns, as listed)."""
+    table = load_results(directory).table
+    return table.pivot(index="replication", columns=OPENING, values=kpi).to_numpy()
+
+
+def test_a_study_leaves_its_warm_up_out_of_every_run(tmp_path):
+    """A store that opens with 5,000 units instead of its level (557) orders nothing until
+    the excess E = 4,443 is sold, about 44 days of demand; five days later its pipeline is
+    full and it runs exactly as the one that opened at its level. After a 100-day warm-up the
+    two measure the same on every replication. Over the whole run the gap is E while the lean
+    store waits for its first order (L = 5 days), then closes by the day's demand (100 on
+    average): it adds (E·L + E²/200) / 200 = 605 units to the average stock."""
+    study = load_study(write(tmp_path, WARMUP))
+    assert {c.warmup_days for c in study.configs.values()} == {100}
+    assert study.manifest()["warmup_days"] == 100
+    run_study(study, tmp_path / "out", InProcess())
+    for kpi in ("on_hand_avg_store", "holding_cost"):
+        lean, stocked = by_opening(tmp_path / "out", kpi).T
+        assert stocked == pytest.approx(lean, rel=1e-9)
+    whole = load_study(write(tmp_path, WARMUP.replace("warmup_days: 100", "warmup_days: 0")))
+    run_study(whole, tmp_path / "whole", InProcess())
+    lean, stocked = by_opening(tmp_path / "whole", "on_hand_avg_store").T
+    excess = 5000 - 557.31
+    assert stocked - lean == pytest.approx((excess * 5 + excess**2 / 200) / 200, rel=0.05)
+
+
+def test_a_study_warm_up_is_checked_like_the_file(tmp_path):
+    text = WARMUP.replace(
+        f"  {OPENING}: [557.31, 5000]", f"  {OPENING}: [557.31, 5000]\n  warmup_days: [0, 50]"
+    )
+    with pytest.raises(SourceError) as raised:
+        load_study(write(tmp_path, text))
+    assert [p.path for p in raised.value.problems] == ["warmup_days"]
+    assert "also varies warmup_days" in raised.value.problems[0].message
+    text = WARMUP.replace("warmup_days: 100", "warmup_days: 200")
+    with pytest.raises(SourceError) as raised:
+        load_study(write(tmp_path, text))
+    (problem,) = raised.value.problems
+    assert problem.path == "warmup_days" and "leaves nothing of the 200-day run" in problem.message
+    assert f":{text.splitlines().index('warmup_days: 200') + 1}:" in str(problem)
+
+
 # -------------------------------------------------------------------- smoke runs and export
 
 
