@@ -1100,10 +1100,13 @@ def _inert_lines(table, kpis: list[str]) -> list[str]:
 
 def format_study_results(found, kpis: list[str], written: list[Path], sensitivity=None) -> str:
     """Counts, then per KPI: cell means ± 95% CI, paired differences, then main effects."""
+    distinct = len({job["key"] for job in found.manifest["jobs"]})
     lines = [
         f"{found.name}: {len(found.table)} of {found.jobs} jobs finished, "
         f"{len(found.failures)} failed, {len(found.missing)} not run yet"
-        + (f" ({len(found.corrupt)} of them with corrupt files)" if found.corrupt else ""),
+        + (f" ({len(found.corrupt)} of them with corrupt files)" if found.corrupt else "")
+        # A sampled design may draw a point twice: it is run once and counted at both places.
+        + (f"; {distinct} distinct runs" if distinct < found.jobs else ""),
         "tables written to " + ", ".join(str(p) for p in written),
     ]
     sampled = found.design["method"] not in ("full_factorial", "points")

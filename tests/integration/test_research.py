@@ -346,6 +346,30 @@ def test_a_sequential_rule_is_checked_like_the_file(tmp_path):
     assert raised.value.problems[0].path == "replications.min"
 
 
+def test_a_point_drawn_twice_is_run_once_and_counted_as_such(tmp_path):
+    # Two whole numbers to draw from and six points: most are drawn more than once.
+    text = f"""\
+name: twice
+base: {CHAIN}
+design: latin_hypercube
+samples: 6
+factors:
+  {LEVEL}: {{low: 500, high: 501, integer: true}}
+replications: 1
+days: 30
+keep: {{kpis: [holding_cost]}}
+"""
+    path = write(tmp_path, text)
+    study = load_study(path)
+    assert len(study.jobs) == 6 and len({j.key for j in study.jobs}) == 2
+    summary = run_study(study, tmp_path / "out", InProcess())
+    assert summary.complete
+    assert len(list((tmp_path / "out").rglob("*.json"))) - 1 == 2  # two results, one manifest
+    shown = CliRunner().invoke(main, ["results", str(tmp_path / "out")])
+    assert shown.exit_code == 0, shown.output
+    assert "6 of 6 jobs finished, 0 failed, 0 not run yet; 2 distinct runs" in shown.output
+
+
 # -------------------------------------------------------------------- warm-up
 
 OPENING = "stages.store.initial_on_hand"
