@@ -1098,6 +1098,16 @@ def _inert_lines(table, kpis: list[str]) -> list[str]:
     return lines
 
 
+def _warmup_lines(found) -> list[str]:
+    """What the study's KPIs leave out of each run: nothing, a warm-up, or warm-ups by point."""
+    warmups = sorted({c.get("warmup_days", 0) for c in found.manifest["configs"].values()})
+    if warmups == [0]:
+        return []
+    if len(warmups) == 1:
+        return [f"KPIs measured after a {warmups[0]}-day warm-up of every run"]
+    return [f"KPIs measured after warm-ups of {', '.join(map(str, warmups))} days, by point"]
+
+
 def format_study_results(found, kpis: list[str], written: list[Path], sensitivity=None) -> str:
     """Counts, then per KPI: cell means ± 95% CI, paired differences, then main effects."""
     distinct = len({job["key"] for job in found.manifest["jobs"]})
@@ -1107,6 +1117,7 @@ def format_study_results(found, kpis: list[str], written: list[Path], sensitivit
         + (f" ({len(found.corrupt)} of them with corrupt files)" if found.corrupt else "")
         # A sampled design may draw a point twice: it is run once and counted at both places.
         + (f"; {distinct} distinct runs" if distinct < found.jobs else ""),
+        *_warmup_lines(found),
         "tables written to " + ", ".join(str(p) for p in written),
     ]
     sampled = found.design["method"] not in ("full_factorial", "points")

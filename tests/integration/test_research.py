@@ -405,6 +405,9 @@ def test_a_study_leaves_its_warm_up_out_of_every_run(tmp_path):
     for kpi in ("on_hand_avg_store", "holding_cost"):
         lean, stocked = by_opening(tmp_path / "out", kpi).T
         assert stocked == pytest.approx(lean, rel=1e-9)
+    shown = CliRunner().invoke(main, ["results", str(tmp_path / "out")])
+    assert "KPIs measured after a 100-day warm-up of every run" in shown.output
+    assert f"warning: {OPENING} changes nothing" in shown.output  # once the warm-up is out
     whole = load_study(write(tmp_path, WARMUP.replace("warmup_days: 100", "warmup_days: 0")))
     run_study(whole, tmp_path / "whole", InProcess())
     lean, stocked = by_opening(tmp_path / "whole", "on_hand_avg_store").T
