@@ -85,6 +85,23 @@ class Source:
         return min(above) if above else quantity
 
 
+@dataclass(frozen=True)
+class _Legs:
+    """A component's sourcing plans [P] of two legs each, with each leg's source (``index``,
+    the second leg repeating the first when the plan has one source), its share of the order
+    and its source's fixed terms; ``minimum`` and ``tier_price`` hold the price breaks
+    [P, 2, tiers] (a source with fewer breaks is padded with breaks it never reaches)."""
+
+    index: np.ndarray
+    shares: np.ndarray
+    lead: np.ndarray
+    transit: np.ndarray
+    freight: np.ndarray
+    supplier: np.ndarray
+    minimum: np.ndarray
+    tier_price: np.ndarray
+
+
 class Procurement(FunctionAgent):
     """The buying side of the company (see the module docstring)."""
 
@@ -147,6 +164,7 @@ class Procurement(FunctionAgent):
         self.plan = None
         self.signed: list = []  # supplier contracts signed for the meeting
         self.reserved: dict[tuple[int, int], float] = {}  # (supplier, component) this week
+        self._legs_of: dict[int, _Legs] = {}
         self.main: list[int] = [
             min(range(len(src)), key=lambda i: (src[i].price(0), src[i].lead_days))
             for src in self.sources
@@ -408,6 +426,35 @@ class Procurement(FunctionAgent):
         table = np.array(legs)
         return table[:, :2].astype(int), table[:, 2:]
 
+    def _legs(self, c: int) -> _Legs:
+        """The sourcing plans of component ``c`` and their sources' fixed terms, leg by leg
+        (the sources never change during a run: worked out on first use)."""
+        found = self._legs_of.get(c)
+        if found is None:
+            sources = self.sources[c]
+            legs, shares = self._plans(c)
+            pick = np.where(legs[:, 1] >= 0, legs[:, 1], legs[:, 0])
+            index = np.stack([legs[:, 0], pick], axis=1)  # [P, 2]
+            tiers = max(len(s.prices) for s in sources)
+            minimum = np.full((len(sources), tiers), np.inf)
+            tier_price = np.zeros((len(sources), tiers))
+            for i, src in enumerate(sources):
+                for t, (m, p) in enumerate(src.prices):
+                    minimum[i, t], tier_price[i, t] = m, p
+            found = self._legs_of[c] = _Legs(
+                index=index,
+                shares=shares,
+                lead=np.array([s.lead_days for s in sources])[index],
+                transit=np.array([s.transit_days for s in sources])[index],
+                freight=np.array([s.freight for s in sources])[index],
+                supplier=np.array([s.supplier for s in sources])[index],
+                minimum=minimum[index],  # [P, 2, T]
+                tier_price=tier_price[index],
+            )
+            for array in vars(found).values():
+                array.setflags(write=False)  # shared by every call: nobody may change them
+        return found
+
     def candidates(
         self,
         c: int,
@@ -421,27 +468,16 @@ class Procurement(FunctionAgent):
         up to a price break or not — with its terms per unit bought, as arrays
         [plan, weeks, rounding] (``quantities``: per leg, one more axis)."""
         sources = self.sources[c]
-        legs, shares = self._plans(c)
-        second = legs[:, 1] >= 0
-        pick = np.where(second, legs[:, 1], legs[:, 0])
-        leg_index = np.stack([legs[:, 0], pick], axis=1)  # [P, 2]
-        lead = np.array([s.lead_days for s in sources])[leg_index]
-        transit = np.array([s.transit_days for s in sources])[leg_index]
-        freight = np.array([s.freight for s in sources])[leg_index]
-        supplier = np.array([s.supplier for s in sources])[leg_index]
+        legs = self._legs(c)
+        leg_index, shares = legs.index, legs.shares
+        lead, transit, freight, supplier = legs.lead, legs.transit, legs.freight, legs.supplier
+        minimum, tier_price, tiers = legs.minimum, legs.tier_price, legs.minimum.shape[-1]
         capacity = np.array(
             [
                 (s.capacity_per_week or np.inf) + self.reserved.get((s.supplier, c), 0.0)
                 for s in sources
             ]
         )[leg_index]
-        tiers = max(len(s.prices) for s in sources)
-        minimum = np.full((len(sources), tiers), np.inf)
-        tier_price = np.zeros((len(sources), tiers))
-        for i, src in enumerate(sources):
-            for t, (m, p) in enumerate(src.prices):
-                minimum[i, t], tier_price[i, t] = m, p
-        minimum, tier_price = minimum[leg_index], tier_price[leg_index]  # [P, 2, T]
 
         plan_lead = (shares * lead).sum(axis=1)  # [P]
         buffer = self.knobs.safety_days

@@ -11,6 +11,7 @@ days ``[7w, 7w + 7)``; day 0 is the first day of January and the first day of a 
 
 from __future__ import annotations
 
+import bisect
 from enum import Enum
 
 import numpy as np
@@ -31,6 +32,7 @@ DAYS_PER_YEAR = 365
 DAYS_PER_WEEK = 7
 MONTH_LENGTHS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
 _MONTH_STARTS = np.cumsum((0, *MONTH_LENGTHS[:-1]))
+_MONTH_STARTS_LIST = [int(x) for x in _MONTH_STARTS]
 
 
 class Phase(float, Enum):
@@ -56,9 +58,11 @@ def at(day: int, phase: Phase) -> float:
 def month_of_day(day):
     """The month index (0 = first January of the run) of ``day`` (an int, or an array of
     days, month by month)."""
+    if np.ndim(day) == 0:  # one day (many times a run): plain integers
+        year, day_in_year = divmod(int(day), DAYS_PER_YEAR)
+        return year * 12 + bisect.bisect_right(_MONTH_STARTS_LIST, day_in_year) - 1
     year, day_in_year = np.divmod(day, DAYS_PER_YEAR)
-    month = year * 12 + np.searchsorted(_MONTH_STARTS, day_in_year, side="right") - 1
-    return int(month) if np.ndim(day) == 0 else month
+    return year * 12 + np.searchsorted(_MONTH_STARTS, day_in_year, side="right") - 1
 
 
 def month_start(month: int) -> int:

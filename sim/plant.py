@@ -77,6 +77,8 @@ class Plant:
         self.capacity = self.base.copy()
         self.overtime_capacity = self.base * self.overtime_fraction
         self.bom, self.material_cost, self.conversion_cost = bom, material_cost, conversion_cost
+        # Per product, the components it uses and how many of each a unit takes.
+        self._uses = [(np.flatnonzero(row > 0), row[row > 0]) for row in bom]
         self.unit_cost, self.component_cost = unit_cost, component_cost
         self.stock = np.asarray(initial_components, dtype=float).copy()
         self.lead_days = lead_days
@@ -251,9 +253,12 @@ class Plant:
                 if capacity <= TOL:
                     break
                 need = self.bom[p]
-                with np.errstate(divide="ignore", invalid="ignore"):
-                    limits = np.where(need > 0, self.stock / need, np.inf)
-                material_limit = float(np.floor(limits.min() + 1e-9)) if need.any() else np.inf
+                uses, per_unit = self._uses[p]
+                material_limit = (
+                    float(np.floor((self.stock[uses] / per_unit).min() + 1e-9))
+                    if len(uses)
+                    else np.inf
+                )
                 if 0 < material_limit < np.inf and self._overdraws(need * material_limit):
                     material_limit -= 1.0  # rounded up past what is on hand, not past dust
                 wanted = min(remaining, np.floor(capacity + 1e-9))
