@@ -26,6 +26,7 @@ protects ``d + L`` periods of demand.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -134,13 +135,15 @@ class Chain:
         self.names = tuple(config.stages)
         self.stages = tuple(config.stages.values())
         n, T = len(self.stages), self.periods
-        self.on_hand = np.array([s.initial_on_hand for s in self.stages], dtype=float)
-        self.backlog = np.zeros(n)
+        # Each stage's state as plain floats (numpy's own scalars are slow to add one at a
+        # time); the records below keep them, period by period, in arrays.
+        self.on_hand = [float(s.initial_on_hand) for s in self.stages]
+        self.backlog = [0.0] * n
         self.customer_backlog: list[list[float]] = []  # [period, remaining], for patience
         self.arrivals: list[dict[int, float]] = [defaultdict(float) for _ in range(n)]
         self.mailbox: list[dict[int, float]] = [defaultdict(float) for _ in range(n + 1)]
-        self.supply_line = np.zeros(n)
-        self.in_transit = np.zeros(n)  # shipped to the stage, not yet received
+        self.supply_line = [0.0] * n
+        self.in_transit = [0.0] * n  # shipped to the stage, not yet received
         for i, stage in enumerate(self.stages):
             for t in range(stage.lead_time_periods):
                 self.arrivals[i][t] += stage.initial_pipeline_per_period
@@ -166,7 +169,7 @@ class Chain:
         self.in_transit_rates = config.in_transit_holding_rates()
         self.in_transit_memos = tuple(f"in-transit holding to {name}" for name in self.names)
         self.customer_demand = self._draw_demand()
-        self.initial_units = float(self.on_hand.sum() + self.supply_line.sum())
+        self.initial_units = float(np.sum(self.on_hand) + np.sum(self.supply_line))
         self.books.post(0, Account.INVENTORY_FINISHED, Account.EQUITY, 0.0, "opening")
 
     def _draw_demand(self) -> np.ndarray:
@@ -316,7 +319,7 @@ class Chain:
                 raise DecisionError(
                     f"stage {self.names[i]!r} can only place its own orders, got {order!r}"
                 )
-            if not np.isfinite(order.quantity):
+            if not math.isfinite(order.quantity):
                 raise DecisionError(f"order quantity must be finite, got {order.quantity}")
             total += order.quantity
         if not self.config.allow_negative_orders:
