@@ -38,14 +38,20 @@ class RunResult:
 
 @contextmanager
 def _collected_once():
-    """Keep the garbage collector off what existed before the run (configs, modules, earlier
-    results): a run allocates tens of thousands of records that live until its end, and the
-    full collections they set off would walk everything else again and again, for nothing.
-    What the run leaves behind is collected as usual once it is over."""
+    """Keep the garbage collector out of the run. A run allocates tens of thousands of
+    records that live until its end and makes almost no reference cycles (about a thousand
+    objects in three years of the reference company), so collections during it would find
+    next to nothing while walking ever more objects — and everything that existed before it
+    (configs, modules, earlier results), which is frozen out of their way. What the run
+    leaves behind is collected as usual once it is over."""
+    enabled = gc.isenabled()
     gc.freeze()
+    gc.disable()
     try:
         yield
     finally:
+        if enabled:
+            gc.enable()
         gc.unfreeze()
 
 
