@@ -69,20 +69,34 @@ def timed(function, repeats: int) -> float:
     return statistics.median(samples)
 
 
+# Starts a command and reports its wall time and peak memory. It runs as a small process of its
+# own because Linux carries a process's peak resident memory across exec: a command started
+# straight from this benchmark, which has loaded everything and run companies, would report
+# this process's size as its own.
+LAUNCHER = """
+import os, subprocess, sys, time
+start = time.perf_counter()
+child = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+_, status, usage = os.wait4(child.pid, 0)
+seconds = time.perf_counter() - start
+if os.waitstatus_to_exitcode(status) != 0:
+    sys.exit(child.stderr.read().decode())
+print(seconds, usage.ru_maxrss / 1024)
+"""
+
+
 def process(args: list[str], repeats: int) -> tuple[float, float]:
     """Median wall seconds and peak resident memory (MB) of ``oneplan args`` as a process."""
     seconds, peaks = [], []
     for _ in range(repeats):
-        start = time.perf_counter()
-        child = subprocess.Popen(
-            [*CLI, *args], cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        launched = subprocess.run(
+            [sys.executable, "-c", LAUNCHER, *CLI, *args], cwd=ROOT, capture_output=True, text=True
         )
-        _, status, usage = os.wait4(child.pid, 0)
-        seconds.append(time.perf_counter() - start)
-        if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"oneplan {' '.join(args)} failed: {child.stderr.read().decode()}")
-        child.returncode = 0
-        peaks.append(usage.ru_maxrss / 1024)
+        if launched.returncode != 0:
+            raise SystemExit(f"oneplan {' '.join(args)} failed: {launched.stderr}")
+        wall, peak = map(float, launched.stdout.split())
+        seconds.append(wall)
+        peaks.append(peak)
     return statistics.median(seconds), statistics.median(peaks)
 
 

@@ -98,3 +98,29 @@ def test_poisson_demand_stays_a_number_at_the_largest_means():
     assert np.isfinite(x).all()
     assert x.mean() == pytest.approx(5e10, rel=1e-5)
     assert x.std() == pytest.approx(np.sqrt(5e10), rel=0.05)
+
+
+@pytest.mark.parametrize("distribution", ["poisson", "negative_binomial"])
+def test_count_demand_is_scipys_quantile_of_the_same_draw(distribution):
+    # The count laws are drawn from scipy.special without importing scipy.stats; each draw
+    # must be exactly the quantile scipy.stats gives for it, over means from a unit a day to
+    # a hundred thousand and dispersions from nearly Poisson to a cv of 1.
+    from scipy import stats
+
+    rng = np.random.default_rng(6)
+    mean = np.exp(rng.uniform(np.log(0.5), np.log(1e5), 100_000))
+    u = rng.random(mean.shape)
+    if distribution == "poisson":
+        drawn = realise(Noise(distribution="poisson"), mean, u, whole_units=True)
+        expected = stats.poisson.ppf(u, mean)
+    else:
+        cv = 0.8
+        noise = Noise(distribution="negative_binomial", cv=cv)
+        keep = (cv * mean) ** 2 > mean  # over-dispersed days (the rest are Poisson)
+        mean, u = mean[keep], u[keep]
+        drawn = realise(noise, mean, u, whole_units=True)
+        n = mean**2 / ((cv * mean) ** 2 - mean)
+        expected = stats.nbinom.ppf(u, n, n / (n + mean))
+    assert np.array_equal(drawn, expected)
+    # u = 0 is the least count, not scipy's -1.
+    assert realise(Noise(distribution="poisson"), np.array([5.0]), np.array([0.0]), True)[0] == 0
