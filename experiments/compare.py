@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats
+from scipy import special
 
 from agents.config import CompanyConfig
 from experiments.engines import make_engine
@@ -29,7 +29,9 @@ def interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, 
     mean = float(x.mean())
     if len(x) < 2:
         return mean, math.nan, math.nan
-    half = float(stats.t.ppf(0.5 + confidence / 2, len(x) - 1) * x.std(ddof=1) / math.sqrt(len(x)))
+    # Student's t quantile (what scipy.stats.t.ppf computes, without importing scipy.stats).
+    t = special.stdtrit(len(x) - 1, 0.5 + confidence / 2)
+    half = float(t * x.std(ddof=1) / math.sqrt(len(x)))
     return mean, mean - half, mean + half
 
 
