@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from sim import ledger as rec
-from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, weekly_totals
+from sim.calendar import DAYS_PER_WEEK, DAYS_PER_YEAR, month_start, weekly_totals
 from sim.chain import ChainOutcome
 from sim.ledger import Account
 from sim.world import CompanyOutcome
@@ -53,6 +53,8 @@ WINDOWS = {
     "turned into rates per day or year over those days",
     "forecasts": "the forecasts issued after it, scored against the demand that followed",
     "plans": "the plans agreed, orders reviewed and meetings held after it",
+    "months": "the months that start after it: each one's projection, made as it began, "
+    "against its books",
     "close": "unchanged: the close of the last day",
 }
 """How a company KPI leaves out a warm-up: what it counts of the run after it."""
@@ -591,16 +593,18 @@ def overtime_share(o: CompanyOutcome) -> float:
 
 def _month_ahead(o: CompanyOutcome, line: str) -> list[tuple[float, float]]:
     """(projected, actual) of ``line`` for each month an IBP meeting projected at its start
-    and the books then closed (from the decision log's plan-versus-actual reviews)."""
-    pairs = []
+    and the books then closed (from the decision log's plan-versus-actual reviews), of the
+    months that start on a day measured (a review is held the month after the one it
+    scores)."""
+    start, pairs = measured_from(o), []
     for fact in _facts(o, rec.DecisionRecorded):
         review = fact.entry.get("ibp", {}).get("plan_vs_actual", {})
-        if line in review.get("actual", {}):
+        if line in review.get("actual", {}) and month_start(review["month"]) >= start:
             pairs.append((review["projected"][line], review["actual"][line]))
     return pairs
 
 
-@kpi(unit="share", group="Planning", window="plans")
+@kpi(unit="share", group="Planning", window="months")
 def projection_error_revenue(o: CompanyOutcome) -> float:
     """Mean absolute error of IBP's month-ahead projection of revenue, as a share of the
     month's actual revenue (each meeting's projection of the month it opens, against the
@@ -609,7 +613,7 @@ def projection_error_revenue(o: CompanyOutcome) -> float:
     return float(np.mean([abs(p - a) / a for p, a in pairs])) if pairs else float("nan")
 
 
-@kpi(unit="share", group="Planning", window="plans")
+@kpi(unit="share", group="Planning", window="months")
 def projection_error_operating_profit(o: CompanyOutcome) -> float:
     """Mean absolute error of IBP's month-ahead projection of operating profit, as a share of
     the month's actual revenue (profit can be near zero; revenue is the scale it moves on).

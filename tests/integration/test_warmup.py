@@ -27,7 +27,8 @@ import pytest
 from agents.config import load_config, validate
 from experiments.run import simulate
 from sim import ledger as rec
-from sim.ledger import INVENTORY, Account, Books, Ledger
+from sim.calendar import month_start
+from sim.ledger import DEBIT_NORMAL, EXPENSES, INCOME, INVENTORY, Account, Books, Ledger
 from sim.metrics import COMPANY_KPIS, KPI_WINDOWS, WINDOWS, chain_kpis, kpis, warmup_periods
 from sim.source import SourceError, parse_yaml
 
@@ -159,17 +160,46 @@ def test_each_kind_of_kpi_counts_what_follows_the_warm_up(runs):
     lost = sum(f.quantity for f in facts if isinstance(f, rec.SaleLost) and f.day >= WARMUP)
     assert k["lost_sales_units"] == pytest.approx(lost, abs=1e-9)
     # Amounts booked after the warm-up.
-    booked = sum(
-        e.amount for e in o.ledger.books.journal if e.day >= WARMUP and e.credit == Account.REVENUE
-    )
-    assert k["revenue"] == pytest.approx(booked, rel=1e-12)
-    # Days closed after the warm-up.
+    revenue, cogs = booked(o, Account.REVENUE), booked(o, Account.COGS)
+    assert revenue > 0 and cogs > 0
+    assert k["revenue"] == pytest.approx(revenue, rel=1e-12)
+    assert k["cogs"] == pytest.approx(cogs, rel=1e-12)
+    assert k["overhead_cost"] == pytest.approx(booked(o, Account.OVERHEAD), rel=1e-12)
+    assert k["overhead_cost"] == pytest.approx(3650.0 * (DAYS - WARMUP) / 365, rel=1e-12)
+    # Days closed after the warm-up, and rates per day or year over those days.
+    days, years = DAYS - WARMUP, (DAYS - WARMUP) / 365
     value = o.daily["balances"][WARMUP:, list(INVENTORY)].sum(axis=1)
     assert k["avg_inventory_value"] == pytest.approx(value.mean(), rel=1e-12)
-    years = (DAYS - WARMUP) / 365
-    assert k["inventory_turns"] == pytest.approx(k["cogs"] / years / value.mean(), rel=1e-12)
+    assert k["inventory_turns"] == pytest.approx(cogs / years / value.mean(), rel=1e-12)
+    assert k["dio_days"] == pytest.approx(value.mean() / (cogs / days), rel=1e-12)
+    receivables = o.daily["balances"][WARMUP:, Account.RECEIVABLES].mean()
+    assert k["dso_days"] == pytest.approx(receivables / (revenue / days), rel=1e-12)
+    bought = sum(
+        e.amount for e in o.ledger.books.journal if e.day >= WARMUP and e.credit == Account.PAYABLES
+    )
+    payables = o.daily["balances"][WARMUP:, Account.PAYABLES].mean()
+    assert k["dpo_days"] == pytest.approx(payables / (bought / days), rel=1e-12)
+    employed = (
+        value
+        + o.daily["balances"][WARMUP:, Account.RECEIVABLES]
+        - o.daily["balances"][WARMUP:, Account.PAYABLES]
+        + o.daily["balances"][WARMUP:, Account.FIXED_ASSETS]
+    ).mean()
+    assert k["roi"] == pytest.approx(k["operating_profit"] / years / employed, rel=1e-12)
     # The close of the last day, whatever the warm-up.
     assert k["ending_cash"] == runs[0][1].kpis["ending_cash"]
+
+
+def booked(outcome, account: Account) -> float:
+    """What the journal booked to ``account`` on the days after the warm-up, in its natural
+    sign."""
+    debits = sum(
+        e.amount for e in outcome.ledger.books.journal if e.day >= WARMUP and e.debit == account
+    )
+    credits = sum(
+        e.amount for e in outcome.ledger.books.journal if e.day >= WARMUP and e.credit == account
+    )
+    return debits - credits if account in DEBIT_NORMAL else credits - debits
 
 
 def test_every_kpi_says_what_it_counts_after_a_warm_up():
@@ -192,16 +222,27 @@ BASELINE = Path(__file__).resolve().parents[2] / "configs" / "baseline.yaml"
 def forgotten(outcome, warmup: int):
     """``outcome`` with everything before day ``warmup`` made unreadable: the facts and journal
     entries dropped, the demand and daily records NaN, except the books' balances at the
-    warm-up's last close (where the amounts booked after it start from)."""
+    warm-up's last close, where income and expense accounts now stand at zero. IBP's reviews
+    of a warm-up month stay in the decision log: what they score is left out by its month."""
     books = Books()
     books.__dict__.update(outcome.ledger.books.__dict__)
     books.journal = [e for e in outcome.ledger.books.journal if e.day >= warmup]
+    # Income and expense accounts forget what the warm-up booked: their totals and their
+    # daily balances from the warm-up's last close on start from there.
+    opening = outcome.daily["balances"][warmup - 1]
+    books._raw = list(books._raw)
+    for account in (*INCOME, *EXPENSES):
+        sign = 1.0 if account in DEBIT_NORMAL else -1.0
+        books._raw[account] -= sign * opening[account]
     ledger = Ledger()
     ledger.facts = [f for f in outcome.ledger.facts if f.day >= warmup]
     ledger.books = books
     daily = {}
     for key, records in outcome.daily.items():
         records = np.array(records, dtype=float)
+        if key == "balances":
+            flows = list(map(int, (*INCOME, *EXPENSES)))
+            records[warmup - 1 :, flows] -= opening[flows]
         records[: warmup - 1 if key == "balances" else warmup] = np.nan
         daily[key] = records
     demand, consumption = outcome.demand.astype(float), outcome.consumption.astype(float)
@@ -222,6 +263,20 @@ def test_no_kpi_reads_anything_of_the_warm_up(protocol):
     # Only IBP projects the month ahead.
     projections = {"projection_error_revenue", "projection_error_operating_profit"}
     assert nan == (projections if protocol == "sop" else set())
+    if protocol == "ibp":
+        # A meeting reviews the month before it: the first one after the warm-up scores a
+        # warm-up month, which the projection errors leave out.
+        reviews = [
+            (f.day, f.entry["ibp"]["plan_vs_actual"])
+            for f in run.outcome.ledger.facts
+            if isinstance(f, rec.DecisionRecorded)
+            and "actual" in f.entry.get("ibp", {}).get("plan_vs_actual", {})
+        ]
+        held = [r for day, r in reviews if day >= 120]
+        kept = [r for r in held if month_start(r["month"]) >= 120]
+        assert 0 < len(kept) < len(held)
+        errors = [abs(r["projected"]["revenue"] / r["actual"]["revenue"] - 1) for r in kept]
+        assert run.kpis["projection_error_revenue"] == pytest.approx(np.mean(errors), rel=1e-9)
     again = kpis(forgotten(run.outcome, 120))
     moved = {n: (run.kpis[n], again[n]) for n in run.kpis if not agree(run.kpis[n], again[n])}
     assert not moved
