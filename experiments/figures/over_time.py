@@ -50,6 +50,17 @@ def _mark(ax, events: list[tuple[int, str]]) -> None:
         ax.axvline(week, color="#444", lw=0.8, ls="--")
 
 
+def _first_week(runs: Runs) -> int:
+    """The first week the runs' KPIs measure (after their warm-up): the headlines average
+    from there, and the weeks before are shaded."""
+    return max(s.first_week for series in runs.values() for s in series)
+
+
+def _shade_warmup(ax, first: int) -> None:
+    if first:
+        ax.axvspan(0, first, color="#999", alpha=0.18, lw=0, label="warm-up, not measured")
+
+
 def operations_figure(runs: Runs, name: str = "", events=()) -> Figure:
     """Fill rate (4-week average), inventory value and plant load per week."""
     fig = Figure(figsize=(11, 9), layout="constrained")
@@ -59,13 +70,17 @@ def operations_figure(runs: Runs, name: str = "", events=()) -> Figure:
         ("inventory", "Inventory at standard cost, end of week", lambda s: s.inventory, DOLLARS),
         ("load", "Plant load: units made / regular capacity", lambda s: 100 * s.load, PERCENT),
     )
-    means = {}
+    # The headlines average the weeks measured, each week as it was (not the rolling mean).
+    weekly = {"fill": lambda s: 100 * s.fill}
+    means, first = {}, _first_week(runs)
     for ax, (key, title, value, formatter) in zip(axes, panels, strict=True):
         for i, (protocol, series) in enumerate(runs.items()):
             values = np.array([value(s) for s in series])
-            means[key, protocol] = float(values.mean())
+            measured = np.array([weekly.get(key, value)(s) for s in series])[:, first:]
+            means[key, protocol] = float(measured.mean())
             _band(ax, values, colour_of(protocol, i), protocol)
         _mark(ax, events)
+        _shade_warmup(ax, first)
         ax.set_title(title, loc="left", fontsize=10)
         ax.yaxis.set_major_formatter(formatter)
         ax.grid(alpha=0.3)
@@ -93,7 +108,7 @@ def money_figure(runs: Runs, name: str = "", events=()) -> Figure:
     """Cash and working capital at each week's close."""
     fig = Figure(figsize=(11, 6.5), layout="constrained")
     axes = fig.subplots(2, 1, sharex=True)
-    ends = {}
+    ends, first = {}, _first_week(runs)
     for ax, key, title in (
         (axes[0], "cash", "Cash at the week's close"),
         (axes[1], "working_capital", "Working capital (receivables + inventory − payables)"),
@@ -103,6 +118,7 @@ def money_figure(runs: Runs, name: str = "", events=()) -> Figure:
             ends[key, protocol] = values
             _band(ax, values, colour_of(protocol, i), protocol)
         _mark(ax, events)
+        _shade_warmup(ax, first)
         ax.set_title(title, loc="left", fontsize=10)
         ax.yaxis.set_major_formatter(DOLLARS)
         ax.grid(alpha=0.3)
@@ -111,7 +127,9 @@ def money_figure(runs: Runs, name: str = "", events=()) -> Figure:
     protocols = list(runs)
     a, b = protocols[0], protocols[-1]
     cash = float(ends["cash", b][:, -1].mean() - ends["cash", a][:, -1].mean())
-    released = float(ends["working_capital", a].mean() - ends["working_capital", b].mean())
+    released = float(
+        ends["working_capital", a][:, first:].mean() - ends["working_capital", b][:, first:].mean()
+    )
     lead = f"{name}: " if name else ""
     fig.suptitle(
         plain(
@@ -134,7 +152,7 @@ def truth_figure(runs: Runs, name: str = "") -> Figure:
     colours = dict(
         zip(owners, ("#E69F00", "#56B4E9", "#009E73", "#CC79A7", "#0072B2"), strict=False)
     )
-    spread = {}
+    spread, first = {}, _first_week(runs)
     for ax, protocol in zip(axes, protocols, strict=True):
         series = runs[protocol]
         demand = np.array([rolling(s.demand) for s in series])
@@ -150,9 +168,10 @@ def truth_figure(runs: Runs, name: str = "") -> Figure:
                 ax.plot(mean, color=colours[owner], lw=1.3, label=owner)
                 lines.append(mean)
         if len(lines) > 1:
-            stack = np.array(lines)
+            stack = np.array(lines)[:, first:]
             with np.errstate(invalid="ignore", divide="ignore"):
                 spread[protocol] = float(np.nanmean((stack.max(0) - stack.min(0)) / stack.mean(0)))
+        _shade_warmup(ax, first)
         ax.set_title(f"{protocol}: units a week", loc="left", fontsize=10)
         ax.set_xlabel("week")
         ax.grid(alpha=0.3)

@@ -31,6 +31,7 @@ class WeeklySeries:
     working_capital: np.ndarray  # receivables + inventory − payables, at the week's close
     forecasts: dict[str, np.ndarray] = field(default_factory=dict)  # owner -> units a week
     flows: dict[str, np.ndarray] = field(default_factory=dict)  # FLOWS -> units a week
+    first_week: int = 0  # the first week wholly after the run's warm-up (what KPIs measure)
 
     @property
     def weeks(self) -> int:
@@ -100,4 +101,5 @@ def weekly_series(outcome) -> WeeklySeries:
         working_capital=working[ends],
         forecasts=forecasts,
         flows={k: flows[k] for k in FLOWS if k in flows},
+        first_week=min(W, -(-outcome.config.warmup_days // DAYS_PER_WEEK)),
     )

@@ -355,3 +355,34 @@ def test_a_report_puts_a_year_of_the_days_measured():
     assert profit.startswith("sop adds $365k ± $133k of operating profit a year")
     assert service.endswith("over the 275 days after a 90-day warm-up.")
     assert executive_summary(summary, 365)[0].startswith("sop adds $275k ± $100k")
+
+
+def test_the_reports_pictures_average_the_weeks_measured():
+    from experiments.figures.over_time import money_figure, operations_figure
+    from experiments.figures.series import WeeklySeries
+
+    def series(fill_in_warmup: float, first_week: int) -> WeeklySeries:
+        weeks = np.arange(20)
+        fill = np.where(weeks < 5, fill_in_warmup, 0.95)
+        flat = np.full(20, 1000.0)
+        return WeeklySeries(flat, fill, flat, flat / 1000, flat, flat, first_week=first_week)
+
+    # Two protocols that differ only in the first five weeks, the warm-up.
+    for first, headline in ((5, "+0.0 points"), (0, "+19.0 points")):
+        runs = {"silo": [series(0.0, first)], "sop": [series(0.76, first)]}
+        title = operations_figure(runs)._suptitle.get_text()
+        assert f"sop serves {headline} of fill rate on average" in title
+    shaded = operations_figure({"silo": [series(0.0, 5)], "sop": [series(0.76, 5)]})
+    assert any(p.get_label() == "warm-up, not measured" for p in shaded.axes[0].patches)
+
+    def money(working_capital_in_warmup: float, first_week: int) -> WeeklySeries:
+        flat = np.full(20, 1000.0)
+        working = np.where(np.arange(20) < 5, working_capital_in_warmup, 1000.0)
+        return WeeklySeries(
+            flat, flat / 1000, flat, flat / 1000, flat, working, first_week=first_week
+        )
+
+    for first, zero in ((5, True), (0, False)):
+        runs = {"silo": [money(5000.0, first)], "sop": [money(1000.0, first)]}
+        title = money_figure(runs)._suptitle.get_text()
+        assert ("ties up \\$0 less working capital" in title) is zero, title
