@@ -102,8 +102,8 @@ def _facts(outcome: CompanyOutcome, kind: type) -> list:
 
 def _journal(outcome: CompanyOutcome) -> list:
     """The journal entries booked on the days measured."""
-    start = measured_from(outcome)
-    return [e for e in outcome.ledger.books.journal if e.day >= start]
+    journal, start = outcome.ledger.books.journal, measured_from(outcome)
+    return [e for e in journal if e.day >= start] if start else journal
 
 
 def _flow(outcome: CompanyOutcome, account: Account) -> float:

@@ -130,6 +130,7 @@ def test_a_study_survives_a_killed_worker_and_runs_each_job_once(cluster, tmp_pa
     _wait_for(lambda: workers[0].pid in by_worker(), 120, "a result from the first worker")
     assert len(by_worker()) < len(study.jobs), "the study ended before a worker was killed"
     os.killpg(workers[0].pid, signal.SIGKILL)
+    workers[0].wait(timeout=30)  # a result it was renaming into place may still land
     killed_at = len(by_worker())
     output, _ = run.communicate(timeout=300)
     text = output.decode()
