@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
+from agents.names import PROTOCOL_NAMES, ProtocolName
 from sim.config import (
     ChainStage,
     ChainWorldConfig,
@@ -55,10 +56,6 @@ __all__ = [
     "load_config",
     "validate",
 ]
-
-ProtocolName = Literal["classic", "silo", "info_sharing", "consensus_demand", "sop", "ibp"]
-PROTOCOL_NAMES: tuple[str, ...] = get_args(ProtocolName)
-"""Who decides: ``classic`` textbook policies, or a rung of the ladder played by the functions."""
 
 
 Review = Annotated[int, Field(ge=1, le=MAX_DAYS)]

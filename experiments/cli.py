@@ -7,17 +7,20 @@ import json
 import math
 import sys
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
-from agents.config import PROTOCOL_NAMES, ChainConfig, CompanyConfig, Config
-from agents.config import validate as validate_config
+from agents.names import PROTOCOL_NAMES
 from experiments.formatting import format_difference, format_value, measured_after
 from experiments.output import OutputError, atomic_write, check_directory, check_file
-from sim.config import ConfigError, inert_events, load_source, set_value
-from sim.schema import MAX_SEED
-from sim.source import Location
+from sim.limits import MAX_SEED
+
+# The config schema and everything a command runs are imported inside the commands, so that
+# `--help` and a mistyped option answer at once.
+if TYPE_CHECKING:
+    from agents.config import Config
+    from sim.config import ConfigError
 
 __all__ = ["main"]
 
@@ -85,7 +88,10 @@ def _load(
     the option; so do ``--scenario`` items, appended to the config's own scenarios. Events
     that start after the run are reported as warnings.
     """
+    from agents.config import validate as validate_config
+    from sim.config import ConfigError, inert_events, load_source, set_value
     from sim.scenarios import add_scenarios
+    from sim.source import Location
 
     try:
         located = load_source(path, overrides)
@@ -159,7 +165,7 @@ def validate(config: Path, overrides: tuple[str, ...], scenarios: tuple[str, ...
 
 
 def _describe(config: Config) -> str:
-    if isinstance(config, ChainConfig):
+    if config.kind == "serial_chain":
         return f"serial chain of {len(config.stages)} stages, periods of {config.period_days} days"
     text = (
         f"company: {len(config.products)} products, {len(config.components)} components, "
@@ -215,7 +221,7 @@ def run(
 
     loaded = _load(config, overrides, protocol=protocol, days=days, scenarios=scenarios)
     if decision_log is not None:
-        if isinstance(loaded, ChainConfig):
+        if loaded.kind == "serial_chain":
             raise click.UsageError("--decision-log: a serial chain holds no S&OP meetings")
         if loaded.protocol == "classic":
             raise click.UsageError(
@@ -266,7 +272,7 @@ def run(
     if fmt == "json":
         payload = {
             "config": str(config),
-            "protocol": loaded.protocol if isinstance(loaded, CompanyConfig) else None,
+            "protocol": loaded.protocol if loaded.kind == "company" else None,
             "set": list(overrides),
             "seed": result.seed,
             "days": horizon,
@@ -277,7 +283,7 @@ def run(
         for note in notes:
             click.echo(note, err=True)
         return
-    who = f", protocol {loaded.protocol}" if isinstance(loaded, CompanyConfig) else ""
+    who = f", protocol {loaded.protocol}" if loaded.kind == "company" else ""
     click.echo(
         f"{loaded.name}: {_describe(loaded)}{who}; seed {result.seed}, {horizon} days simulated"
         f"{measured_after(loaded.warmup_days)}"
@@ -369,7 +375,7 @@ def compare(
 
     names = _protocols(protocols, least=2)
     loaded = _load(config, overrides, days=days, scenarios=scenarios)
-    if not isinstance(loaded, CompanyConfig):
+    if loaded.kind != "company":
         raise click.UsageError("compare works on companies; a serial chain has no protocols")
     for name in names:  # each protocol's config must pass the gate, e.g. classic's policies
         _load(config, overrides, protocol=name, days=days, warn=False, scenarios=scenarios)
@@ -464,7 +470,7 @@ def attribute(
             f"unknown KPI {unknown[0]!r}; see `oneplan kpis`", param_hint="--kpi"
         )
     loaded = _load(config, overrides, days=days)
-    if not isinstance(loaded, CompanyConfig):
+    if loaded.kind != "company":
         raise click.UsageError("attribute works on companies; a serial chain has no protocols")
     for name in (base, target):
         _load(config, overrides, protocol=name, days=days, warn=False)
@@ -690,6 +696,7 @@ def study(
     from experiments.engines import make_engine
     from experiments.store import CorruptManifest, Store
     from experiments.study import Shard, load_study, pending, run_sequential, run_study
+    from sim.config import ConfigError
 
     try:
         plan = load_study(study_file, assignments)
@@ -1357,7 +1364,7 @@ def whatif(
 
     names = _protocols(protocols, least=1)
     base = _load(config, overrides, days=days)
-    if not isinstance(base, CompanyConfig):
+    if base.kind != "company":
         raise click.UsageError("whatif works on companies, not on serial chains")
     scenario = _load(config, overrides, days=days, scenarios=scenarios, warn=False)
     for name in names:
@@ -1449,7 +1456,7 @@ def report(
     else:
         names = _protocols(protocols, least=1)
         base = _load(source, overrides, days=days)
-        if not isinstance(base, CompanyConfig):
+        if base.kind != "company":
             raise click.UsageError("a report is of a company, not of a serial chain")
         for name in names:
             _load(source, overrides, protocol=name, days=days, warn=False)
@@ -1520,10 +1527,10 @@ def workshop(
     from experiments.workshop.app import addresses, create_app
 
     loaded = _load(config, overrides)
-    if not isinstance(loaded, CompanyConfig):
+    if loaded.kind != "company":
         raise click.UsageError("a workshop runs a company, not a serial chain")
     chain = _load(beer_game, ())
-    if not isinstance(chain, ChainConfig):
+    if chain.kind != "serial_chain":
         raise click.UsageError(f"{beer_game} is not a serial chain (the Beer Game is one)")
     app = create_app(loaded, chain)
     base = addresses(host, port)
@@ -1552,7 +1559,7 @@ def budget(config: Path, days: int | None, overrides: tuple[str, ...]) -> None:
     from agents.budget import budget_for
 
     loaded = _load(config, overrides, days=days)
-    if not isinstance(loaded, CompanyConfig):
+    if loaded.kind != "company":
         raise click.UsageError("a serial chain has no budget; budgets are for companies")
     plan = budget_for(loaded)
     where = "stated in the config" if loaded.budget is not None else "derived from a first-year run"

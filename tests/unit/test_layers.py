@@ -69,3 +69,42 @@ def test_the_worlds_config_knows_no_decider():
     assert models
     offenders = {m.__name__: sorted(deciding & set(m.model_fields)) for m in models}
     assert not any(offenders.values()), offenders
+
+
+# What each command must not load: `--help` answers without the config schema, `validate`
+# without the simulation, `run` without plotting, studies, reports or the workshop. The
+# modules are read off a fresh process as it exits, so the test holds whatever imports what.
+_LOADED = """
+import atexit, sys
+atexit.register(lambda: print("\\nLOADED", *sorted(sys.modules), file=sys.stderr))
+from experiments.cli import main
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "unneeded"),
+    [
+        (["--help"], {"pydantic", "numpy", "yaml", "simpy", "mesa", "scipy", "pandas"}),
+        (
+            ["validate", "configs/baseline.yaml"],
+            {"simpy", "mesa", "scipy", "pandas", "matplotlib", "dask", "networkx"},
+        ),
+        (
+            ["run", "configs/baseline.yaml", "--days", "30"],
+            {"matplotlib", "dask", "distributed", "jinja2", "starlette", "SALib", "scipy.stats"},
+        ),
+    ],
+    ids=["help", "validate", "run"],
+)
+def test_each_command_loads_only_what_it_needs(args, unneeded):
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", _LOADED, *args], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stderr.rsplit("\nLOADED", 1)[1].split())
+    assert "experiments.cli" in loaded
+    assert not unneeded & loaded, f"oneplan {' '.join(args)} loads {sorted(unneeded & loaded)}"
