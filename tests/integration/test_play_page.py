@@ -191,12 +191,17 @@ def test_the_beer_game_warm_up_in_a_browser(server):
         console.click("#start")
         player.wait_for_selector("#submit")
         expect(player.locator("#round")).to_have_text("Week 5: your order")
+        week_5 = player.evaluate("() => state")  # the state on the page, as a late reply has it
         player.fill("input[name=order]", "-3")
         player.click("#submit")
         expect(player.locator("#message")).to_contain_text("order: input should be greater")
         player.fill("input[name=order]", "9")
         player.click("#submit")
         expect(player.locator("#round")).to_contain_text("Week 6", timeout=10000)
+        # A reply overtaken by a newer pushed state does not take the page back a week.
+        player.evaluate("(old) => draw(old)", week_5)
+        expect(player.locator("#round")).to_contain_text("Week 6")
+        expect(player.locator("input[name=order]")).to_be_visible()
         console.click("#end")
         console.wait_for_selector("#debrief:not(.hidden)", timeout=30000)
         console.goto(f"{server}/debrief?room={code}")

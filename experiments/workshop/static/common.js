@@ -11,6 +11,13 @@ const money = (x) => {
 };
 const $ = (id) => document.getElementById(id);
 
+// A state older than the one on the page is not drawn: a reply to a request can arrive after
+// a newer state the server pushed meanwhile, and drawing it would take the page back to a
+// round that is over, where it would wait for a change that has already come.
+function stale(next, shown) {
+  return shown !== null && next.code === shown.code && next.version < shown.version;
+}
+
 function say(text, ok) {
   const m = $("message");
   m.textContent = text || "";

@@ -26,6 +26,7 @@ function roundText(s) {
 }
 
 function draw(s) {
+  if (stale(s, state)) return;
   state = s;
   document.body.classList.toggle("beer", s.game === "beer_game");
   $("round").textContent = roundText(s);

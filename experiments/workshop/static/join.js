@@ -97,6 +97,7 @@ function roundText(s) {
 }
 
 function draw(s) {
+  if (stale(s, state)) return;
   state = s;
   $("title").textContent = `${roleName(s.seat)} — room ${s.code}`;
   $("round").innerHTML = roundText(s);

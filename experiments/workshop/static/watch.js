@@ -50,6 +50,7 @@ function drawKnobs(knobs) {
 }
 
 function draw(next) {
+  if (stale(next, state)) return;
   state = next;
   if (state.knobs) drawKnobs(state.knobs);
   $("clock").textContent = `week ${state.week} of ${Math.ceil(state.horizon / 7)}${state.done ? " (done)" : ""}`;
