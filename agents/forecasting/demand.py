@@ -203,7 +203,7 @@ class HoltWinters(DemandForecaster):
         # The error says how far today's seasonal factor is off; each harmonic takes a share.
         # A day far off the level (a stock-out seen as zero, a one-off order) says little of
         # the season: the relative error is bounded, and so is each harmonic's amplitude.
-        relative = np.clip(error / np.maximum(base, 1e-9), -1.0, 1.0)
+        relative = np.minimum(np.maximum(error / np.maximum(base, 1e-9), -1.0), 1.0)
         self.s += (self.gamma / self.s.shape[1]) * relative[:, None]
         amplitude = np.hypot(self.s, self.s_star)
         shrink = np.minimum(1.0, MAX_AMPLITUDE / np.maximum(amplitude, 1e-12))

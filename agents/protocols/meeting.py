@@ -195,23 +195,25 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     single = demand.ndim == 1
     want_all = np.atleast_2d(demand)
     S = want_all.shape[0]
-    singles, multiples = _structure(makes)
-    room = np.broadcast_to(np.asarray(capacity, dtype=float), (S, makes.shape[0])).copy()
+    singles, multiples, lines_of = _structure(makes)
+    room = np.empty((S, makes.shape[0]))
+    room[...] = capacity
     made = np.zeros_like(want_all)
     for line, mine in singles:
         wanted = want_all[:, mine]
         want = wanted.sum(axis=1)
         # All of it where the room suffices; else the room's share (below one: no overflow).
-        short = room[:, line] < want
-        share = np.where(short, room[:, line] / np.where(short, want, 1.0), 1.0)
-        share = np.where(want > 0, share, 0.0)
+        here = room[:, line]
+        share = np.ones(S)
+        np.divide(here, want, out=share, where=here < want)
+        share[want <= 0] = 0.0
         made[:, mine] += wanted * share[:, None]
-        room[:, line] -= want * share
+        here -= want * share
     rows = np.arange(S)
     for group in multiples:
         for p in group[np.argsort(-want_all[:, group].sum(axis=0), kind="stable")]:
             want = want_all[:, p].copy()
-            lines = np.flatnonzero(makes[:, p])
+            lines = lines_of[p]
             ranked = lines[np.argsort(-room[:, lines], axis=1, kind="stable")]  # [S, lines]
             for r in range(len(lines)):
                 line = ranked[:, r]
@@ -226,22 +228,23 @@ _STRUCTURES: dict[bytes, tuple] = {}
 
 
 def _structure(makes: np.ndarray) -> tuple:
-    """Which products each line alone makes, and the groups of products made on the same
-    number of lines (more than one), in the order :func:`allocate` serves them."""
+    """Which products each line alone makes, the groups of products made on the same
+    number of lines (more than one), in the order :func:`allocate` serves them, and the lines
+    of each product."""
     key = makes.tobytes() + bytes(makes.shape)
     found = _STRUCTURES.get(key)
     if found is None:
-        lines_of = makes.sum(axis=0)
+        count = makes.sum(axis=0)
         singles = [
-            (line, [p for p in np.flatnonzero(lines_of == 1) if makes[line, p]])
+            (line, np.array([p for p in np.flatnonzero(count == 1) if makes[line, p]]))
             for line in range(makes.shape[0])
         ]
-        singles = [(line, mine) for line, mine in singles if mine]
+        singles = [(line, mine) for line, mine in singles if len(mine)]
         multiples = [
-            np.flatnonzero(lines_of == count)
-            for count in sorted(set(int(n) for n in lines_of if n > 1))
+            np.flatnonzero(count == n) for n in sorted(set(int(n) for n in count if n > 1))
         ]
-        found = _STRUCTURES[key] = (singles, multiples)
+        lines_of = [np.flatnonzero(makes[:, p]) for p in range(makes.shape[1])]
+        found = _STRUCTURES[key] = (singles, multiples, lines_of)
     return found
 
 
