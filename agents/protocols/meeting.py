@@ -211,16 +211,20 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
         here -= want * share
     rows = np.arange(S)
     for group in multiples:
-        for p in group[np.argsort(-want_all[:, group].sum(axis=0), kind="stable")]:
+        if len(group) > 1:
+            group = group[np.argsort(-want_all[:, group].sum(axis=0), kind="stable")]
+        for p in group:
             want = want_all[:, p].copy()
             lines = lines_of[p]
             ranked = lines[np.argsort(-room[:, lines], axis=1, kind="stable")]  # [S, lines]
+            last = len(lines) - 1
             for r in range(len(lines)):
                 line = ranked[:, r]
                 take = np.minimum(want, room[rows, line])
                 made[:, p] += take
                 room[rows, line] -= take
-                want -= take
+                if r < last:
+                    want -= take
     return made[0] if single else made
 
 
