@@ -234,44 +234,51 @@ class FlowPlan:
 
 
 def _ship(terms: BookTerms, opening: Opening, plan: FlowPlan, completions: np.ndarray):
-    """Units shipped and lost per product, market and day: the DEMAND phase day by day."""
+    """Units shipped and lost per product, market and day: the DEMAND phase day by day.
+
+    It runs a queue of orders per product, one day at a time, on plain Python numbers (they
+    add exactly as numpy's do, without numpy's cost per element)."""
     P, D = plan.demand.shape
-    K = len(terms.market_share)
+    share = terms.market_share.tolist()
+    K = len(share)
+    markets = range(K)
+    patience = terms.market_patience_days.tolist()
+    rank = None
+    if terms.priority_allocation:
+        order = np.argsort(terms.market_priority, kind="stable").tolist()
+        rank = {k: order.index(k) for k in markets}
     shipped, lost = np.zeros((P, K, D)), np.zeros((P, K, D))
-    order = (
-        list(np.argsort(terms.market_priority, kind="stable"))
-        if terms.priority_allocation
-        else None
-    )
-    patience = terms.market_patience_days
     for p in range(P):
         stock = float(opening.finished[p])
-        queue = [[0, k, float(opening.backlog[p] * terms.market_share[k])] for k in range(K)]
+        queue = [[0, k, float(opening.backlog[p] * terms.market_share[k])] for k in markets]
         queue = [q for q in queue if q[2] > 0]
-        demand, made = plan.demand[p], completions[p]
+        demand, made = plan.demand[p].tolist(), completions[p].tolist()
+        sent = [[0.0] * D for _ in markets]
+        gone = [[0.0] * D for _ in markets]
         for t in range(D):
             stock += made[t]  # RECEIVE
             if t == 0:
                 continue  # today's demand phase has run
-            for k in range(K):
-                q = demand[t] * terms.market_share[k]
+            for k in markets:
+                q = demand[t] * share[k]
                 if q > 0:
                     queue.append([t, k, q])
-            if order is not None:
-                queue.sort(key=lambda o: (order.index(o[1]), o[0]))
+            if rank is not None:
+                queue.sort(key=lambda o: (rank[o[1]], o[0]))
             left = []
             for o in queue:
                 give = min(o[2], stock)
                 if give > 0:
                     stock -= give
                     o[2] -= give
-                    shipped[p, o[1], t] += give
+                    sent[o[1]][t] += give
                 if o[2] > 1e-9:
                     if t - o[0] >= patience[o[1]]:
-                        lost[p, o[1], t] += o[2]
+                        gone[o[1]][t] += o[2]
                     else:
                         left.append(o)
             queue = left
+        shipped[p], lost[p] = sent, gone
     return shipped, lost
 
 
