@@ -193,12 +193,12 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     served in the order of their demand over all cases)."""
     demand = np.maximum(np.asarray(demand, dtype=float), 0.0)
     single = demand.ndim == 1
-    want_all = np.atleast_2d(demand)
+    want_all = demand[None, :] if single else demand
     S = want_all.shape[0]
     singles, multiples, lines_of = _structure(makes)
     room = np.empty((S, makes.shape[0]))
     room[...] = capacity
-    made = np.zeros_like(want_all)
+    made = np.zeros(want_all.shape)
     for line, mine in singles:
         wanted = want_all[:, mine]
         want = wanted.sum(axis=1)
