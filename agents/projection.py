@@ -246,11 +246,11 @@ def _ship(terms: BookTerms, opening: Opening, plan: FlowPlan, completions: np.nd
     rank = None
     if terms.priority_allocation:
         order = np.argsort(terms.market_priority, kind="stable").tolist()
-        rank = {k: order.index(k) for k in markets}
+        rank = {k: i for i, k in enumerate(order)}
     shipped, lost = np.zeros((P, K, D)), np.zeros((P, K, D))
     for p in range(P):
         stock = float(opening.finished[p])
-        queue = [[0, k, float(opening.backlog[p] * terms.market_share[k])] for k in markets]
+        queue = [[0, k, float(opening.backlog[p]) * share[k]] for k in markets]
         queue = [q for q in queue if q[2] > 0]
         demand, made = plan.demand[p].tolist(), completions[p].tolist()
         sent = [[0.0] * D for _ in markets]
