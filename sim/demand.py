@@ -143,21 +143,25 @@ def _count_quantile(u: np.ndarray, inverse: np.ndarray, cdf) -> np.ndarray:
     return np.where(cdf(below) >= u, below, k)
 
 
-def split_by_share(quantity: float, shares: np.ndarray, whole_units: bool) -> np.ndarray:
-    """Split ``quantity`` across parts in proportion to ``shares`` (which add up to 1).
+def split_by_share(quantity, shares: np.ndarray, whole_units: bool) -> np.ndarray:
+    """Split ``quantity`` (a number, or an array of them: one split each) across parts in
+    proportion to ``shares`` (which add up to 1); the parts are the last axis.
 
     In whole units the parts are whole and add up to ``quantity`` rounded down (largest
     remainder first): never more than there is, as a fraction of a unit cannot be split.
     Otherwise they add up to ``quantity`` (up to rounding).
     """
-    raw = quantity * shares
+    quantity = np.asarray(quantity, dtype=float)
+    raw = quantity[..., None] * shares
     if not whole_units:
         return raw
     base = np.floor(raw)
     # The units left after flooring each part; the tolerance absorbs rounding in raw, the
     # floor keeps a fractional unit from being handed out.
-    remainder = int(np.floor(quantity - base.sum() + 1e-9))
-    if remainder > 0:
-        order = np.argsort(-(raw - base), kind="stable")
-        base[order[:remainder]] += 1
+    remainder = np.floor(quantity - base.sum(axis=-1) + 1e-9)
+    # Each part's rank by the fraction flooring took from it (ties: the first part first).
+    order = np.argsort(-(raw - base), axis=-1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(order.shape[-1]), axis=-1)
+    base[rank < remainder[..., None]] += 1
     return base

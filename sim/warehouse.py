@@ -126,7 +126,6 @@ class Warehouse:
         self.lots: list[deque] = [deque([[0, q]]) if q > 0 else deque() for q in self.on_hand]
         self.shelf_life = list(shelf_life_days)
         self.unit_cost, self.price, self.price_factor = unit_cost, price, price_factor
-        self.shares = np.array([m.share for m in markets], dtype=float)
         self.priority = np.array([m.priority for m in markets])
         self.patience = np.array([m.patience_days for m in markets])
         self.penalty = np.array([m.lost_sale_penalty_per_unit for m in markets])
@@ -144,14 +143,13 @@ class Warehouse:
     def value(self) -> float:
         return float(self.on_hand @ self.unit_cost)
 
-    def serve(self, day: int, p: int, quantity: float) -> float:
-        """DEMAND of ``day`` for product ``p``: take ``quantity`` units of new orders (split
-        over the markets by their shares), ship what stock allows by the rule, and lose what
-        has waited past its market's patience. Returns the units shipped."""
+    def serve(self, day: int, p: int, quantity: float, by_market: np.ndarray) -> float:
+        """DEMAND of ``day`` for product ``p``: take ``quantity`` units of new orders
+        (``by_market``: its split over the markets), ship what stock allows by the rule, and
+        lose what has waited past its market's patience. Returns the units shipped."""
         record, post = self.ledger.record, self.books.post
         if quantity > 0:
-            split = split_by_share(quantity, self.shares, bool(self.whole[p]))
-            for k, q in enumerate(split):
+            for k, q in enumerate(by_market.tolist()):
                 if q > 0:
                     oid = self._next_order_id
                     self._next_order_id += 1

@@ -41,7 +41,7 @@ import simpy
 from sim import ledger as rec
 from sim.calendar import DAYS_PER_YEAR, Phase, at
 from sim.config import WorldConfig
-from sim.demand import mean_schedule, realise
+from sim.demand import mean_schedule, realise, split_by_share
 from sim.families import family_index
 from sim.ledger import Account, Ledger
 from sim.messages import (
@@ -417,6 +417,9 @@ class World:
                 prod.demand.whole_units,
             )
         self._whole = np.array([prod.demand.whole_units for prod in self.config.products.values()])
+        self._market_shares = np.array([m.share for m in self.config.markets.values()], dtype=float)
+        self.demand_by_market = np.zeros((H, P, len(self._market_shares)))
+        self._split_by_market(0, H)
         products = self.config.products.values()
         self.warehouse = Warehouse(
             self.ledger,
@@ -572,6 +575,7 @@ class World:
                 self.demand_u[start:, p],
                 prod.demand.whole_units,
             )
+        self._split_by_market(start, self.horizon)
         self.plant.find_capacity_steps()
         self.fx.version += 1
         return scenario
@@ -591,6 +595,14 @@ class World:
             scenario = scenario.model_copy(update={"start_day": start, "start_week": None})
         return scenario
 
+    def _split_by_market(self, first: int, end: int) -> None:
+        """Each day's demand of days ``first .. end - 1`` split over the markets by their
+        shares (in whole units where the product's demand is), all days at once."""
+        for p, whole in enumerate(self._whole):
+            self.demand_by_market[first:end, p] = split_by_share(
+                self.demand_draw[first:end, p], self._market_shares, bool(whole)
+            )
+
     def _receive_phase(self, day: int) -> None:
         self.plant.receive(day)
         self.purchasing.receive(day)
@@ -599,7 +611,9 @@ class World:
         for p in range(len(self.products)):
             quantity = float(self.demand_draw[day, p])
             self.demand[day, p] = quantity
-            self.shipped[day, p] += self.warehouse.serve(day, p, quantity)
+            self.shipped[day, p] += self.warehouse.serve(
+                day, p, quantity, self.demand_by_market[day, p]
+            )
 
     # ------------------------------------------------------------------ decisions
 
@@ -723,6 +737,7 @@ class World:
         )
         if demand.whole_units:
             self.demand_draw[start:end, p] = np.round(self.demand_draw[start:end, p])
+        self._split_by_market(start, end)
         self.ledger.record(
             rec.PromotionScheduled(
                 day, p, start, promo.duration_days, uplift, promo.price_discount, promo.cost

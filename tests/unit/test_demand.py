@@ -80,6 +80,34 @@ def test_split_by_share_in_whole_units_never_hands_out_more_than_there_is(quanti
     assert (parts == np.round(parts)).all()
 
 
+def _largest_remainder(quantity: float, shares) -> list[float]:
+    """The whole-unit split worked by hand, one day at a time: floor every part, then one more
+    unit to the parts that lost the largest fractions (the first part first on a tie)."""
+    raw = [quantity * s for s in shares]
+    base = [float(np.floor(r)) for r in raw]
+    left = int(np.floor(quantity - sum(base) + 1e-9))
+    for k in sorted(range(len(raw)), key=lambda k: -(raw[k] - base[k]))[: max(left, 0)]:
+        base[k] += 1
+    return base
+
+
+def test_a_whole_horizon_split_at_once_is_each_day_split_on_its_own():
+    # The world splits every day's demand over the markets up front; each day must get the
+    # split it would get alone, ties and fractional quantities included.
+    rng = np.random.default_rng(8)
+    days = np.concatenate([rng.poisson(9.0, 300), rng.uniform(0, 40, 50), [0.0, 1.0, 10.0]])
+    for shares in (np.array([0.5, 0.5]), np.array([0.6, 0.3, 0.1]), rng.dirichlet(np.ones(5))):
+        for whole in (True, False):
+            at_once = split_by_share(days, shares, whole)
+            assert at_once.shape == (len(days), len(shares))
+            for q, row in zip(days, at_once, strict=True):
+                assert row.tobytes() == split_by_share(float(q), shares, whole).tobytes()
+                if whole:
+                    assert row.tolist() == _largest_remainder(float(q), shares)
+            if whole:
+                assert (at_once.sum(axis=1) == np.floor(days + 1e-9)).all()
+
+
 def test_negative_binomial_days_too_quiet_for_the_cv_are_poisson_not_geometric():
     # cv 0.3 at a mean of 2 asks for a variance (0.36) below the mean: no negative binomial
     # has it. Such days (a seasonal trough) are drawn from the limiting Poisson law; they
