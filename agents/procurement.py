@@ -308,10 +308,10 @@ class Procurement(FunctionAgent):
         """The week's orders and rushes by Procurement's own objective, and what it chose."""
         cumulative = np.cumsum(need, axis=1)
         cover = self.finished_cover(view)
+        lateness = self.expected_lateness(view)
         orders, rushes, decided = [], [], []
         for c, component in enumerate(self.components):
             rate = max(float(cumulative[c, RECORD_DAYS - 1]) / RECORD_DAYS, 1e-9)
-            lateness = self.expected_lateness(view)
             chosen = self.choose(c, cumulative[c], position[c], rate, lateness, cover[c])
             if chosen is not None:
                 self.last_choice[c] = chosen
