@@ -87,10 +87,11 @@ class Source:
 
 @dataclass(frozen=True)
 class _Legs:
-    """A component's sourcing plans [P] of two legs each, with each leg's source (``index``,
-    the second leg repeating the first when the plan has one source), its share of the order
-    and its source's fixed terms; ``minimum`` and ``tier_price`` hold the price breaks
-    [P, 2, tiers] (a source with fewer breaks is padded with breaks it never reaches)."""
+    """Every component's sourcing plans [component, plan] of two legs each, with each leg's
+    source (``index``, the second leg repeating the first when the plan has one source), its
+    share of the order and its source's fixed terms; ``minimum`` and ``tier_price`` hold the
+    price breaks [component, plan, 2, tiers]. Components have different numbers of plans and
+    breaks: the shorter are padded, with plans that are not ``real`` and breaks never reached."""
 
     index: np.ndarray
     shares: np.ndarray
@@ -100,6 +101,7 @@ class _Legs:
     supplier: np.ndarray
     minimum: np.ndarray
     tier_price: np.ndarray
+    real: np.ndarray
 
 
 class Procurement(FunctionAgent):
@@ -164,7 +166,7 @@ class Procurement(FunctionAgent):
         self.plan = None
         self.signed: list = []  # supplier contracts signed for the meeting
         self.reserved: dict[tuple[int, int], float] = {}  # (supplier, component) this week
-        self._legs_of: dict[int, _Legs] = {}
+        self._legs_all: _Legs | None = None
         self.main: list[int] = [
             min(range(len(src)), key=lambda i: (src[i].price(0), src[i].lead_days))
             for src in self.sources
@@ -309,10 +311,12 @@ class Procurement(FunctionAgent):
         cumulative = np.cumsum(need, axis=1)
         cover = self.finished_cover(view)
         lateness = self.expected_lateness(view)
+        rates = [max(float(x) / RECORD_DAYS, 1e-9) for x in cumulative[:, RECORD_DAYS - 1]]
+        every = np.arange(len(self.components))
+        choices = self.choose_each(every, cumulative, position, np.array(rates), lateness, cover)
         orders, rushes, decided = [], [], []
         for c, component in enumerate(self.components):
-            rate = max(float(cumulative[c, RECORD_DAYS - 1]) / RECORD_DAYS, 1e-9)
-            chosen = self.choose(c, cumulative[c], position[c], rate, lateness, cover[c])
+            rate, chosen = rates[c], choices[c]
             if chosen is not None:
                 self.last_choice[c] = chosen
                 for source, quantity in self._agreed_split(c, chosen["orders"]):
@@ -426,114 +430,160 @@ class Procurement(FunctionAgent):
         table = np.array(legs)
         return table[:, :2].astype(int), table[:, 2:]
 
-    def _legs(self, c: int) -> _Legs:
-        """The sourcing plans of component ``c`` and their sources' fixed terms, leg by leg
+    def _legs(self) -> _Legs:
+        """The sourcing plans of every component and their sources' fixed terms, leg by leg
         (the sources never change during a run: worked out on first use)."""
-        found = self._legs_of.get(c)
-        if found is None:
-            sources = self.sources[c]
-            legs, shares = self._plans(c)
-            pick = np.where(legs[:, 1] >= 0, legs[:, 1], legs[:, 0])
-            index = np.stack([legs[:, 0], pick], axis=1)  # [P, 2]
-            tiers = max(len(s.prices) for s in sources)
-            minimum = np.full((len(sources), tiers), np.inf)
-            tier_price = np.zeros((len(sources), tiers))
+        if self._legs_all is not None:
+            return self._legs_all
+        C = len(self.components)
+        plans = [self._plans(c) if self.sources[c] else None for c in range(C)]
+        P = max([len(found[0]) for found in plans if found is not None], default=1)
+        tiers = max([len(s.prices) for sources in self.sources for s in sources], default=1)
+        index, shares = np.zeros((C, P, 2), dtype=int), np.zeros((C, P, 2))
+        real = np.zeros((C, P), dtype=bool)
+        lead, transit, freight = np.zeros((C, P, 2)), np.zeros((C, P, 2)), np.zeros((C, P, 2))
+        supplier = np.zeros((C, P, 2), dtype=int)
+        minimum, tier_price = np.full((C, P, 2, tiers), np.inf), np.zeros((C, P, 2, tiers))
+        for c, found in enumerate(plans):
+            if found is None:
+                continue
+            legs, split = found
+            n, sources = len(legs), self.sources[c]
+            pick = np.stack([legs[:, 0], np.where(legs[:, 1] >= 0, legs[:, 1], legs[:, 0])], 1)
+            index[c, :n], shares[c, :n], real[c, :n] = pick, split, True
+            lead[c, :n] = np.array([s.lead_days for s in sources])[pick]
+            transit[c, :n] = np.array([s.transit_days for s in sources])[pick]
+            freight[c, :n] = np.array([s.freight for s in sources])[pick]
+            supplier[c, :n] = np.array([s.supplier for s in sources])[pick]
             for i, src in enumerate(sources):
-                for t, (m, p) in enumerate(src.prices):
-                    minimum[i, t], tier_price[i, t] = m, p
-            found = self._legs_of[c] = _Legs(
-                index=index,
-                shares=shares,
-                lead=np.array([s.lead_days for s in sources])[index],
-                transit=np.array([s.transit_days for s in sources])[index],
-                freight=np.array([s.freight for s in sources])[index],
-                supplier=np.array([s.supplier for s in sources])[index],
-                minimum=minimum[index],  # [P, 2, T]
-                tier_price=tier_price[index],
-            )
-            for array in vars(found).values():
-                array.setflags(write=False)  # shared by every call: nobody may change them
+                at = pick == i  # [n, 2]: the legs bought from source i
+                for t, (m, price) in enumerate(src.prices):
+                    minimum[c, :n, :, t][at], tier_price[c, :n, :, t][at] = m, price
+        found = self._legs_all = _Legs(
+            index, shares, lead, transit, freight, supplier, minimum, tier_price, real
+        )
+        for array in vars(found).values():
+            array.setflags(write=False)  # shared by every call: nobody may change them
         return found
 
     def candidates(
         self,
-        c: int,
+        cs: np.ndarray,
         cumulative: np.ndarray,
-        position: float,
-        rate: float,
+        position: np.ndarray,
+        rate: np.ndarray,
         lateness: np.ndarray,
-        cover: float = 0.0,
+        cover: np.ndarray,
     ) -> dict[str, np.ndarray]:
-        """Every candidate order for component ``c`` — sourcing plan × weeks covered × rounded
-        up to a price break or not — with its terms per unit bought, as arrays
-        [plan, weeks, rounding] (``quantities``: per leg, one more axis)."""
-        sources = self.sources[c]
-        legs = self._legs(c)
-        leg_index, shares = legs.index, legs.shares
-        lead, transit, freight, supplier = legs.lead, legs.transit, legs.freight, legs.supplier
-        minimum, tier_price, tiers = legs.minimum, legs.tier_price, legs.minimum.shape[-1]
-        capacity = np.array(
-            [
-                (s.capacity_per_week or np.inf) + self.reserved.get((s.supplier, c), 0.0)
-                for s in sources
-            ]
-        )[leg_index]
+        """Every candidate order for each component of ``cs`` (its cumulative need
+        ``cumulative`` [component, day], ``position``, ``rate`` and ``cover``: one per
+        component) — sourcing plan × weeks covered × rounded up to a price break or not —
+        with its terms per unit bought, as arrays [component, plan, weeks, rounding]
+        (``quantities``: per leg, one more axis). All components are worked out at once."""
+        legs = self._legs()
+        index, shares, real = legs.index[cs], legs.shares[cs], legs.real[cs]
+        lead, transit, freight = legs.lead[cs], legs.transit[cs], legs.freight[cs]
+        supplier, minimum, tier_price = legs.supplier[cs], legs.minimum[cs], legs.tier_price[cs]
+        N = len(cs)
+        each = (N, 1, 1, 1)  # one number per component, against [component, plan, weeks, rounding]
+        room = np.full((N, max([len(s) for s in self.sources] + [1])), np.inf)
+        for i, c in enumerate(cs):
+            for j, s in enumerate(self.sources[c]):
+                room[i, j] = (s.capacity_per_week or np.inf) + self.reserved.get(
+                    (s.supplier, c), 0.0
+                )
+        capacity = room[np.arange(N)[:, None, None], index]  # [N, P, 2]
 
-        plan_lead = (shares * lead).sum(axis=1)  # [P]
+        plan_lead = (shares * lead).sum(axis=-1)  # [N, P]
         buffer = self.knobs.safety_days
         days = np.minimum(
-            len(cumulative),
-            np.ceil(plan_lead[:, None] + DAYS_PER_WEEK * COVER_WEEKS[None, :] + buffer),
-        ).astype(int)  # [P, K]
-        total = cumulative[days - 1] - position  # [P, K]
-        q = total[:, :, None, None] * shares[:, None, None, :]  # [P, K, R, 2]
-        q = np.repeat(q, 2, axis=2)
+            cumulative.shape[-1],
+            np.ceil(plan_lead[..., None] + DAYS_PER_WEEK * COVER_WEEKS + buffer),
+        ).astype(int)  # [N, P, K]
+        total = cumulative[np.arange(N)[:, None, None], days - 1] - position[:, None, None]
+        q = total[..., None, None] * shares[:, :, None, None, :]  # [N, P, K, R, 2]
+        q = np.repeat(q, 2, axis=-2)
         # Rounded candidates buy up to the smallest price break above what is needed.
-        above = np.where(
-            minimum[:, None, None, :, :] > q[..., None], minimum[:, None, None], np.inf
-        )
+        breaks = minimum[:, :, None, None]  # [N, P, 1, 1, 2, T]
+        above = np.where(breaks > q[..., None], breaks, np.inf)
         next_break = above.min(axis=-1)
         rounded = np.where(np.isfinite(next_break), next_break, q)
-        q[:, :, 1, :] = rounded[:, :, 1, :]
-        q = np.where(shares[:, None, None, :] > 0, np.ceil(np.maximum(q, 0.0) - 1e-9), 0.0)
-        tier = (minimum[:, None, None] <= q[..., None]).sum(axis=-1) - 1  # [P, K, R, 2]
+        q[..., 1, :] = rounded[..., 1, :]
+        q = np.where(shares[:, :, None, None, :] > 0, np.ceil(np.maximum(q, 0.0) - 1e-9), 0.0)
+        tier = (breaks <= q[..., None]).sum(axis=-1) - 1  # [N, P, K, R, 2]
         price = np.take_along_axis(
-            np.broadcast_to(tier_price[:, None, None], (*q.shape, tiers)),
-            np.maximum(tier, 0)[..., None],
-            axis=-1,
+            tier_price[:, :, None, None], np.maximum(tier, 0)[..., None], axis=-1
         )[..., 0]
         bought = np.maximum(q.sum(axis=-1), 1e-9)
-        std = self.standard_cost[c]
+        std = self.standard_cost[cs].reshape(each)
+        rate = rate.reshape(each)
         hold = (self.capital_rate + self.storage_rate) / DAYS_PER_YEAR
-        ppv = ((price - std) * q).sum(axis=-1)
-        paid_freight = (freight[:, None, None, :] * q).sum(axis=-1)
+        ppv = ((price - std[..., None]) * q).sum(axis=-1)
+        paid_freight = (freight[:, :, None, None, :] * q).sum(axis=-1)
         # A lot is used up over bought/rate days: each unit waits half of that on hand, and
         # the whole lot waits its transit at the capital charge.
         inventory = bought * std * hold * bought / (2 * rate) + std * (
             self.capital_rate / DAYS_PER_YEAR
-        ) * (transit[:, None, None, :] * q).sum(axis=-1)
-        waiting = np.maximum(0.0, q / capacity[:, None, None, :] - 1) * DAYS_PER_WEEK / 2
-        late = lateness[supplier][:, None, None, :] + waiting
+        ) * (transit[:, :, None, None, :] * q).sum(axis=-1)
+        waiting = np.maximum(0.0, q / capacity[:, :, None, None, :] - 1) * DAYS_PER_WEEK / 2
+        late = lateness[supplier][:, :, None, None, :] + waiting
         # Sales are lost if a delivery comes later than the buffer of components and the
         # finished goods already made (``cover`` days) can bridge; lateness taken as
         # exponential with the expected days late. Units lost per unit bought.
-        bridge = buffer + cover
+        bridge = (buffer + cover).reshape(*each, 1)
         with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            short = np.where(late > 0, rate * late * np.exp(-bridge / late), 0.0)
+            short = np.where(late > 0, rate[..., None] * late * np.exp(-bridge / late), 0.0)
         risk = (short * q).sum(axis=-1) / bought**2
-        valid = np.broadcast_to((total >= 1)[:, :, None], bought.shape)
+        valid = np.broadcast_to(((total >= 1) & real[..., None])[..., None], bought.shape)
         return {
             "valid": valid,
             "quantities": q,
-            "legs": leg_index,
+            "legs": index,
             "bought": bought,
             "purchase_price_variance": -ppv / bought,
             "freight": -paid_freight / bought,
             "component_inventory": -inventory / bought,
             "supply_risk": -risk,
             "operating_profit": -(ppv + paid_freight + inventory) / bought
-            - risk * self.unit_margin[c],
+            - risk * self.unit_margin[cs].reshape(each),
         }
+
+    def choose_each(
+        self,
+        cs: np.ndarray,
+        cumulative: np.ndarray,
+        position: np.ndarray,
+        rate: np.ndarray,
+        lateness: np.ndarray,
+        cover: np.ndarray,
+    ) -> list[dict | None]:
+        """The best candidate order for each component of ``cs`` on Procurement's objective,
+        per unit bought (None when the position already covers a week beyond the lead time):
+        see :meth:`candidates` for the arguments."""
+        terms = self.candidates(cs, cumulative, position, rate, lateness, cover)
+        valid = terms["valid"]
+        score = np.where(valid, np.asarray(self.objective.score(terms)), -np.inf)
+        out: list[dict | None] = []
+        for i, c in enumerate(cs):
+            if not valid[i, :, 0, :].any():
+                out.append(None)
+                continue
+            p, k, r = np.unravel_index(int(np.argmax(score[i])), score[i].shape)
+            sources, bought = self.sources[c], terms["quantities"][i, p, k, r]
+            orders = [
+                (sources[int(terms["legs"][i, p, leg])], float(bought[leg]))
+                for leg in range(2)
+                if bought[leg] >= 1
+            ]
+            out.append(
+                {
+                    "orders": orders,
+                    "bought": float(terms["bought"][i, p, k, r]),
+                    "weeks": int(COVER_WEEKS[k]),
+                    "rounded": bool(r),
+                }
+            )
+        return out
 
     def choose(
         self,
@@ -544,26 +594,16 @@ class Procurement(FunctionAgent):
         lateness: np.ndarray,
         cover: float = 0.0,
     ) -> dict | None:
-        """The best candidate order for component ``c`` on Procurement's objective, per unit
-        bought (None when the position already covers a week beyond the lead time)."""
-        terms = self.candidates(c, cumulative, position, rate, lateness, cover)
-        valid = terms["valid"]
-        if not valid[:, 0, :].any():
-            return None
-        score = np.where(valid, np.asarray(self.objective.score(terms)), -np.inf)
-        p, k, r = np.unravel_index(int(np.argmax(score)), score.shape)
-        sources = self.sources[c]
-        orders = [
-            (sources[int(terms["legs"][p, leg])], float(terms["quantities"][p, k, r, leg]))
-            for leg in range(2)
-            if terms["quantities"][p, k, r, leg] >= 1
-        ]
-        return {
-            "orders": orders,
-            "bought": float(terms["bought"][p, k, r]),
-            "weeks": int(COVER_WEEKS[k]),
-            "rounded": bool(r),
-        }
+        """The best candidate order for component ``c`` alone (see :meth:`choose_each`)."""
+        one = lambda x: np.array([x], dtype=float)  # noqa: E731
+        return self.choose_each(
+            np.array([c]),
+            np.asarray(cumulative)[None],
+            one(position),
+            one(rate),
+            lateness,
+            one(cover),
+        )[0]
 
     def _rush(
         self,
