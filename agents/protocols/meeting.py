@@ -199,12 +199,14 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     room = np.empty((S, makes.shape[0]))
     room[...] = capacity
     made = np.zeros(want_all.shape)
+    ones = np.empty(S)
+    ones.fill(1.0)  # np.ones is a Python-level wrapper, paid on every call
     for line, mine in singles:
         wanted = want_all[:, mine]
-        want = wanted.sum(axis=1)
+        want = np.add.reduce(wanted, axis=1)
         # All of it where the room suffices; else the room's share (below one: no overflow).
         here = room[:, line]
-        share = np.ones(S)
+        share = ones.copy()
         np.divide(here, want, out=share, where=here < want)
         share[want <= 0] = 0.0
         made[:, mine] += wanted * share[:, None]
@@ -216,7 +218,7 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
         for p in group:
             want = want_all[:, p].copy()
             lines = lines_of[p]
-            ranked = lines[np.argsort(-room[:, lines], axis=1, kind="stable")]  # [S, lines]
+            ranked = lines[(-room[:, lines]).argsort(axis=1, kind="stable")]  # [S, lines]
             last = len(lines) - 1
             for r in range(len(lines)):
                 line = ranked[:, r]
@@ -240,16 +242,24 @@ def _structure(makes: np.ndarray) -> tuple:
     if found is None:
         count = makes.sum(axis=0)
         singles = [
-            (line, np.array([p for p in np.flatnonzero(count == 1) if makes[line, p]]))
+            (line, [int(p) for p in np.flatnonzero(count == 1) if makes[line, p]])
             for line in range(makes.shape[0])
         ]
-        singles = [(line, mine) for line, mine in singles if len(mine)]
+        # A line's products as a slice where they are adjacent (a view, not a copy).
+        singles = [(line, _as_slice(mine)) for line, mine in singles if mine]
         multiples = [
             np.flatnonzero(count == n) for n in sorted(set(int(n) for n in count if n > 1))
         ]
         lines_of = [np.flatnonzero(makes[:, p]) for p in range(makes.shape[1])]
         found = _STRUCTURES[key] = (singles, multiples, lines_of)
     return found
+
+
+def _as_slice(index: list[int]) -> slice | np.ndarray:
+    """``index`` (ascending) as the slice it spans when it has no gaps, else as an array."""
+    if index[-1] - index[0] + 1 == len(index):
+        return slice(index[0], index[-1] + 1)
+    return np.array(index)
 
 
 def _by_week(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.ndarray:
