@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -154,7 +154,7 @@ class CompanyObservation:
     consumption_history: np.ndarray  # [day, component]
     cash: float
     shipped_history: np.ndarray  # [day, product] units shipped to customers, today included
-    state_history: dict[str, np.ndarray]  # end-of-day records of days 0..day-1 (World.daily)
+    state_history: Mapping[str, np.ndarray]  # end-of-day records of days 0..day-1 (World.daily)
     line_capacity_per_day: np.ndarray  # [line] regular capacity in force today
     inventory_value: float  # at standard cost, all stages
     component_arrivals: np.ndarray  # [day ahead 1..ARRIVALS_AHEAD, component] dispatched, due
@@ -208,6 +208,29 @@ def _due_from(due: dict[int, float], day: int) -> np.ndarray:
 def _readonly(array: np.ndarray) -> np.ndarray:
     """A view of ``array`` that cannot be written, nor be made writable again."""
     return np.lib.stride_tricks.as_strided(array, writeable=False)
+
+
+class DailyRecords(Mapping):
+    """The world's end-of-day records of the days before ``day`` (``World.daily``), each as a
+    read-only view made when a decision maker first asks for it: rows of past days never
+    change, so a view made later shows what one made at once would have."""
+
+    __slots__ = ("_daily", "_day", "_made")
+
+    def __init__(self, daily: dict[str, np.ndarray], day: int) -> None:
+        self._daily, self._day, self._made = daily, day, {}
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        found = self._made.get(name)
+        if found is None:
+            found = self._made[name] = _readonly(self._daily[name][: self._day])
+        return found
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._daily)
+
+    def __len__(self) -> int:
+        return len(self._daily)
 
 
 class World:
@@ -638,7 +661,7 @@ class World:
             consumption_history=_readonly(self.consumption[: day + 1]),
             cash=self.books.balance(Account.CASH),
             shipped_history=_readonly(self.shipped[: day + 1]),
-            state_history={name: _readonly(values[:day]) for name, values in self.daily.items()},
+            state_history=DailyRecords(self.daily, day),
             line_capacity_per_day=_readonly(plant.capacity.copy()),
             inventory_value=float(sum(self.books.balance(a) for a in rec.INVENTORY)),
             component_arrivals=_readonly(buying.arrivals_ahead(day)),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -42,7 +43,8 @@ def test_observations_handed_to_deciders_are_read_only(baseline):
         seen.append(observation)
         return []
 
-    World(baseline, Streams(1), meddler, horizon_days=3).run()
+    world = World(baseline, Streams(1), meddler, horizon_days=5)
+    world.run()
     observation = seen[-1]
     with pytest.raises(ValueError, match="read-only"):
         observation.finished_on_hand[0] = 1e9
@@ -50,6 +52,17 @@ def test_observations_handed_to_deciders_are_read_only(baseline):
         observation.demand_history[0, 0] = 1e9
     with pytest.raises(AttributeError):
         observation.day = 99
+    # The end-of-day records are made when first read: read after the run, day 2's are still
+    # the two days before it, read-only, and the mapping cannot be changed.
+    early = seen[2].state_history
+    assert set(early) == set(world.daily) and len(early) == len(world.daily)
+    for name, rows in world.daily.items():
+        assert early[name].shape == (2, *rows.shape[1:])
+        assert early[name].tobytes() == rows[:2].tobytes()
+    with pytest.raises(ValueError, match="read-only"):
+        early["backlog"][0, 0] = 1e9
+    with pytest.raises(TypeError):
+        early["backlog"] = np.zeros(1)
 
 
 def test_the_worlds_config_knows_no_decider():
