@@ -15,13 +15,13 @@ end a scenario lasts to the end of the run.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
-import numpy as np
 from pydantic import Field, model_validator
 
 from sim.schema import (
@@ -35,6 +35,12 @@ from sim.schema import (
     Strict,
 )
 from sim.source import Located, Location, SourceError, SourceProblem, load_yaml, parse_scalar
+
+if TYPE_CHECKING:
+    import numpy as np
+
+# numpy is imported where the effects are compiled, not here: reading and checking a config
+# (``oneplan validate``) needs none of it.
 
 __all__ = [
     "SCENARIO_KINDS",
@@ -146,6 +152,8 @@ class Scenario(Window):
 def _ramp(window: Window, horizon: int, ramp_weeks: int) -> tuple[slice, np.ndarray]:
     """The days of ``window`` and, per day, how much of the change is in force (rising in
     equal daily steps over ``ramp_weeks`` weeks, else all at once)."""
+    import numpy as np
+
     days = window.days(horizon)
     n = max(0, days.stop - days.start)
     if ramp_weeks <= 0:
@@ -206,6 +214,8 @@ class MarketDecline(Scenario):
         return f"market of {self.subject()} falls {self.pct_per_year:g}% a year {self.when()}"
 
     def apply(self, fx: Effects) -> None:
+        import numpy as np
+
         start = min(self.start, fx.horizon)
         t = np.arange(fx.horizon - start, dtype=float)
         if self.end is not None:
@@ -656,6 +666,8 @@ class Effects:
         return fx
 
     def __post_init__(self) -> None:
+        import numpy as np
+
         self.version = 0  # counts the scenarios fired during the run (sim.world.World.fire)
         H = self.horizon
         S, C = len(self.suppliers), len(self.components)
@@ -692,7 +704,7 @@ class Effects:
         factor = self.capacity_factor[week, s, c]
         if factor == 0.0:
             return 0.0  # cut by 100%: nothing, even of a supplier with no limit
-        return float((base if np.isnan(fixed) else fixed) * factor)
+        return float((base if math.isnan(fixed) else fixed) * factor)
 
     def failure(self, s: int, day: int, skip=()) -> Failure | None:
         """The failure of supplier ``s`` in force on ``day``, if any (the first listed, of

@@ -85,7 +85,8 @@ def test_the_worlds_config_knows_no_decider():
 
 
 # What each command must not load: `--help` answers without the config schema, `validate`
-# without the simulation, `run` without plotting, studies, reports or the workshop. The
+# without the simulation (numpy included: only compiling the scenarios' effects needs it),
+# `run` without plotting, studies, reports or the workshop. The
 # modules are read off a fresh process as it exits, so the test holds whatever imports what.
 _LOADED = """
 import atexit, sys
@@ -101,14 +102,18 @@ main(sys.argv[1:])
         (["--help"], {"pydantic", "numpy", "yaml", "simpy", "mesa", "scipy", "pandas"}),
         (
             ["validate", "configs/baseline.yaml"],
-            {"simpy", "mesa", "scipy", "pandas", "matplotlib", "dask", "networkx"},
+            {"numpy", "simpy", "mesa", "scipy", "pandas", "matplotlib", "dask", "networkx"},
+        ),
+        (
+            ["validate", "configs/baseline.yaml", "--scenario", "supplier_outage"],
+            {"numpy", "simpy", "mesa", "scipy", "pandas"},
         ),
         (
             ["run", "configs/baseline.yaml", "--days", "30"],
             {"matplotlib", "dask", "distributed", "jinja2", "starlette", "SALib", "scipy.stats"},
         ),
     ],
-    ids=["help", "validate", "run"],
+    ids=["help", "validate", "validate-scenario", "run"],
 )
 def test_each_command_loads_only_what_it_needs(args, unneeded):
     import subprocess
