@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 import click
 
 from agents.names import PROTOCOL_NAMES
-from experiments.formatting import format_difference, format_value, measured_after
+from experiments.formatting import counted, format_difference, format_value, measured_after
 from experiments.output import OutputError, atomic_write, check_directory, check_file
 from sim.limits import MAX_SEED
 
@@ -166,11 +166,17 @@ def validate(config: Path, overrides: tuple[str, ...], scenarios: tuple[str, ...
 
 def _describe(config: Config) -> str:
     if config.kind == "serial_chain":
-        return f"serial chain of {len(config.stages)} stages, periods of {config.period_days} days"
-    text = (
-        f"company: {len(config.products)} products, {len(config.components)} components, "
-        f"{len(config.suppliers)} suppliers, {len(config.plant.lines)} lines"
+        return (
+            f"serial chain of {counted(len(config.stages), 'stage')}, "
+            f"periods of {counted(config.period_days, 'day')}"
+        )
+    parts = (
+        counted(len(config.products), "product"),
+        counted(len(config.components), "component"),
+        counted(len(config.suppliers), "supplier"),
+        counted(len(config.plant.lines), "line"),
     )
+    text = "company: " + ", ".join(parts)
     if config.scenarios:
         text += "; scenarios: " + "; ".join(s.describe() for s in config.scenarios)
     return text

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["format_difference", "format_value", "measured_after"]
+__all__ = ["counted", "format_difference", "format_value", "measured_after"]
+
+
+def counted(n: int, word: str) -> str:
+    """``1 stage``, ``4 stages``: a count and its (regular) noun."""
+    return f"{n} {word}{'' if n == 1 else 's'}"
 
 
 def format_value(name: str, value: float) -> str:

@@ -40,6 +40,7 @@ from pydantic import Field
 from agents.config import ChainConfig, CompanyConfig, Config, ProtocolName, validate
 from experiments import design as doe
 from experiments.engines import Engine, InProcess
+from experiments.formatting import counted
 from experiments.run import simulate
 from experiments.store import Claim, Store
 from sim.config import compose, parse_overrides, set_value, validate_model
@@ -226,17 +227,13 @@ class Study:
 
     def size(self) -> str:
         """``5 protocols × 3 points × 1 scenario × 4 replications = 60 jobs``."""
-
-        def count(n: int, word: str) -> str:
-            return f"{n} {word}{'' if n == 1 else 's'}"
-
         parts = [
-            count(len(self.protocols), "protocol"),
-            count(len(self.points), "point"),
-            count(len(self.scenarios), "scenario"),
-            count(self.replications, "replication"),
+            counted(len(self.protocols), "protocol"),
+            counted(len(self.points), "point"),
+            counted(len(self.scenarios), "scenario"),
+            counted(self.replications, "replication"),
         ]
-        return f"{' × '.join(parts)} = {count(len(self.jobs), 'job')}"
+        return f"{' × '.join(parts)} = {counted(len(self.jobs), 'job')}"
 
     def manifest(self) -> dict[str, Any]:
         """Everything needed to know what was run: the study file, every resolved config,

@@ -472,8 +472,13 @@ def test_cli_validate_says_ok_for_a_valid_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["validate", str(path)])
     assert result.exit_code == 0, result.output
     assert result.stdout.strip() == (
-        f"{path}: ok (company: 1 products, 1 components, 1 suppliers, 1 lines)"
+        f"{path}: ok (company: 1 product, 1 component, 1 supplier, 1 line)"
     )
+    chain = (
+        Path(__file__).resolve().parents[2] / "configs" / "chain" / "single_stage_base_stock.yaml"
+    )
+    result = CliRunner().invoke(main, ["validate", str(chain)])
+    assert result.stdout.strip() == f"{chain}: ok (serial chain of 1 stage, periods of 1 day)"
 
 
 def test_cli_validate_checks_set_like_the_file(tmp_path: Path) -> None:
