@@ -323,7 +323,7 @@ class Procurement(FunctionAgent):
                     orders.append(PurchaseOrder(component, quantity, source.name, source.mode))
                 decided.append(Decided(self.role, "cover_weeks", component, chosen["weeks"]))
                 decided.append(Decided(self.role, "lot", component, chosen["bought"]))
-            rush = self._rush(view, c, need[c], on_hand[c], rate, lateness)
+            rush = self._rush(view, c, need[c], on_hand[c], rate)
             if rush is not None:
                 rushes.append(rush)
         return orders, rushes, decided
@@ -475,11 +475,12 @@ class Procurement(FunctionAgent):
         lateness: np.ndarray,
         cover: np.ndarray,
     ) -> dict[str, np.ndarray]:
-        """Every candidate order for each component of ``cs`` (its cumulative need
-        ``cumulative`` [component, day], ``position``, ``rate`` and ``cover``: one per
-        component) — sourcing plan × weeks covered × rounded up to a price break or not —
-        with its terms per unit bought, as arrays [component, plan, weeks, rounding]
-        (``quantities``: per leg, one more axis). All components are worked out at once."""
+        """Every candidate order for each component of ``cs`` — sourcing plan × weeks covered
+        × rounded up to a price break or not — with its terms per unit bought, as arrays
+        [component, plan, weeks, rounding] (``quantities``: per leg, one more axis), all
+        components worked out at once. ``cumulative`` [component, day] (its cumulative need),
+        ``position``, ``rate`` and ``cover`` have one row or number per entry of ``cs``, in
+        its order."""
         legs = self._legs()
         index, shares, real = legs.index[cs], legs.shares[cs], legs.real[cs]
         lead, transit, freight = legs.lead[cs], legs.transit[cs], legs.freight[cs]
@@ -595,7 +596,10 @@ class Procurement(FunctionAgent):
         cover: float = 0.0,
     ) -> dict | None:
         """The best candidate order for component ``c`` alone (see :meth:`choose_each`)."""
-        one = lambda x: np.array([x], dtype=float)  # noqa: E731
+
+        def one(x: float) -> np.ndarray:
+            return np.array([x], dtype=float)
+
         return self.choose_each(
             np.array([c]),
             np.asarray(cumulative)[None],
@@ -612,7 +616,6 @@ class Procurement(FunctionAgent):
         need: np.ndarray,
         on_hand: float,
         rate: float,
-        lateness: np.ndarray,
     ) -> PurchaseOrder | None:
         """A rush order for what would run out after a rush could land and before a regular
         order could, if it pays on Procurement's objective."""

@@ -143,18 +143,18 @@ class Warehouse:
     def value(self) -> float:
         return float(self.on_hand @ self.unit_cost)
 
-    def serve(self, day: int, p: int, quantity: float, by_market: np.ndarray) -> float:
-        """DEMAND of ``day`` for product ``p``: take ``quantity`` units of new orders
-        (``by_market``: its split over the markets), ship what stock allows by the rule, and
-        lose what has waited past its market's patience. Returns the units shipped."""
+    def serve(self, day: int, p: int, by_market: np.ndarray) -> float:
+        """DEMAND of ``day`` for product ``p``: take the new orders of each market
+        (``by_market``: the day's demand split over the markets), ship what stock allows by
+        the rule, and lose what has waited past its market's patience. Returns the units
+        shipped."""
         record, post = self.ledger.record, self.books.post
-        if quantity > 0:
-            for k, q in enumerate(by_market.tolist()):
-                if q > 0:
-                    oid = self._next_order_id
-                    self._next_order_id += 1
-                    self.open_orders[p].append([oid, k, day, float(q)])
-                    record(rec.OrderReceived(day, oid, p, k, float(q)))
+        for k, q in enumerate(by_market.tolist()):
+            if q > 0:
+                oid = self._next_order_id
+                self._next_order_id += 1
+                self.open_orders[p].append([oid, k, day, q])
+                record(rec.OrderReceived(day, oid, p, k, q))
         orders = self.open_orders[p]
         if not orders:
             return 0.0

@@ -631,12 +631,9 @@ class World:
         self.purchasing.receive(day)
 
     def _demand_phase(self, day: int) -> None:
+        self.demand[day] = self.demand_draw[day]
         for p in range(len(self.products)):
-            quantity = float(self.demand_draw[day, p])
-            self.demand[day, p] = quantity
-            self.shipped[day, p] += self.warehouse.serve(
-                day, p, quantity, self.demand_by_market[day, p]
-            )
+            self.shipped[day, p] += self.warehouse.serve(day, p, self.demand_by_market[day, p])
 
     # ------------------------------------------------------------------ decisions
 

@@ -200,10 +200,12 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     room[...] = capacity
     made = np.zeros(want_all.shape)
     ones = np.empty(S)
-    ones.fill(1.0)  # np.ones is a Python-level wrapper, paid on every call
+    ones.fill(1.0)
     for line, mine in singles:
+        # A copy, summed across its columns in turn: a view of adjacent products would be
+        # summed pairwise once a line makes eight or more, and round differently.
         wanted = want_all[:, mine]
-        want = np.add.reduce(wanted, axis=1)
+        want = wanted.sum(axis=1)
         # All of it where the room suffices; else the room's share (below one: no overflow).
         here = room[:, line]
         share = ones.copy()
@@ -230,36 +232,28 @@ def allocate(demand: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.
     return made[0] if single else made
 
 
-_STRUCTURES: dict[bytes, tuple] = {}
+_STRUCTURES: dict[tuple, tuple] = {}
 
 
 def _structure(makes: np.ndarray) -> tuple:
     """Which products each line alone makes, the groups of products made on the same
     number of lines (more than one), in the order :func:`allocate` serves them, and the lines
     of each product."""
-    key = makes.tobytes() + bytes(makes.shape)
+    key = (makes.shape, makes.tobytes())
     found = _STRUCTURES.get(key)
     if found is None:
         count = makes.sum(axis=0)
         singles = [
-            (line, [int(p) for p in np.flatnonzero(count == 1) if makes[line, p]])
+            (line, np.array([p for p in np.flatnonzero(count == 1) if makes[line, p]]))
             for line in range(makes.shape[0])
         ]
-        # A line's products as a slice where they are adjacent (a view, not a copy).
-        singles = [(line, _as_slice(mine)) for line, mine in singles if mine]
+        singles = [(line, mine) for line, mine in singles if len(mine)]
         multiples = [
             np.flatnonzero(count == n) for n in sorted(set(int(n) for n in count if n > 1))
         ]
         lines_of = [np.flatnonzero(makes[:, p]) for p in range(makes.shape[1])]
         found = _STRUCTURES[key] = (singles, multiples, lines_of)
     return found
-
-
-def _as_slice(index: list[int]) -> slice | np.ndarray:
-    """``index`` (ascending) as the slice it spans when it has no gaps, else as an array."""
-    if index[-1] - index[0] + 1 == len(index):
-        return slice(index[0], index[-1] + 1)
-    return np.array(index)
 
 
 def _by_week(need: np.ndarray, capacity: np.ndarray, makes: np.ndarray) -> np.ndarray:
