@@ -511,6 +511,9 @@ class Meeting:
         baseline = self.baseline.ahead(context.day, days) * lift
         sales = proposals.demand.per_day[:, :days]
         bias, weight = self.sales_record(context)
+        # Forecasts made before the memory are never scored again (the days only move on):
+        # dropped, so that each review reads a record of a few months, not the whole run's.
+        self.record = [r for r in self.record if r[0] >= context.day - MEMORY_DAYS]
         if context.kind == "sop_cycle":
             self.record.append(
                 (
