@@ -436,18 +436,15 @@ class Procurement(FunctionAgent):
         if self._legs_all is not None:
             return self._legs_all
         C = len(self.components)
-        plans = [self._plans(c) if self.sources[c] else None for c in range(C)]
-        P = max([len(found[0]) for found in plans if found is not None], default=1)
-        tiers = max([len(s.prices) for sources in self.sources for s in sources], default=1)
+        plans = [self._plans(c) for c in range(C)]
+        P = max(len(legs) for legs, _ in plans)
+        tiers = max(len(s.prices) for sources in self.sources for s in sources)
         index, shares = np.zeros((C, P, 2), dtype=int), np.zeros((C, P, 2))
         real = np.zeros((C, P), dtype=bool)
         lead, transit, freight = np.zeros((C, P, 2)), np.zeros((C, P, 2)), np.zeros((C, P, 2))
         supplier = np.zeros((C, P, 2), dtype=int)
         minimum, tier_price = np.full((C, P, 2, tiers), np.inf), np.zeros((C, P, 2, tiers))
-        for c, found in enumerate(plans):
-            if found is None:
-                continue
-            legs, split = found
+        for c, (legs, split) in enumerate(plans):
             n, sources = len(legs), self.sources[c]
             pick = np.stack([legs[:, 0], np.where(legs[:, 1] >= 0, legs[:, 1], legs[:, 0])], 1)
             index[c, :n], shares[c, :n], real[c, :n] = pick, split, True
@@ -487,7 +484,7 @@ class Procurement(FunctionAgent):
         supplier, minimum, tier_price = legs.supplier[cs], legs.minimum[cs], legs.tier_price[cs]
         N = len(cs)
         each = (N, 1, 1, 1)  # one number per component, against [component, plan, weeks, rounding]
-        room = np.full((N, max([len(s) for s in self.sources] + [1])), np.inf)
+        room = np.full((N, max(len(s) for s in self.sources)), np.inf)
         for i, c in enumerate(cs):
             for j, s in enumerate(self.sources[c]):
                 room[i, j] = (s.capacity_per_week or np.inf) + self.reserved.get(
